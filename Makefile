@@ -1,0 +1,170 @@
+# ktls-bench: one build for everything.
+#
+#   make            install missing Debian packages, build bin/ and build/
+#   make test       build, then run host tests and the kTLS tests (VM or native)
+#   make bench      build, then run the quick benchmark suite into results/
+#   make deps       install missing Debian packages only
+#   make asan       build with ASan+UBSan into build/asan and run the host tests
+#   make vm-test    run tests/vm inside the QEMU kernels (or natively with kTLS)
+#   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
+#   make certs      generate the test certificates into build/certs
+#   make clean
+#
+# V=1 shows the full commands.
+
+CC         ?= gcc
+CFLAGS     ?= -O2 -g -Wall -Wextra
+PKG_CONFIG ?= pkg-config
+PKGS       := liburing openssl libcjson
+
+BUILD ?= build
+BIN   ?= bin
+
+# Recursively expanded so pkg-config runs only when something is compiled
+# (after `make deps` had its chance to install the packages).
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
+
+override CFLAGS  += -std=gnu11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP
+override LDLIBS  += $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# --- sources: each top-level folder is one program or library -------------
+COMMON_SRC := $(wildcard common/*.c)
+KTLS_SRC   := $(wildcard ktls/*.c)
+TOOL_SRC   := $(wildcard ktls/tool/*.c)
+SERVER_SRC := $(wildcard server/*.c)
+CLIENT_SRC := $(wildcard client/*.c)
+BENCH_SRC  := $(wildcard bench/*.c)
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+VMT_SRC    := $(wildcard tests/vm/*.c)
+HELP_SRC   := $(wildcard tests/helpers/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+# A program's main() lives in <dir>/main.c; everything else in the folder
+# also goes into build/lib<dir>.a so unit tests can link it.
+nomain = $(filter-out %/main.o,$(call obj,$(1)))
+
+LIBCOMMON := $(BUILD)/libcommon.a
+LIBKTLS   := $(BUILD)/libktls.a
+LIBSERVER := $(BUILD)/libserver.a
+LIBCLIENT := $(BUILD)/libclient.a
+LIBBENCH  := $(BUILD)/libbench.a
+
+PROGS := $(BIN)/ktls
+ifneq ($(SERVER_SRC),)
+PROGS += $(BIN)/ktls-server
+endif
+ifneq ($(CLIENT_SRC),)
+PROGS += $(BIN)/ktls-client
+endif
+ifneq ($(BENCH_SRC),)
+PROGS += $(BIN)/ktls-bench
+endif
+
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+VMT_BINS  := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VMT_SRC))
+HELP_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELP_SRC))
+TEST_BINS := $(UNIT_BINS) $(VMT_BINS) $(HELP_BINS)
+
+# Libraries every program and test links, most dependent first.
+APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBKTLS) $(LIBCOMMON)
+
+.PHONY: all deps programs tests test test-host vm-test asan fuzz bench certs clean
+.DEFAULT_GOAL := all
+# Keep objects of test programs (make would delete them as intermediates).
+.SECONDARY:
+
+all: deps
+	$(Q)$(MAKE) --no-print-directory programs
+
+deps:
+	$(Q)scripts/deps.sh
+
+programs: $(PROGS)
+tests: $(PROGS) $(TEST_BINS)
+
+# --- libraries -------------------------------------------------------------
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+$(LIBKTLS):   $(call obj,$(KTLS_SRC))
+$(LIBSERVER): $(call nomain,$(SERVER_SRC))
+$(LIBCLIENT): $(call nomain,$(CLIENT_SRC))
+$(LIBBENCH):  $(call nomain,$(BENCH_SRC))
+
+$(BUILD)/%.a:
+	@mkdir -p $(@D)
+	@echo "  AR    $@"
+	$(Q)rm -f $@ && $(AR) rcs $@ $^ $(if $^,,$(BUILD)/empty.o)
+
+$(BUILD)/empty.o:
+	@mkdir -p $(@D)
+	$(Q)echo 'typedef int ktls_bench_empty_unit;' | $(CC) -x c -c -o $@ -
+
+# An empty folder still gets a (valid, empty) archive.
+$(LIBSERVER) $(LIBCLIENT) $(LIBBENCH): | $(BUILD)/empty.o
+
+# --- objects -----------------------------------------------------------------
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+# --- programs ----------------------------------------------------------------
+$(BIN)/ktls: $(call obj,$(TOOL_SRC)) $(LIBKTLS) $(LIBCOMMON)
+$(BIN)/ktls-server: $(call obj,$(SERVER_SRC)) $(LIBKTLS) $(LIBCOMMON)
+$(BIN)/ktls-client: $(call obj,$(CLIENT_SRC)) $(LIBKTLS) $(LIBCOMMON)
+$(BIN)/ktls-bench: $(call obj,$(BENCH_SRC)) $(LIBKTLS) $(LIBCOMMON)
+
+$(BIN)/%:
+	@mkdir -p $(@D)
+	@echo "  LD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
+
+# --- test programs: one .c each, linked against every library --------------
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(APP_LIBS)
+	@mkdir -p $(@D)
+	@echo "  LD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(APP_LIBS) $(LDLIBS)
+
+# --- certificates for tests and benchmarks ---------------------------------
+certs: $(BUILD)/certs/.done
+$(BUILD)/certs/.done: scripts/certs.sh
+	$(Q)scripts/certs.sh $(BUILD)/certs
+	@touch $@
+
+# --- running -----------------------------------------------------------------
+# The closing line of `make test` counts every test, host and kTLS together.
+test: deps
+	$(Q)$(MAKE) --no-print-directory tests certs
+	$(Q)KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) tests/run --all
+
+test-host: tests certs
+	$(Q)KTLS_ASAN=$(KTLS_ASAN) KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) tests/run --host
+
+vm-test: deps
+	$(Q)$(MAKE) --no-print-directory tests certs
+	$(Q)KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) tests/run --ktls
+
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	      -fno-sanitize-recover=undefined -Wall -Wextra
+asan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin \
+		CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+		KTLS_ASAN=1 test-host
+
+fuzz: deps
+	$(Q)scripts/fuzz.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory programs certs
+	$(Q)scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD) $(BIN)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

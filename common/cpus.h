@@ -1,0 +1,14 @@
+/* common/cpus.h: CPU lists ("0,2-3") for --cpus, and pinning. */
+#ifndef KTLS_COMMON_CPUS_H
+#define KTLS_COMMON_CPUS_H
+
+#include <sched.h>
+
+/* Parse a list like "0", "0,2-3", "1-7"; 0 or -EINVAL/-ERANGE (CPU >= CPU_SETSIZE). */
+int cpus_parse(const char *s, cpu_set_t *set);
+/* The n-th CPU of the set (wrapping around), or -1 for an empty set. */
+int cpus_nth(const cpu_set_t *set, unsigned n);
+/* Pin the calling thread to one CPU: 0 or -errno. */
+int cpus_pin_self(int cpu);
+
+#endif
