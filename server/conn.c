@@ -1,0 +1,572 @@
+/* server/conn.c: one connection's state machine.
+ *
+ *   accept -> HANDSHAKE --(ktls mode)--> SWITCH -> OPEN -> DRAIN -> closed
+ *                       \----(user mode)--------/
+ *
+ * HANDSHAKE reads the socket record-exactly (libktls framer): each receive
+ * asks for at most the rest of the current record, so when OpenSSL reports
+ * the handshake done no byte after the client's Finished has left the
+ * kernel and kTLS RX can start on a record boundary. SWITCH waits for the
+ * last handshake bytes (tickets) to be sent, then ktls_enable(). OPEN serves
+ * HTTP: receive, decrypt (user mode) into c->req, answer each complete
+ * request (respond.c), send. DRAIN: close_notify and FIN sent, reading until
+ * the peer closes so that unread bytes do not turn our close into a reset.
+ *
+ * Every operation in flight holds c->inflight; a connection is freed only
+ * when it is DEAD and nothing is in flight. Receives use the worker's ring
+ * of provided buffers, so an idle connection holds no buffer.
+ */
+#include "server/server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void conn_free(struct conn *c);
+
+static void set_list(struct conn *c, struct list *l)
+{
+	list_del(&c->link);
+	c->since_ns = c->w->now_ns;
+	list_add_tail(l, &c->link);
+}
+
+void conn_touch(struct conn *c)
+{
+	if (c->state == CS_OPEN)
+		set_list(c, &c->w->open_list);
+}
+
+struct conn *conn_new(struct worker *w, int fd)
+{
+	struct conn *c = pool_get(&w->pool_conn);
+
+	if (!c)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	c->w = w;
+	c->fd = fd;
+	c->state = CS_HANDSHAKE;
+	c->mode = TLS_MODE_USER;
+	c->resp.file_fd = -1;
+	c->resp.pipe[0] = c->resp.pipe[1] = -1;
+	list_init(&c->link);
+	if (tls_conn_init(c, w->srv->ctx)) {
+		pool_put(&w->pool_conn, c);
+		return NULL;
+	}
+	ktls_framer_init(&c->fr);
+	set_list(c, &w->hs_list);
+	w->nconns++;
+	conn_arm_recv(c);
+	return c;
+}
+
+static void maybe_free(struct conn *c)
+{
+	if (c->state == CS_DEAD && c->inflight == 0)
+		conn_free(c);
+}
+
+/* Close now: pending operations are woken by shutdown() and the
+ * connection is freed when the last one completes. */
+void conn_abort(struct conn *c, const char *why)
+{
+	if (c->state == CS_DEAD)
+		return;
+	if (why)
+		reasons_add(&c->w->st.conn_errors, why);
+	c->state = CS_DEAD;
+	list_del(&c->link);
+	if (c->inflight)
+		shutdown(c->fd, SHUT_RDWR);
+	maybe_free(c);
+}
+
+static void conn_free(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	respond_free(c);
+	tls_conn_free(c);
+	cbuf_release(&c->rin);
+	cbuf_release(&c->req);
+	cbuf_release(&c->out);
+	close(c->fd);
+	w->nconns--;
+	if (w->accept_paused)
+		w->accept_resume_ns = 0;    /* a descriptor is free again */
+	__atomic_fetch_sub(&w->srv->conns_current, 1, __ATOMIC_RELAXED);
+	pool_put(&w->pool_conn, c);
+}
+
+static void hs_fail(struct conn *c, const char *why)
+{
+	STAT_ADD(c->w->st.handshake_failures, 1);
+	reasons_add(&c->w->st.hs_fail, why);
+	conn_abort(c, NULL);
+}
+
+void conn_timeout(struct conn *c)
+{
+	switch (c->state) {
+	case CS_HANDSHAKE:
+	case CS_SWITCH:
+		STAT_ADD(c->w->st.timeouts_handshake, 1);
+		hs_fail(c, "timeout");
+		break;
+	case CS_OPEN:
+		STAT_ADD(c->w->st.timeouts_idle, 1);
+		conn_abort(c, NULL);
+		break;
+	default:
+		conn_abort(c, NULL);
+	}
+}
+
+void conn_arm_recv(struct conn *c)
+{
+	struct worker *w = c->w;
+	size_t len, room;
+
+	if (c->recv_busy || c->nobufs)
+		return;
+	switch (c->state) {
+	case CS_HANDSHAKE:
+		len = ktls_framer_want(&c->fr);
+		room = c->rin.p ? c->rin.cap - cbuf_used(&c->rin) : RIN_SIZE;
+		if (len > room)
+			len = room;
+		break;
+	case CS_OPEN:
+		if (c->rd_eof || c->close_after)
+			return;
+		if (c->mode == TLS_MODE_USER)
+			room = c->rin.p ? c->rin.cap - cbuf_used(&c->rin) : RIN_SIZE;
+		else
+			room = c->req.p ? c->req.cap - cbuf_used(&c->req) : w->pool_req.size;
+		len = room < w->buf_size ? room : w->buf_size;
+		break;
+	case CS_DRAIN:
+		len = w->buf_size;
+		break;
+	default:
+		return;
+	}
+	if (len == 0)
+		return;
+	struct io_uring_sqe *sqe = worker_sqe(w);
+	io_uring_prep_recv(sqe, c->fd, NULL, len, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = 0;
+	io_uring_sqe_set_data64(sqe, UD(c, OP_RECV));
+	c->recv_busy = true;
+	c->inflight++;
+}
+
+/* No provided buffer was free: try again on the next loop turn. */
+void conn_retry_recv(struct conn *c)
+{
+	c->nobufs = false;
+	c->inflight--;
+	if (c->state == CS_DEAD)
+		maybe_free(c);
+	else
+		conn_arm_recv(c);
+}
+
+static int append(struct conn *c, struct cbuf *b, struct pool *pool, const uint8_t *p, uint32_t n)
+{
+	if (cbuf_ensure(b, pool))
+		return -1;
+	if (cbuf_room(b) < n)
+		cbuf_compact(b);
+	if (cbuf_room(b) < n)
+		return -1;      /* cannot happen: receives ask for at most the room */
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	(void)c;
+	return 0;
+}
+
+static void switch_done(struct conn *c)
+{
+	tls_switch_to_ktls(c);
+	if (c->ktls_refused && c->w->srv->cfg.strict) {
+		conn_abort(c, NULL);
+		return;
+	}
+	c->state = CS_OPEN;
+	set_list(c, &c->w->open_list);
+	conn_pump(c);
+}
+
+static void handshake_done(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (SSL_session_reused(c->ssl))
+		STAT_ADD(w->st.handshakes_resumed, 1);
+	else
+		STAT_ADD(w->st.handshakes_full, 1);
+	cbuf_release_if_empty(&c->rin);
+	if (w->srv->cfg.mode == TLS_MODE_KTLS) {
+		c->state = CS_SWITCH;
+		if (cbuf_used(&c->out) || c->send_busy) {
+			respond_flush(c);   /* the switch follows the send */
+			return;
+		}
+		switch_done(c);
+		return;
+	}
+	c->state = CS_OPEN;
+	set_list(c, &w->open_list);
+	conn_pump(c);
+}
+
+static void handshake_step(struct conn *c)
+{
+	int r = tls_handshake(c);
+
+	if (r < 0) {
+		/* send the alert OpenSSL queued, then close */
+		c->close_after = true;
+		if (cbuf_used(&c->out) && !c->send_busy) {
+			c->state = CS_DRAIN;
+			list_del(&c->link);
+			list_add_tail(&c->w->drain_list, &c->link);
+			respond_flush(c);
+			return;
+		}
+		conn_abort(c, NULL);
+		return;
+	}
+	if (r == 1) {
+		handshake_done(c);
+		return;
+	}
+	respond_flush(c);
+	conn_arm_recv(c);
+}
+
+static void on_recv_data(struct conn *c, const uint8_t *p, uint32_t n)
+{
+	struct worker *w = c->w;
+	int rc;
+
+	switch (c->state) {
+	case CS_HANDSHAKE:
+		rc = ktls_framer_feed(&c->fr, p, n);
+		if (rc < 0) {
+			hs_fail(c, "not_tls");
+			return;
+		}
+		if (append(c, &c->rin, &w->pool_rin, p, n)) {
+			hs_fail(c, "out_of_memory");
+			return;
+		}
+		handshake_step(c);
+		break;
+	case CS_OPEN:
+		conn_touch(c);
+		if (c->mode == TLS_MODE_USER) {
+			if (append(c, &c->rin, &w->pool_rin, p, n)) {
+				conn_abort(c, "out_of_memory");
+				return;
+			}
+		} else {
+			if (append(c, &c->req, &w->pool_req, p, n)) {
+				conn_abort(c, "out_of_memory");
+				return;
+			}
+			STAT_ADD(w->st.bytes_in, n);
+		}
+		conn_pump(c);
+		break;
+	case CS_DRAIN:
+		conn_arm_recv(c);
+		break;
+	default:
+		break;
+	}
+}
+
+/* kTLS RX: a receive failed with EIO because a control record (alert,
+ * NewSessionTicket, KeyUpdate) is next. libktls reads and handles it. */
+static void on_ktls_control(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	STAT_ADD(w->st.ktls_control, 1);
+	if (cbuf_ensure(&c->req, &w->pool_req)) {
+		conn_abort(c, "out_of_memory");
+		return;
+	}
+	cbuf_compact(&c->req);
+	ssize_t n = ktls_recv(c->kc, c->req.p + c->req.len, cbuf_room(&c->req), MSG_DONTWAIT);
+	if (n > 0) {
+		c->req.len += (uint32_t)n;
+		STAT_ADD(w->st.bytes_in, (uint64_t)n);
+	} else if (n == 0) {
+		c->rd_eof = true;           /* close_notify */
+	} else if (n != -EAGAIN) {
+		cbuf_release_if_empty(&c->req);
+		conn_abort(c, ktls_errname((int)n));
+		return;
+	}
+	conn_touch(c);
+	conn_pump(c);
+}
+
+static void on_recv(struct conn *c, int res, unsigned flags)
+{
+	struct worker *w = c->w;
+	bool have_buf = flags & IORING_CQE_F_BUFFER;
+	unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
+
+	c->recv_busy = false;
+	c->inflight--;
+	if (c->state == CS_DEAD) {
+		if (have_buf)
+			worker_recycle_buf(w, bid);
+		maybe_free(c);
+		return;
+	}
+	if (res == -ENOBUFS) {
+		c->nobufs = true;
+		c->inflight++;              /* the retry list holds the connection */
+		c->retry_next = w->retry_head;
+		w->retry_head = c;
+		return;
+	}
+	if (res < 0) {
+		if (have_buf)
+			worker_recycle_buf(w, bid);
+		if (res == -EIO && c->state == CS_OPEN && c->mode == TLS_MODE_KTLS) {
+			on_ktls_control(c);
+		} else if (c->state == CS_HANDSHAKE) {
+			hs_fail(c, res == -ECONNRESET ? "reset_by_peer" : "receive_error");
+		} else if (c->state == CS_DRAIN) {
+			conn_abort(c, NULL);
+		} else {
+			conn_abort(c, res == -ECONNRESET ? "reset_by_peer" : "receive_error");
+		}
+		return;
+	}
+	if (res == 0) {
+		if (have_buf)
+			worker_recycle_buf(w, bid);
+		if (c->state == CS_HANDSHAKE) {
+			hs_fail(c, c->fr.records == 0 && c->fr.hdr_have == 0 ? "closed_before_hello"
+									     : "closed_in_handshake");
+		} else if (c->state == CS_DRAIN) {
+			conn_abort(c, NULL);
+		} else {
+			c->rd_eof = true;
+			conn_pump(c);
+		}
+		return;
+	}
+	if (!have_buf) {
+		conn_abort(c, "receive_without_buffer");
+		return;
+	}
+	on_recv_data(c, w->bufs + (size_t)bid * w->buf_size, (uint32_t)res);
+	worker_recycle_buf(w, bid);
+}
+
+/* Close cleanly: close_notify, then FIN, then read until the peer's FIN. */
+static void conn_finish(struct conn *c)
+{
+	if (c->mode == TLS_MODE_USER && c->ssl && !c->shut_sent) {
+		tls_shutdown(c);
+		if (cbuf_used(&c->out)) {
+			respond_flush(c);
+			return;
+		}
+	}
+	if (c->mode == TLS_MODE_KTLS && c->kc && !c->shut_sent) {
+		c->shut_sent = true;
+		ktls_close(c->kc);
+	}
+	if (cbuf_used(&c->out) || c->send_busy) {
+		respond_flush(c);
+		return;
+	}
+	if (c->rd_eof) {
+		conn_abort(c, NULL);
+		return;
+	}
+	shutdown(c->fd, SHUT_WR);
+	c->state = CS_DRAIN;
+	set_list(c, &c->w->drain_list);
+	conn_arm_recv(c);
+}
+
+static bool can_stage(struct conn *c)
+{
+	if (c->mode == TLS_MODE_USER)
+		return tls_write_budget(c) >= SMALL_BODY + 1024;
+	if (!c->out.p)
+		return true;
+	return cbuf_room(&c->out) + (c->send_busy ? 0 : c->out.off) >= SMALL_BODY + 1024;
+}
+
+/* Make all the progress possible on an open connection: decrypt, answer
+ * complete requests, stage bodies, send, and read more when there is room. */
+void conn_pump(struct conn *c)
+{
+	int r;
+
+	if (c->state != CS_OPEN)
+		return;
+	for (;;) {
+		if (c->mode == TLS_MODE_USER && c->ssl && cbuf_used(&c->rin)) {
+			if (tls_read(c) < 0) {
+				conn_abort(c, NULL);
+				return;
+			}
+		}
+		if (c->resp.kind != RESP_NONE) {
+			r = respond_continue(c);
+			if (r < 0) {
+				conn_abort(c, NULL);
+				return;
+			}
+			if (r == 0)
+				break;
+			continue;
+		}
+		if (c->close_after || !can_stage(c))
+			break;
+		if (c->discard) {
+			uint32_t n = cbuf_used(&c->req);
+			if (n > c->discard)
+				n = (uint32_t)c->discard;
+			cbuf_consume(&c->req, n);
+			c->discard -= n;
+			if (c->discard)
+				break;
+		}
+		if (!cbuf_used(&c->req))
+			break;
+		r = respond_request(c);
+		if (r < 0) {
+			conn_abort(c, NULL);
+			return;
+		}
+		if (r == 0)
+			break;
+	}
+	if (c->state != CS_OPEN)
+		return;
+	cbuf_release_if_empty(&c->req);
+	cbuf_release_if_empty(&c->rin);
+	respond_flush(c);
+	if (c->state != CS_OPEN)
+		return;
+	bool idle = c->resp.kind == RESP_NONE && !c->send_busy && !cbuf_used(&c->out);
+	bool no_more = c->close_after || (c->rd_eof && !(c->ssl && cbuf_used(&c->rin)));
+	if (idle && no_more) {
+		conn_finish(c);
+		return;
+	}
+	conn_arm_recv(c);
+}
+
+static void on_send(struct conn *c, int res)
+{
+	c->send_busy = false;
+	c->inflight--;
+	respond_sent(c, res);
+	if (c->state == CS_DEAD) {
+		maybe_free(c);
+		return;
+	}
+	if (res < 0) {
+		if (c->state == CS_HANDSHAKE || c->state == CS_SWITCH)
+			hs_fail(c, res == -ECONNRESET ? "reset_by_peer" : "send_error");
+		else
+			conn_abort(c, c->state == CS_DRAIN ? NULL
+				   : res == -EPIPE || res == -ECONNRESET ? "reset_by_peer" : "send_error");
+		return;
+	}
+	switch (c->state) {
+	case CS_HANDSHAKE:
+		respond_flush(c);
+		if (!c->send_busy)
+			handshake_step(c);  /* it may have been waiting for room */
+		break;
+	case CS_SWITCH:
+		if (cbuf_used(&c->out))
+			respond_flush(c);
+		else
+			switch_done(c);
+		break;
+	case CS_OPEN:
+		conn_touch(c);
+		conn_pump(c);
+		break;
+	case CS_DRAIN:
+		/* a failed handshake's alert, or the last bytes before FIN */
+		if (cbuf_used(&c->out)) {
+			respond_flush(c);
+		} else if (c->ssl && !SSL_is_init_finished(c->ssl)) {
+			conn_abort(c, NULL);
+		} else {
+			shutdown(c->fd, SHUT_WR);
+			set_list(c, &c->w->drain_list);
+			conn_arm_recv(c);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+void conn_on_cqe(struct conn *c, unsigned tag, int res, unsigned flags)
+{
+	switch (tag) {
+	case OP_RECV:
+		on_recv(c, res, flags);
+		break;
+	case OP_SEND:
+		on_send(c, res);
+		break;
+	case OP_SPLICE_IN:
+	case OP_SPLICE_OUT:
+		c->inflight--;
+		respond_on_splice(c, tag, res);
+		if (c->state == CS_DEAD)
+			maybe_free(c);
+		break;
+	case OP_FREAD:
+		c->inflight--;
+		c->file_busy = false;
+		respond_on_fread(c, res);
+		if (c->state == CS_DEAD)
+			maybe_free(c);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The server is stopping: handshakes end now, open connections after the
+ * response they are sending (respond.c answers with Connection: close). */
+void conn_stop(struct conn *c)
+{
+	switch (c->state) {
+	case CS_HANDSHAKE:
+	case CS_SWITCH:
+		hs_fail(c, "server_stopping");
+		break;
+	case CS_OPEN:
+		c->close_after = true;
+		conn_pump(c);
+		break;
+	default:
+		break;
+	}
+}
