@@ -122,33 +122,35 @@ guest_cwd() {
 	echo "$REPO"
 }
 
-# accel_pick KERNEL: print tcg or kvm for --accel auto.
+# accel_pick KERNEL: set VM_ACCEL to tcg or kvm for --accel auto.
 accel_pick() {
 	local verdict_file=$VM_CACHE/kvm-verdict key line rc
-	if [[ ! -r /dev/kvm || ! -w /dev/kvm ]]; then
-		echo tcg
-		return
-	fi
+	VM_ACCEL=tcg
+	[[ -r /dev/kvm && -w /dev/kvm ]] || return 0
 	key="$(uname -r)|$(qemu-system-x86_64 --version | head -n 1)|$(grep -m1 '^model name' /proc/cpuinfo)"
 	if [[ -f $verdict_file ]] && line=$(grep -F -x -m1 "$key|kvm" "$verdict_file" || grep -F -x -m1 "$key|tcg" "$verdict_file"); then
-		echo "${line##*|}"
-		return
+		VM_ACCEL=${line##*|}
+		return 0
 	fi
 	vm_say "probing KVM: one boot of at most ${KVM_PROBE_TIMEOUT}s (the verdict is kept in $verdict_file)"
 	VM_QUIET=1 run_guest "$1" kvm "$KVM_PROBE_TIMEOUT" "$DEF_MEM" "" true >/dev/null 2>&1
 	rc=$?
-	if ((rc == 0)); then line=kvm; else line=tcg; fi
-	vm_say "KVM probe: $([[ $line == kvm ]] && echo "booted: using KVM" || echo "did not boot in time (status $rc): using TCG")"
+	case $rc in
+	0) line=kvm; vm_say "KVM probe: the guest booted: using KVM" ;;
+	124) line=tcg; vm_say "KVM probe: no boot within ${KVM_PROBE_TIMEOUT}s: using TCG" ;;
+	*) vm_say "KVM probe: failed (status $rc), verdict not kept: using TCG"; return 0 ;;
+	esac
 	echo "$key|$line" >>"$verdict_file"
-	echo "$line"
+	VM_ACCEL=$line
 }
 
 # run_guest KERNEL ACCEL TIMEOUT MEM KEEP COMMAND...: boot, run, report.
 run_guest() {
 	local name=$1 accel=$2 tmo=$3 mem=$4 keep=$5
 	shift 5
-	local run q rc st ready code= up= t0 t1 cwd outfd errfd
+	local run q rc st lines ready code='' up='' t0 t1 cwd outfd errfd
 	run=$(mktemp -d "${TMPDIR:-/tmp}/ktls-vm.XXXXXX") || { vm_err "cannot create a temporary folder"; return $EXIT_HARNESS; }
+	VM_RUN=$run
 	cwd=$(guest_cwd)
 
 	# This run's command, as a tiny cpio appended to the cached ones.
@@ -204,9 +206,9 @@ run_guest() {
 	exec {outfd}>&- {errfd}>&-
 	wait "$cat_out" "$cat_err"
 
-	st=$(tr -d '\r' <"$run/status" 2>/dev/null)
-	ready=$(sed -n 's/^KTLS_VM_READY \([0-9.]*\)$/\1/p' <<<"$st")
-	read -r _ code up < <(grep '^KTLS_VM_EXIT ' <<<"$st")
+	lines=$(tr -d '\r' <"$run/status" 2>/dev/null)
+	ready=$(sed -n 's/^KTLS_VM_READY \([0-9.]*\)$/\1/p' <<<"$lines")
+	read -r _ code up < <(grep '^KTLS_VM_EXIT ' <<<"$lines")
 	local wall
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 	if [[ $rc == 124 || $rc == 137 ]] && [[ -z ${code:-} ]]; then
@@ -233,6 +235,7 @@ run_guest() {
 	else
 		rm -rf "$run"
 	fi
+	VM_RUN=
 	return "$st"
 }
 
@@ -244,15 +247,16 @@ console_tail() {
 	fi
 }
 
-VM_PID=
+VM_PID='' VM_RUN='' VM_KEEP=''
 on_signal() {
-	[[ -n $VM_PID ]] && kill -TERM "$VM_PID" 2>/dev/null
-	vm_err "interrupted: the guest was stopped"
-	exit 130
+	[[ -n $VM_PID ]] && kill -TERM "$VM_PID" 2>/dev/null && wait "$VM_PID" 2>/dev/null
+	[[ -n $VM_RUN && -z $VM_KEEP ]] && rm -rf "$VM_RUN"
+	vm_err "interrupted by SIG$1: the guest was stopped"
+	exit $((128 + $2))
 }
 
 main() {
-	local kernel=$DEF_KERNEL tmo=$DEF_TIMEOUT mem=$DEF_MEM accel=$DEF_ACCEL keep= args v
+	local kernel=$DEF_KERNEL tmo=$DEF_TIMEOUT mem=$DEF_MEM accel=$DEF_ACCEL keep='' args
 	VM_UPDATE=
 	args=$(getopt -o +k:t:m:a:uqh -l kernel:,timeout:,mem:,accel:,update,keep,quiet,help -n vm.sh -- "$@" 2>&1) ||
 		usage_err "${args#vm.sh: }"
@@ -274,7 +278,7 @@ main() {
 			*) usage_err "--accel: '$2' is not an accelerator: use tcg, kvm or auto" ;; esac
 			shift 2 ;;
 		-u | --update) VM_UPDATE=1; shift ;;
-		--keep) keep=1; shift ;;
+		--keep) keep=1; VM_KEEP=1; shift ;;
 		-q | --quiet) VM_QUIET=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
@@ -287,17 +291,21 @@ main() {
 		vm_err "--accel kvm: /dev/kvm is missing or not usable by $(id -un): use --accel tcg"
 		exit $EXIT_HARNESS
 	fi
-	trap on_signal INT TERM
+	trap 'on_signal INT 2' INT
+	trap 'on_signal TERM 15' TERM
 
-	local kernels=("$kernel") k rc first=0 a
+	local kernels=("$kernel") k rc first=0 a built=
 	[[ $kernel == all ]] && kernels=("${VM_KERNELS[@]}")
-	initramfs_build || { vm_err "cannot build the initramfs in $VM_WORK"; exit $EXIT_HARNESS; }
 	for k in "${kernels[@]}"; do
 		if ! kernel_fetch "$k"; then
 			rc=$EXIT_HARNESS
+		elif [[ -z $built ]] && ! initramfs_build; then
+			vm_err "cannot build the initramfs in $VM_WORK"
+			exit $EXIT_HARNESS
 		else
+			built=1
 			a=$accel
-			[[ $a == auto ]] && a=$(accel_pick "$k")
+			if [[ $a == auto ]]; then accel_pick "$k"; a=$VM_ACCEL; fi
 			[[ $kernel == all ]] && echo "vm: === kernel $k ($KVER, Debian $KVERSION) ===" >&2
 			run_guest "$k" "$a" "$tmo" "$mem" "$keep" "$@"
 			rc=$?

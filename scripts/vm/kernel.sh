@@ -10,12 +10,16 @@
 # modules.dep built by `busybox depmod`).
 
 VM_KERNELS=(bookworm trixie-backports)
+# Bumped whenever kernel_unpack keeps something else: cached kernels are then
+# unpacked again from the kept .debs.
+VM_CACHE_FORMAT=1
 VM_MIRROR=${KTLS_VM_MIRROR:-http://deb.debian.org/debian}
 VM_SECURITY_MIRROR=${KTLS_VM_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 VM_KEYRING=${KTLS_VM_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 
-# Module folders kept (plus everything their modules depend on): kTLS itself
-# and every cipher the kernel may load on demand for it.
+# Module folders kept (their top level, plus every module those depend on):
+# kTLS itself and the ciphers the kernel may load on demand for it. tcrypt (a
+# self-test module) is left out.
 VM_MODULE_DIRS=(kernel/net/tls kernel/crypto kernel/arch/x86/crypto kernel/lib/crypto)
 
 kernel_sources() {
@@ -147,7 +151,7 @@ kernel_unpack() {
 		[[ -d $mroot/$d ]] || continue
 		while IFS= read -r f; do
 			n=${f##*/}; n=${n%%.ko*}; queue+=("${n//-/_}")
-		done < <(cd "$mroot" && find "$d" -name '*.ko*')
+		done < <(cd "$mroot" && find "$d" -maxdepth 1 -name '*.ko*' ! -name 'tcrypt.ko*')
 	done
 	[[ -n ${file[tls]:-} ]] || { vm_err "the $name kernel $kver has no tls module (CONFIG_TLS=m expected)"; return 1; }
 	local root=$x/root/lib/modules/$kver
@@ -171,57 +175,72 @@ kernel_unpack() {
 	(cd "$x/cpio" && find usr | LC_ALL=C sort | busybox cpio -o -H newc 2>/dev/null) >"$x/modules.cpio" || return 1
 	cp "$vmlinuz" "$x/vmlinuz" || return 1
 	printf '%s\n' "${#seen[@]}" >"$x/modules.count"
+	printf '%s\n' "$@" >"$x/packages"
+	echo "$VM_CACHE_FORMAT" >"$x/format"
 	rm -rf "$x/pkg" "$x/root" "$x/cpio"
 	rm -rf "$dest" && mv "$x" "$dest"
 }
 
+# kernel_ready DIR: DIR holds a kernel unpacked by this version of the harness.
+kernel_ready() { [[ -s $1/vmlinuz && -s $1/modules.cpio && $(cat "$1/format" 2>/dev/null) == "$VM_CACHE_FORMAT" ]]; }
+
+# kernel_download NAME: the .debs of KVER into $VM_CACHE/debs (kept: a later
+# change of what is unpacked needs no download); sets DEBS.
+kernel_download() {
+	local name=$1 debdir=$VM_CACHE/debs p f size total=0 log=$VM_CACHE/kernels/$1/download.log
+	DEBS=()
+	mkdir -p "$debdir" || return 1
+	for p in "${PKGS[@]}"; do
+		f=${p}_${KVERSION//:/%3a}_amd64.deb
+		if [[ ! -s $debdir/$f ]]; then
+			vm_say "$name: downloading $p ($KVERSION)"
+			if ! (cd "$debdir" && kernel_apt "$name" apt-get -q download "$p=$KVERSION") >"$log" 2>&1 ||
+				[[ ! -s $debdir/$f ]]; then
+				vm_err "downloading $p ($KVERSION) from Debian $name failed: check network access to" \
+					"${VM_MIRROR%/debian} (or set KTLS_VM_MIRROR), free space in $debdir, and" \
+					"whether Debian still has this version (scripts/vm.sh --update looks again); apt said:"
+				tail -n 5 "$log" | sed 's/^/vm:   /' >&2
+				return 1
+			fi
+			size=$(stat -c %s "$debdir/$f"); total=$((total + size))
+		fi
+		DEBS+=("$f")
+	done
+	((total == 0)) || vm_say "$name: downloaded $((total / 1048576)) MiB"
+}
+
 # kernel_fetch NAME: set KVER, KVERSION, KDIR for NAME, downloading it if needed.
 kernel_fetch() {
-	local name=$1 base=$VM_CACHE/kernels/$1 line pkgs_str pkgs=() p f size total=0 t0
+	local name=$1 base=$VM_CACHE/kernels/$1 line pkgs_str t0=$SECONDS lockfd rc=0
 	mkdir -p "$base" || { vm_err "cannot create the VM cache $base: set KTLS_VM_CACHE to a writable folder"; return 1; }
 	exec {lockfd}>"$base/.lock"
 	flock "$lockfd"
-	if [[ -z $VM_UPDATE && -s $base/current ]] && read -r KVER KVERSION <"$base/current" &&
-		[[ -s $base/$KVER/vmlinuz && -s $base/$KVER/modules.cpio ]]; then
-		KDIR=$base/$KVER
-		exec {lockfd}>&-
-		return 0
+	KVER='' KVERSION='' PKGS=()
+	if [[ -z $VM_UPDATE && -s $base/current ]]; then
+		read -r KVER KVERSION pkgs_str <"$base/current"
+		read -r -a PKGS <<<"$pkgs_str"
 	fi
-	t0=$SECONDS
-	if ! kernel_update_lists "$name" || ! line=$(kernel_resolve "$name"); then
-		exec {lockfd}>&-
-		return 1
-	fi
-	read -r KVER KVERSION pkgs_str <<<"$line"
-	read -r -a pkgs <<<"$pkgs_str"
-	KDIR=$base/$KVER
-	if [[ -s $KDIR/vmlinuz && -s $KDIR/modules.cpio ]]; then
-		vm_say "$name: newest kernel $KVER ($KVERSION), already in the cache"
-	else
-		vm_say "$name: newest kernel $KVER ($KVERSION): downloading ${pkgs[*]}"
-		local debdir=$VM_CACHE/debs debs=()
-		mkdir -p "$debdir"
-		for p in "${pkgs[@]}"; do
-			if ! (cd "$debdir" && kernel_apt "$name" apt-get -q download "$p=$KVERSION") >"$base/download.log" 2>&1; then
-				vm_err "downloading $p ($KVERSION) from Debian $name failed: check network access to" \
-					"${VM_MIRROR%/debian} and free space in $debdir; apt said:"
-				tail -n 5 "$base/download.log" | sed 's/^/vm:   /' >&2
-				exec {lockfd}>&-
-				return 1
-			fi
-			f=${p}_${KVERSION//:/%3a}_amd64.deb
-			[[ -s $debdir/$f ]] || { vm_err "apt-get download $p left no .deb in $debdir"; exec {lockfd}>&-; return 1; }
-			size=$(stat -c %s "$debdir/$f"); total=$((total + size))
-			debs+=("$f")
-		done
-		vm_say "$name: downloaded $((total / 1048576)) MiB; unpacking vmlinuz and the tls/crypto modules"
-		if ! kernel_unpack "$name" "$KVER" "$debdir" "$KDIR" "${debs[@]}"; then
-			rm -rf "$KDIR.tmp"
-			exec {lockfd}>&-
-			return 1
+	if [[ -z $KVER || ${#PKGS[@]} -eq 0 ]]; then
+		if kernel_update_lists "$name" && line=$(kernel_resolve "$name"); then
+			read -r KVER KVERSION pkgs_str <<<"$line"
+			read -r -a PKGS <<<"$pkgs_str"
+			vm_say "$name: the newest cloud kernel is $KVER (Debian $KVERSION: ${PKGS[*]})"
+		else
+			rc=1
 		fi
-		vm_say "$name: kernel $KVER ready in $((SECONDS - t0)) s ($(cat "$KDIR/modules.count") modules kept, in $KDIR)"
 	fi
-	echo "$KVER $KVERSION" >"$base/current.tmp" && mv "$base/current.tmp" "$base/current"
+	KDIR=$base/$KVER
+	if ((rc == 0)) && ! kernel_ready "$KDIR"; then
+		if kernel_download "$name" && kernel_unpack "$name" "$KVER" "$VM_CACHE/debs" "$KDIR" "${DEBS[@]}"; then
+			vm_say "$name: kernel $KVER ready in $((SECONDS - t0)) s ($(cat "$KDIR/modules.count") modules kept, in $KDIR)"
+		else
+			rm -rf "$KDIR.tmp"
+			rc=1
+		fi
+	fi
+	if ((rc == 0)); then
+		echo "$KVER $KVERSION ${PKGS[*]}" >"$base/current.tmp" && mv "$base/current.tmp" "$base/current"
+	fi
 	exec {lockfd}>&-
+	return $rc
 }

@@ -48,7 +48,7 @@ timeout_of() {
 }
 
 run_file() {
-	local f=$1 base=${1##*/} limit rc t0 t1 line plan= ran=0 failed=0 skipped=0 p0=$PASS f0=$FAIL s0=$SKIP
+	local f=$1 base=${1##*/} limit rc t0 t1 line plan='' ran=0 p0=$PASS f0=$FAIL s0=$SKIP
 	local re_test='^(not )?ok([[:space:]]+[0-9]+)?([[:space:]]+-)?([[:space:]]+(.*))?$'
 	local re_dir='^(.*[^[:space:]])?[[:space:]]*(#[[:space:]]*(SKIP|skip|TODO|todo).*)$'
 	limit=$(timeout_of "$f")
