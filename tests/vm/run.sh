@@ -48,7 +48,7 @@ timeout_of() {
 }
 
 run_file() {
-	local f=$1 base=${1##*/} limit rc t0 t1 line plan='' ran=0 p0=$PASS f0=$FAIL s0=$SKIP
+	local f=$1 base=${1##*/} limit rc t0 t1 line plan='' bailed='' ran=0 p0=$PASS f0=$FAIL s0=$SKIP
 	local re_test='^(not )?ok([[:space:]]+[0-9]+)?([[:space:]]+-)?([[:space:]]+(.*))?$'
 	local re_dir='^(.*[^[:space:]])?[[:space:]]*(#[[:space:]]*(SKIP|skip|TODO|todo).*)$'
 	limit=$(timeout_of "$f")
@@ -69,6 +69,7 @@ run_file() {
 			fi
 		elif [[ $line =~ ^Bail\ out! ]]; then
 			emit not-ok "$base: ${line}"
+			bailed=1
 		elif [[ $line == '#'* ]]; then
 			echo "$line"
 		elif [[ -n $line ]]; then
@@ -77,7 +78,9 @@ run_file() {
 	done < <(timeout -k 5 "$limit" bash "$f" 2>&1 </dev/null; echo $? >"$tmp/rc")
 	rc=$(<"$tmp/rc")
 	t1=$(date +%s)
-	if ((rc == 124 || rc == 137)); then
+	if [[ -n $bailed ]]; then
+		: # already failed
+	elif ((rc == 124 || rc == 137)); then
 		emit not-ok "$base: timed out after ${limit}s (raise it with a '# timeout: N' line)"
 	elif [[ -z $plan ]]; then
 		emit not-ok "$base: ended without a plan (exit status $rc)"
