@@ -55,10 +55,12 @@ the initramfs is rebuilt into $VM_WORK when the project's files changed.
 Environment: KTLS_VM_CACHE, KTLS_VM_MIRROR, KTLS_VM_SECURITY_MIRROR,
 KTLS_VM_KEYRING, KTLS_VM_EXTRA (more host programs to copy in).
 
-Exit status: COMMAND's; $EXIT_TIMEOUT when the guest was killed at the timeout;
-$EXIT_HARNESS when the VM could not run COMMAND (missing tools, download or
-boot failure); $EXIT_USAGE on a usage error. With --kernel all: 0 when every
-run exited 0, otherwise the first non-zero status.
+Units: T is whole seconds, or with s, m, h; SIZE is MiB or GiB with M or G.
+
+Exit status: COMMAND's (127: COMMAND is not in the guest); $EXIT_TIMEOUT when the
+guest was killed at the timeout; $EXIT_HARNESS when the VM could not run COMMAND
+(missing tools, download or boot failure); $EXIT_USAGE on a usage error. With
+--kernel all: 0 when every run exited 0, otherwise the first non-zero status.
 
 Timings inside the VM are emulated (TCG): never use them as performance figures.
 EOF

@@ -66,10 +66,12 @@ stage_copy() {
 elf_libs() {
 	local f
 	for f in "$@"; do
-		ldd "$f" 2>/dev/null | awk '
+		ldd "$f" 2>/dev/null | awk -v f="$f" '
 			$2 == "=>" && $3 ~ /^\// { print $3; next }
 			$1 ~ /^\// { print $1 }
-			$2 == "=>" && $3 == "not" { print "MISSING " $1 > "/dev/stderr" }'
+			$2 == "=>" && $3 == "not" {
+				print "vm: warning: " f " needs " $1 ", which ldd does not find: it will not run in the guest" > "/dev/stderr"
+			}'
 	done | sort -u
 }
 

@@ -65,8 +65,20 @@ if type -P qemu-system-x86_64 >/dev/null && type -P busybox >/dev/null && type -
 	ok "$(grep -qF 'KTLS_VM_MIRROR' "$tmp/err"; echo $?)" "unreachable mirror: says what to check"
 	ok "$([[ ! -e $tmp/cache/kernels/bookworm/current ]]; echo $?)" "unreachable mirror: no kernel recorded"
 	ok "$(grep -q '127.0.0.1' "$tmp/cache/apt/bookworm/sources.list"; echo $?)" "the private sources list uses the mirror"
+
+	# A kernel recorded in the cache whose package cannot be fetched: the
+	# message names the package and version.
+	mkdir -p "$tmp/cache2/kernels/bookworm"
+	echo "6.1.0-999-cloud-amd64 9.9.9-9 linux-image-6.1.0-999-cloud-amd64-unsigned" \
+		>"$tmp/cache2/kernels/bookworm/current"
+	KTLS_VM_CACHE=$tmp/cache2 KTLS_VM_MIRROR=http://127.0.0.1:$port/debian KTLS_BUILD=$tmp/build \
+		timeout 120 "$VM" --accel tcg -- true >"$tmp/out" 2>"$tmp/err"; rc=$?
+	is "$rc" 125 "a package that cannot be downloaded: exit 125"
+	ok "$(grep -qF 'downloading linux-image-6.1.0-999-cloud-amd64-unsigned (9.9.9-9) from Debian bookworm failed' "$tmp/err"; echo $?)" \
+		"names the package and its version"
+	ok "$(grep -qF -- '--update' "$tmp/err"; echo $?)" "and says what to check"
 else
-	skip "qemu, busybox or apt-get missing: the download-failure case needs them" 5
+	skip "qemu, busybox or apt-get missing: the download-failure cases need them" 8
 fi
 [[ -s $tmp/err ]] && sed 's/^/# stderr| /' "$tmp/err" | tail -n 4
 done_testing
