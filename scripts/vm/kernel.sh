@@ -190,6 +190,14 @@ kernel_download() {
 	local name=$1 debdir=$VM_CACHE/debs p f size total=0 log=$VM_CACHE/kernels/$1/download.log
 	DEBS=()
 	mkdir -p "$debdir" || return 1
+	# The package lists may be gone while the choice of kernel is remembered.
+	if [[ ! -s $VM_CACHE/apt/$name/sources.list ]]; then
+		local missing=0
+		for p in "${PKGS[@]}"; do
+			[[ -s $debdir/${p}_${KVERSION//:/%3a}_amd64.deb ]] || missing=1
+		done
+		((missing == 0)) || kernel_update_lists "$name" || return 1
+	fi
 	for p in "${PKGS[@]}"; do
 		f=${p}_${KVERSION//:/%3a}_amd64.deb
 		if [[ ! -s $debdir/$f ]]; then

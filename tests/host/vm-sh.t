@@ -68,7 +68,8 @@ if type -P qemu-system-x86_64 >/dev/null && type -P busybox >/dev/null && type -
 
 	# A kernel recorded in the cache whose package cannot be fetched: the
 	# message names the package and version.
-	mkdir -p "$tmp/cache2/kernels/bookworm"
+	mkdir -p "$tmp/cache2/kernels/bookworm" "$tmp/cache2/apt/bookworm"
+	echo "deb http://127.0.0.1:$port/debian bookworm main" >"$tmp/cache2/apt/bookworm/sources.list"
 	echo "6.1.0-999-cloud-amd64 9.9.9-9 linux-image-6.1.0-999-cloud-amd64-unsigned" \
 		>"$tmp/cache2/kernels/bookworm/current"
 	KTLS_VM_CACHE=$tmp/cache2 KTLS_VM_MIRROR=http://127.0.0.1:$port/debian KTLS_BUILD=$tmp/build \
