@@ -6,7 +6,7 @@
  *     SERVER_TRAFFIC_SECRET_0 (TLS 1.3); a keylog callback the program had
  *     set (an SSLKEYLOGFILE writer) is still called with every line;
  *   - the message callback sees one SSL3_RT_HEADER call per record read or
- *     written, and every handshake message and ChangeCipherSpec, so the
+ *     written (ChangeCipherSpec shows there) and every handshake message, so the
  *     records sent and received under the current keys can be counted: those
  *     are the first sequence numbers the kernel must use.
  * The counts restart when the keys change: at our / the peer's
@@ -145,29 +145,32 @@ void ktls_msg_callback(int write_p, int version, int content_type, const void *b
 	struct ktls_ssl_state *st;
 
 	(void)version, (void)arg;
-	if (content_type != SSL3_RT_HEADER && content_type != SSL3_RT_CHANGE_CIPHER_SPEC &&
-	    content_type != SSL3_RT_HANDSHAKE)
+	if (content_type != SSL3_RT_HEADER && content_type != SSL3_RT_HANDSHAKE)
 		return;
 	st = state_get(ssl);
 	if (!st || len < 1)
 		return;
 	switch (content_type) {
 	case SSL3_RT_HEADER: /* one per record, before its contents */
+		/* ChangeCipherSpec is seen by its record header: OpenSSL 3.0
+		 * reports a received one no other way. The records after it
+		 * are the ones under the new TLS 1.2 keys. */
+		if (len >= 1 && p[0] == SSL3_RT_CHANGE_CIPHER_SPEC) {
+			if (write_p) {
+				st->wr_ccs++;
+				st->wr_since_ccs = 0;
+			} else {
+				st->rd_ccs++;
+				st->rd_since_ccs = 0;
+			}
+			break;
+		}
 		if (write_p) {
 			st->wr_since_ccs++;
 			st->wr_since_key++;
 		} else {
 			st->rd_since_ccs++;
 			st->rd_since_key++;
-		}
-		break;
-	case SSL3_RT_CHANGE_CIPHER_SPEC:
-		if (write_p) {
-			st->wr_ccs++;
-			st->wr_since_ccs = 0;
-		} else {
-			st->rd_ccs++;
-			st->rd_since_ccs = 0;
 		}
 		break;
 	case SSL3_RT_HANDSHAKE:

@@ -194,13 +194,18 @@ static int tp_step(struct tend *e)
 		return 0;
 	tp_pump(e);
 	r = SSL_do_handshake(e->ssl);
+	/* Before pumping again: a BIO_write clears the read BIO's retry flag. */
+	r = r == 1 ? 1 : -SSL_get_error(e->ssl, r);
 	tp_pump(e);
 	if (r == 1) {
 		e->done = true;
 		return 0;
 	}
-	r = SSL_get_error(e->ssl, r);
-	return r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE ? 0 : -1;
+	r = -r;
+	if (r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE)
+		return 0;
+	printf("# %s handshake: SSL_get_error %d\n", SSL_is_server(e->ssl) ? "server" : "client", r);
+	return -1;
 }
 
 /* Handshake both ends; when client_data is set, the client writes it right
