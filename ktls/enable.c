@@ -272,6 +272,9 @@ static int validate(SSL *ssl, int fd, unsigned dirs, const struct ktls_conn *c,
 		return KTLS_E_ALREADY;
 	if ((rc = check_socket(fd)))
 		return rc;
+	/* SSL_key_update() puts the SSL back "in init" until it is sent. */
+	if (SSL_get_key_update_type(ssl) != SSL_KEY_UPDATE_NONE)
+		return KTLS_E_USERSPACE_KEY_UPDATE;
 	if (!SSL_is_init_finished(ssl))
 		return KTLS_E_HANDSHAKE_INCOMPLETE;
 	if ((rc = ktls_suite_of(ssl, version, cipher, md)))
@@ -295,8 +298,6 @@ static int validate(SSL *ssl, int fd, unsigned dirs, const struct ktls_conn *c,
 			return KTLS_E_NO_SECRETS;
 	}
 	if (dirs & KTLS_TX) {
-		if (SSL_get_key_update_type(ssl) != SSL_KEY_UPDATE_NONE)
-			return KTLS_E_USERSPACE_KEY_UPDATE;
 		if (unsent_output(ssl))
 			return KTLS_E_UNSENT_DATA;
 	}
