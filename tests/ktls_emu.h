@@ -63,7 +63,7 @@ static struct emu_state {
 	int ulp_errno;                 /* when set, TCP_ULP fails with it */
 } emu;
 
-static struct emu_sock *emu_sock(int fd, bool create)
+static inline struct emu_sock *emu_sock(int fd, bool create)
 {
 	for (int i = 0; i < EMU_MAX_SOCKS; i++)
 		if (emu.socks[i].fd == fd && (emu.socks[i].ulp || !create))
@@ -80,7 +80,7 @@ static struct emu_sock *emu_sock(int fd, bool create)
 }
 
 /* Forget a socket (call before closing its fd). */
-static void emu_forget(int fd)
+static inline void emu_forget(int fd)
 {
 	for (int i = 0; i < EMU_MAX_SOCKS; i++)
 		if (emu.socks[i].fd == fd && emu.socks[i].ulp) {
@@ -89,7 +89,7 @@ static void emu_forget(int fd)
 		}
 }
 
-static const EVP_CIPHER *emu_evp(uint16_t cipher)
+static inline const EVP_CIPHER *emu_evp(uint16_t cipher)
 {
 	switch (cipher) {
 	case TLS_CIPHER_AES_GCM_128: return EVP_aes_128_gcm();
@@ -104,7 +104,7 @@ static const EVP_CIPHER *emu_evp(uint16_t cipher)
 	}
 }
 
-static int emu_parse_info(struct emu_dir *d, const void *val, socklen_t len)
+static inline int emu_parse_info(struct emu_dir *d, const void *val, socklen_t len)
 {
 	const struct tls_crypto_info *ci = val;
 	const uint8_t *p = val;
@@ -149,14 +149,14 @@ static int emu_parse_info(struct emu_dir *d, const void *val, socklen_t len)
 	return 0;
 }
 
-static void emu_be64(uint8_t *p, uint64_t v)
+static inline void emu_be64(uint8_t *p, uint64_t v)
 {
 	for (int i = 7; i >= 0; i--, v >>= 8)
 		p[i] = (uint8_t)v;
 }
 
 /* The 12-byte AEAD nonce of record `seq` (explicit: TLS 1.2 AES/ARIA part). */
-static void emu_nonce(const struct emu_dir *d, uint64_t seq, const uint8_t *explicit8, uint8_t n[12])
+static inline void emu_nonce(const struct emu_dir *d, uint64_t seq, const uint8_t *explicit8, uint8_t n[12])
 {
 	if (d->salt_len == 4 && d->version == TLS_1_2_VERSION) {
 		memcpy(n, d->salt, 4);
@@ -176,7 +176,7 @@ static void emu_nonce(const struct emu_dir *d, uint64_t seq, const uint8_t *expl
 }
 
 /* AEAD seal/open. Returns output length or -1. */
-static int emu_aead(const struct emu_dir *d, bool enc, const uint8_t nonce[12], const uint8_t *aad,
+static inline int emu_aead(const struct emu_dir *d, bool enc, const uint8_t nonce[12], const uint8_t *aad,
 		    size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *out)
 {
 	const EVP_CIPHER *c = emu_evp(d->cipher);
@@ -219,7 +219,7 @@ out:
 	return total;
 }
 
-static int emu_write_all(int fd, const uint8_t *p, size_t n)
+static inline int emu_write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
@@ -237,7 +237,7 @@ static int emu_write_all(int fd, const uint8_t *p, size_t n)
 }
 
 /* Encrypt one record of `type` and write it. */
-static int emu_seal(struct emu_sock *s, uint8_t type, const uint8_t *p, size_t n)
+static inline int emu_seal(struct emu_sock *s, uint8_t type, const uint8_t *p, size_t n)
 {
 	struct emu_dir *d = &s->tx;
 	uint8_t rec[5 + 8 + 16384 + 1 + 16], inner[16384 + 1], aad[13], nonce[12], expl[8];
@@ -276,7 +276,7 @@ static int emu_seal(struct emu_sock *s, uint8_t type, const uint8_t *p, size_t n
 	return emu_write_all(s->fd, rec, hdr + (size_t)out);
 }
 
-static int emu_setsockopt(void *arg, int fd, int level, int name, const void *val, socklen_t len)
+static inline int emu_setsockopt(void *arg, int fd, int level, int name, const void *val, socklen_t len)
 {
 	struct emu_sock *s;
 	struct emu_dir *d, tmp;
@@ -327,7 +327,7 @@ static int emu_setsockopt(void *arg, int fd, int level, int name, const void *va
 	return 0;
 }
 
-static int emu_getsockopt(void *arg, int fd, int level, int name, void *val, socklen_t *len)
+static inline int emu_getsockopt(void *arg, int fd, int level, int name, void *val, socklen_t *len)
 {
 	(void)arg;
 	if (level == IPPROTO_TCP && name == TCP_ULP) {
@@ -341,7 +341,7 @@ static int emu_getsockopt(void *arg, int fd, int level, int name, void *val, soc
 	return getsockopt(fd, level, name, val, len) ? -errno : 0;
 }
 
-static ssize_t emu_sendmsg(void *arg, int fd, const struct msghdr *msg, int flags)
+static inline ssize_t emu_sendmsg(void *arg, int fd, const struct msghdr *msg, int flags)
 {
 	struct emu_sock *s = emu_sock(fd, false);
 	uint8_t type = 23;
@@ -373,7 +373,7 @@ static ssize_t emu_sendmsg(void *arg, int fd, const struct msghdr *msg, int flag
 }
 
 /* Read raw bytes until one record is complete. 1 done, 0 EOF, -errno. */
-static int emu_fill(struct emu_sock *s, int flags)
+static inline int emu_fill(struct emu_sock *s, int flags)
 {
 	for (;;) {
 		size_t want = 5;
@@ -392,7 +392,7 @@ static int emu_fill(struct emu_sock *s, int flags)
 	}
 }
 
-static int emu_open(struct emu_sock *s)
+static inline int emu_open(struct emu_sock *s)
 {
 	struct emu_dir *d = &s->rx;
 	uint8_t aad[13], nonce[12], *body = s->in + 5;
@@ -440,7 +440,7 @@ static int emu_open(struct emu_sock *s)
 	return 0;
 }
 
-static ssize_t emu_recvmsg(void *arg, int fd, struct msghdr *msg, int flags)
+static inline ssize_t emu_recvmsg(void *arg, int fd, struct msghdr *msg, int flags)
 {
 	struct emu_sock *s = emu_sock(fd, false);
 	struct cmsghdr *cm;
@@ -480,7 +480,7 @@ static ssize_t emu_recvmsg(void *arg, int fd, struct msghdr *msg, int flags)
 	return (ssize_t)n;
 }
 
-static int emu_rekey_supported(void *arg)
+static inline int emu_rekey_supported(void *arg)
 {
 	(void)arg;
 	return emu.rekey;
@@ -494,7 +494,7 @@ static const struct ktls_sockops emu_ops = {
 	.rekey_supported = emu_rekey_supported,
 };
 
-static void emu_install(void)
+static inline void emu_install(void)
 {
 	memset(&emu, 0, sizeof(emu));
 	for (int i = 0; i < EMU_MAX_SOCKS; i++)

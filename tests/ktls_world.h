@@ -22,7 +22,7 @@ static int nst_count, nst_sent;
 static SSL_SESSION *saved;
 
 /* The userspace peer server's own count of the tickets it wrote. */
-static void count_nst_cb(int write_p, int version, int type, const void *buf, size_t len, SSL *ssl,
+static inline void count_nst_cb(int write_p, int version, int type, const void *buf, size_t len, SSL *ssl,
 			 void *arg)
 {
 	(void)version, (void)ssl, (void)arg;
@@ -30,7 +30,7 @@ static void count_nst_cb(int write_p, int version, int type, const void *buf, si
 		nst_sent++;
 }
 
-static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
+static inline int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 {
 	(void)ssl;
 	nst_count++;
@@ -46,7 +46,7 @@ struct world {
 	struct tend c, s;
 };
 
-static int world_ctx(struct world *w, const struct suite *su, int tickets, bool hrr, bool prep_s, bool prep_c)
+static inline int world_ctx(struct world *w, const struct suite *su, int tickets, bool hrr, bool prep_s, bool prep_c)
 {
 	memset(w, 0, sizeof(*w));
 	w->cfd = w->sfd = -1;
@@ -67,7 +67,7 @@ static int world_ctx(struct world *w, const struct suite *su, int tickets, bool 
 	return 0;
 }
 
-static int world_connect(struct world *w, enum pump_mode sm, enum pump_mode cm, SSL_SESSION *resume,
+static inline int world_connect(struct world *w, enum pump_mode sm, enum pump_mode cm, SSL_SESSION *resume,
 			 const char *client_data)
 {
 	if (tp_tcp_pair(&w->cfd, &w->sfd))
@@ -79,7 +79,7 @@ static int world_connect(struct world *w, enum pump_mode sm, enum pump_mode cm, 
 	return tp_handshake(&w->c, &w->s, client_data);
 }
 
-static void world_free(struct world *w)
+static inline void world_free(struct world *w)
 {
 	tp_end_free(&w->c);
 	tp_end_free(&w->s);
@@ -97,7 +97,7 @@ static void world_free(struct world *w)
 }
 
 /* ktls_recv until len bytes or ~2 s (the emulated socket is non-blocking). */
-static ssize_t krecv_all(struct ktls_conn *c, void *buf, size_t len)
+static inline ssize_t krecv_all(struct ktls_conn *c, void *buf, size_t len)
 {
 	size_t got = 0;
 	for (int i = 0; i < 2000 && got < len; i++) {
@@ -114,7 +114,7 @@ static ssize_t krecv_all(struct ktls_conn *c, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-static int peer_read_all(struct tend *e, void *buf, int len)
+static inline int peer_read_all(struct tend *e, void *buf, int len)
 {
 	int got = 0;
 	while (got < len) {
@@ -126,7 +126,7 @@ static int peer_read_all(struct tend *e, void *buf, int len)
 	return got;
 }
 
-static __attribute__((unused)) void fill(uint8_t *p, size_t n, unsigned seed)
+static inline void fill(uint8_t *p, size_t n, unsigned seed)
 {
 	for (size_t i = 0; i < n; i++)
 		p[i] = (uint8_t)(i * 31 + seed + (i >> 8));

@@ -43,7 +43,7 @@ static EVP_PKEY *tp_key;
 static X509 *tp_cert;
 
 /* A self-signed P-256 certificate, made once. */
-static int tp_make_cert(void)
+static inline int tp_make_cert(void)
 {
 	if (tp_cert)
 		return 0;
@@ -61,7 +61,7 @@ static int tp_make_cert(void)
 	return X509_sign(tp_cert, tp_key, EVP_sha256()) > 0 ? 0 : -1;
 }
 
-static void tp_free_cert(void)
+static inline void tp_free_cert(void)
 {
 	EVP_PKEY_free(tp_key);
 	X509_free(tp_cert);
@@ -70,7 +70,7 @@ static void tp_free_cert(void)
 }
 
 /* A connected loopback TCP pair, both non-blocking. */
-static int tp_tcp_pair(int *a, int *b)
+static inline int tp_tcp_pair(int *a, int *b)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t len = sizeof(sa);
@@ -102,7 +102,7 @@ fail:
 
 /* Contexts: version TLS1_2_VERSION / TLS1_3_VERSION, suite a TLS 1.2 cipher
  * or a TLS 1.3 ciphersuite name. */
-static SSL_CTX *tp_ctx(bool server, int version, const char *suite)
+static inline SSL_CTX *tp_ctx(bool server, int version, const char *suite)
 {
 	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 
@@ -125,7 +125,7 @@ static SSL_CTX *tp_ctx(bool server, int version, const char *suite)
 	return ctx;
 }
 
-static int tp_end_init(struct tend *e, SSL_CTX *ctx, int fd, enum pump_mode mode, bool server)
+static inline int tp_end_init(struct tend *e, SSL_CTX *ctx, int fd, enum pump_mode mode, bool server)
 {
 	memset(e, 0, sizeof(*e));
 	e->fd = fd;
@@ -150,7 +150,7 @@ static int tp_end_init(struct tend *e, SSL_CTX *ctx, int fd, enum pump_mode mode
 
 /* Memory-BIO ends: move output to the socket and input into the read BIO.
  * Returns bytes moved in. */
-static size_t tp_pump(struct tend *e)
+static inline size_t tp_pump(struct tend *e)
 {
 	char buf[65536];
 	size_t in = 0;
@@ -186,7 +186,7 @@ static size_t tp_pump(struct tend *e)
 	return in;
 }
 
-static int tp_step(struct tend *e)
+static inline int tp_step(struct tend *e)
 {
 	int r;
 
@@ -210,7 +210,7 @@ static int tp_step(struct tend *e)
 
 /* Handshake both ends; when client_data is set, the client writes it right
  * after its handshake completes (behind its Finished). 0 or -1. */
-static int tp_handshake(struct tend *c, struct tend *s, const char *client_data)
+static inline int tp_handshake(struct tend *c, struct tend *s, const char *client_data)
 {
 	for (int i = 0; i < 2000 && !(c->done && s->done); i++) {
 		bool was = c->done;
@@ -237,7 +237,7 @@ static int tp_handshake(struct tend *c, struct tend *s, const char *client_data)
 
 /* Userspace read on an end, waiting up to ~2 s. Returns bytes, 0 at
  * close_notify, -1 on error. */
-static int tp_read(struct tend *e, void *buf, int len)
+static inline int tp_read(struct tend *e, void *buf, int len)
 {
 	for (int i = 0; i < 2000; i++) {
 		tp_pump(e);
@@ -256,7 +256,7 @@ static int tp_read(struct tend *e, void *buf, int len)
 	return -1;
 }
 
-static int tp_write(struct tend *e, const void *buf, int len)
+static inline int tp_write(struct tend *e, const void *buf, int len)
 {
 	int n = SSL_write(e->ssl, buf, len);
 	tp_pump(e);
@@ -264,7 +264,7 @@ static int tp_write(struct tend *e, const void *buf, int len)
 }
 
 /* Process what the peer sent so far (tickets) without expecting data. */
-static __attribute__((unused)) void tp_poll_read(struct tend *e)
+static inline void tp_poll_read(struct tend *e)
 {
 	char b[1];
 	for (int i = 0; i < 5; i++) {
@@ -276,7 +276,7 @@ static __attribute__((unused)) void tp_poll_read(struct tend *e)
 	}
 }
 
-static void tp_end_free(struct tend *e)
+static inline void tp_end_free(struct tend *e)
 {
 	SSL_free(e->ssl); /* frees the memory BIOs */
 	e->ssl = NULL;
