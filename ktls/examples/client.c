@@ -36,7 +36,8 @@ int ktls_example_get(const char *host, const char *port, char *out, size_t outle
 	SSL_CTX_free(ctx);
 	if (rc == 0) {
 		size_t have = rep.rx_len < outlen ? rep.rx_len : outlen; /* already decrypted */
-		memcpy(out, rep.rx_data, have);
+		if (have)
+			memcpy(out, rep.rx_data, have);
 		free(rep.rx_data);
 		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host);
 		if (send(fd, req, strlen(req), 0) == (ssize_t)strlen(req))
