@@ -204,8 +204,8 @@ static void run_suite(const struct suite *su)
 			ok = tp_write(&w.c, "ping", 4) == 4 && ktls_recv(ks, b, 4, MSG_WAITALL) == 4 &&
 			     ktls_send(ks, "pong", 4, 0) == 4 && peer_read_all(&w.c, b, 4) == 4 && !memcmp(b, "pong", 4);
 		}
-		OK(ok && (c != 1 || SSL_session_reused(w.c.ssl)), "%s %s %s data behind Finished (%s)", v, su->name,
-		   cn[c], ktls_errname(rc));
+		OK(ok && (c != 1 || SSL_session_reused(w.c.ssl)), "%s %s %s data behind Finished (%s, drained %zu)", v,
+		   su->name, cn[c], ktls_errname(rc), r.rx_len);
 		free(r.rx_data);
 		ktls_conn_free(ks);
 		world_free(&w);
@@ -264,8 +264,14 @@ static void run_suite(const struct suite *su)
 		usleep(20000);
 		ssize_t n = recv(w.cfd, b, sizeof(b), MSG_DONTWAIT);
 		int e = errno;
-		ssize_t m = ktls_recv(kc, b, sizeof(b), MSG_DONTWAIT);
-		OK(n < 0 && e == EIO && m == 4 && !memcmp(b, "data", 4), "%s %s eio-then-ktls_recv", v, su->name);
+		ssize_t m = -EAGAIN;
+		for (int i = 0; i < 2000 && m == -EAGAIN; i++) {
+			m = ktls_recv(kc, b, sizeof(b), MSG_DONTWAIT);
+			if (m == -EAGAIN)
+				usleep(1000);
+		}
+		OK(n < 0 && e == EIO && m == 4 && !memcmp(b, "data", 4), "%s %s eio-then-ktls_recv (recv %zd errno %d, "
+		   "ktls_recv %zd)", v, su->name, n, e, m);
 		ktls_conn_free(kc);
 		world_free(&w);
 	}
@@ -324,7 +330,9 @@ int main(void)
 								       "aria128gcm", "aria256gcm" }[pr.ciphers[j].cipher]))
 				offloaded = true;
 		if (!offloaded) {
-			tap_skip(1, "cipher not offloaded by this kernel");
+			/* ARIA needs the kernel's aria module: not every build has it. */
+			tap_diag("%s %s: this kernel does not offload it (ktls probe); not tested here",
+				 suites[i].version == TLS1_3_VERSION ? "1.3" : "1.2", suites[i].name);
 			continue;
 		}
 		run_suite(&suites[i]);
