@@ -4,7 +4,8 @@
 # tests/ktls/<kernel>.t boots that kernel ONCE with scripts/vm.sh and relays
 # the single TAP stream of tests/vm/run.sh; on a host with kTLS,
 # tests/ktls/native.t runs tests/vm/run.sh directly and the VM launchers skip
-# (KTLS_VM_FORCE=1 runs them anyway).
+# (KTLS_VM_FORCE=1 runs them anyway). Each stream is also kept in
+# $KTLS_BUILD/vm/tap/<kernel>.tap (native.tap for the native run).
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 KTLS_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
@@ -29,8 +30,10 @@ relay_close() {
 		exit "$rc"
 	fi
 	n=$(grep -cE '^(not )?ok([[:space:]]|$)' "$out")
-	echo "not ok $((n + 1)) - $what ended before the tests finished (exit status $rc; see the messages above)"
-	echo "1..$((n + 1))"
+	{
+		echo "not ok $((n + 1)) - $what ended before the tests finished (exit status $rc; see the messages above)"
+		echo "1..$((n + 1))"
+	} | tee -a "$out"
 	exit 1
 }
 
@@ -47,8 +50,10 @@ vm_launch() {
 	for v in KTLS_VM_FILTER KTLS_VM_TEST_TIMEOUT; do
 		[[ -n ${!v:-} ]] && env+=("$v=${!v}")
 	done
-	out=$(mktemp) || exit 1
-	trap 'rm -f "$out"' EXIT
+	# The relayed stream is kept, so that a report can set the kernels side
+	# by side afterwards (e.g. a version x cipher matrix, one column each).
+	out=$KTLS_BUILD/vm/tap/$kernel.tap
+	mkdir -p "${out%/*}" && : >"$out" || exit 1
 	"$KTLS_REPO/scripts/vm.sh" --kernel "$kernel" --timeout "${KTLS_VM_TIMEOUT:-300}" -- \
 		env "${env[@]}" "$KTLS_REPO/tests/vm/run.sh" | tee "$out"
 	rc=${PIPESTATUS[0]}
@@ -60,8 +65,8 @@ native_launch() {
 	local out rc
 	host_has_ktls ||
 		skip_by_design "this host has no kTLS: tests/ktls/<kernel>.t run tests/vm inside the VM"
-	out=$(mktemp) || exit 1
-	trap 'rm -f "$out"' EXIT
+	out=$KTLS_BUILD/vm/tap/native.tap
+	mkdir -p "${out%/*}" && : >"$out" || exit 1
 	"$KTLS_REPO/tests/vm/run.sh" | tee "$out"
 	rc=${PIPESTATUS[0]}
 	relay_close "$out" "$rc" "tests/vm/run.sh"
