@@ -192,9 +192,13 @@ static int append(struct conn *c, struct cbuf *b, struct pool *pool, const uint8
 
 static void switch_done(struct conn *c)
 {
-	tls_switch_to_ktls(c);
-	if (c->ktls_refused && c->w->srv->cfg.strict) {
+	int rc = tls_switch_to_ktls(c);
+	if (rc < 0) {
 		conn_abort(c, NULL);
+		return;
+	}
+	if (rc == 1) {
+		respond_flush(c);   /* then TX (on_send: CS_SWITCH) */
 		return;
 	}
 	c->state = CS_OPEN;

@@ -444,9 +444,10 @@ void respond_flush(struct conn *c)
 		c->msg.msg_iov = h ? c->iov : c->iov + 1;
 		c->msg.msg_iovlen = h ? 2 : 1;
 		sqe = worker_sqe(w);
-		io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL | MSG_WAITALL);
+		io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL);
 	} else if (h) {
-		int flags = MSG_NOSIGNAL | MSG_WAITALL;
+		/* kTLS sendmsg rejects MSG_WAITALL; plain TCP lets io_uring retry */
+		int flags = MSG_NOSIGNAL | (c->kc ? 0 : MSG_WAITALL);
 		if (body)
 			flags |= MSG_MORE;      /* the file follows the head */
 		sqe = worker_sqe(w);

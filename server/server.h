@@ -286,8 +286,11 @@ int tls_conn_init(struct conn *c, SSL_CTX *ctx);
 /* Run the handshake as far as the bytes in c->rin allow: 1 done, 0 more
  * input needed, -1 failed (the reason is counted). */
 int tls_handshake(struct conn *c);
-/* ktls mode after the handshake: move the record layer into the kernel. */
-void tls_switch_to_ktls(struct conn *c);
+/* ktls mode after the handshake: move the record layer into the kernel.
+ * 0: offloaded, or refused and staying in userspace (c->ktls_refused);
+ * 1: RX is in the kernel, TX waits for c->out to be sent: call again then;
+ * -1: the connection must close (--strict refusal, or a bad drained record). */
+int tls_switch_to_ktls(struct conn *c);
 /* Decrypt what c->rin holds into c->req: 0, or -1 on a fatal TLS error. */
 int tls_read(struct conn *c);
 /* Encrypt len bytes into c->out: bytes taken (maybe fewer), 0 when out is full,

@@ -334,42 +334,65 @@ void tls_shutdown(struct conn *c)
 	ERR_clear_error();
 }
 
-void tls_switch_to_ktls(struct conn *c)
+static int refuse(struct conn *c, int rc)
+{
+	STAT_ADD(c->w->st.ktls_refused, 1);
+	reasons_add(&c->w->st.ktls_refusal, ktls_errname(rc));
+	c->ktls_refused = true;
+	return c->w->srv->cfg.strict ? -1 : 0;
+}
+
+int tls_switch_to_ktls(struct conn *c)
 {
 	struct worker *w = c->w;
 	struct ktls_report rep;
+	unsigned have = c->kc ? ktls_conn_dirs(c->kc) : 0;
 	int rc;
 
 	memset(&rep, 0, sizeof rep);
 	if (cbuf_used(&c->rin))
 		rc = KTLS_E_PARTIAL_RECORD;     /* the framer makes this impossible */
 	else
-		rc = ktls_enable(c->ssl, c->fd, KTLS_TX | KTLS_RX, &c->kc, &rep);
-	if (rc < 0) {
-		STAT_ADD(w->st.ktls_refused, 1);
-		reasons_add(&w->st.ktls_refusal, ktls_errname(rc));
-		c->ktls_refused = true;
-		if (c->kc) {
-			ktls_conn_free(c->kc);
-			c->kc = NULL;
-		}
-		return;
-	}
-	STAT_ADD(w->st.ktls_offloads, 1);
-	c->mode = TLS_MODE_KTLS;
+		rc = ktls_enable(c->ssl, c->fd, (KTLS_TX | KTLS_RX) & ~have, &c->kc, &rep);
 	if (rep.rx_len) {
-		/* plaintext OpenSSL had already decrypted comes first */
-		if (cbuf_ensure(&c->req, &w->pool_req) == 0 && cbuf_room(&c->req) >= rep.rx_len) {
-			memcpy(c->req.p + c->req.len, rep.rx_data, rep.rx_len);
-			c->req.len += (uint32_t)rep.rx_len;
-			STAT_ADD(w->st.bytes_in, rep.rx_len);
-		} else {
-			c->close_after = true;  /* more than a request head: answered by 431 */
+		/* plaintext that left the SSL during the switch comes first */
+		if (cbuf_ensure(&c->req, &w->pool_req) || cbuf_room(&c->req) < rep.rx_len) {
+			free(rep.rx_data);
+			reasons_add(&w->st.conn_errors, "early_data_too_large");
+			return -1;
 		}
+		memcpy(c->req.p + c->req.len, rep.rx_data, rep.rx_len);
+		c->req.len += (uint32_t)rep.rx_len;
+		STAT_ADD(w->st.bytes_in, rep.rx_len);
 	}
 	free(rep.rx_data);
-	SSL_free(c->ssl);
-	c->ssl = NULL;
-	c->bio = NULL;
-	cbuf_release(&c->rin);
+	if (rep.rx_eof)
+		c->rd_eof = true;
+	have = c->kc ? ktls_conn_dirs(c->kc) : 0;
+	if (rc == 0 && have == (KTLS_TX | KTLS_RX)) {
+		STAT_ADD(w->st.ktls_offloads, 1);
+		c->mode = TLS_MODE_KTLS;
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		c->bio = NULL;
+		cbuf_release(&c->rin);
+		return 0;
+	}
+	if (have & KTLS_RX) {
+		/* RX is in the kernel and cannot come back: TX must follow */
+		if (rc == KTLS_E_UNSENT_DATA)
+			return 1;
+		refuse(c, rc);
+		return -1;
+	}
+	if (rc == KTLS_E_ALERT || rc == KTLS_E_DECRYPT || rc == KTLS_E_BAD_RECORD ||
+	    rc == KTLS_E_RECORD_OVERFLOW) {
+		reasons_add(&w->st.conn_errors, ktls_errname(rc));
+		return -1;                  /* a drained record was bad */
+	}
+	if (c->kc) {
+		ktls_conn_free(c->kc);
+		c->kc = NULL;
+	}
+	return refuse(c, rc);
 }

@@ -5,7 +5,7 @@
 #   stop_server [SIGNAL]     signal it (TERM), wait, set SRV_RC
 #   stats                    GET /stats (compact JSON on stdout)
 #   pattern N                the /bytes/N body, written independently of the
-#                            server's C code (perl, from the formula in pattern.h)
+#                            server's C code (coreutils, from the formula in pattern.h)
 #   get PATH [CURL ARGS...]  curl https://127.0.0.1:$SRV_PORT/PATH, verifying the cert
 
 CERTS=$KTLS_BUILD/certs
@@ -62,8 +62,7 @@ stats() {
 }
 
 pattern() {
-	perl -e 'my $a = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy";
-		 my $n = shift; my $r = $a x (int($n / 61) + 1); print substr($r, 0, $n)' "$1"
+	yes 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy | tr -d '\n' | head -c "$1"
 }
 
 sha() { sha256sum | cut -d' ' -f1; }
