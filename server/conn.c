@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void conn_free(struct conn *c);
 
@@ -93,7 +92,10 @@ static void conn_free(struct conn *c)
 	cbuf_release(&c->rin);
 	cbuf_release(&c->req);
 	cbuf_release(&c->out);
-	close(c->fd);
+	/* closed by io_uring with the next submission: no system call of its own */
+	struct io_uring_sqe *sqe = worker_sqe(w);
+	io_uring_prep_close(sqe, c->fd);
+	io_uring_sqe_set_data64(sqe, UD(w, OP_IGNORE));
 	w->nconns--;
 	if (w->accept_paused)
 		w->accept_resume_ns = 0;    /* a descriptor is free again */
@@ -398,7 +400,11 @@ static void conn_finish(struct conn *c)
 		respond_flush(c);
 		return;
 	}
-	if (c->rd_eof) {
+	/* Nothing unread and the client said it sends no more: close now (the
+	 * FIN follows the data). Otherwise unread bytes would make close()
+	 * reset the connection, losing what is still unacknowledged: shut the
+	 * write side and read until the client closes. */
+	if (c->rd_eof || (c->peer_close && !cbuf_used(&c->req) && !cbuf_used(&c->rin) && !c->discard)) {
 		conn_abort(c, NULL);
 		return;
 	}

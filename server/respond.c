@@ -206,7 +206,9 @@ int respond_request(struct conn *c)
 		cbuf_consume(&c->req, cbuf_used(&c->req));
 		return stage_error(c, (int)-r, false) < 0 ? -1 : 1;
 	}
-	if (!hr.keep_alive || __atomic_load_n(&s->stopping, __ATOMIC_RELAXED))
+	if (!hr.keep_alive)
+		c->close_after = c->peer_close = true;
+	if (__atomic_load_n(&s->stopping, __ATOMIC_RELAXED))
 		c->close_after = true;
 	bool head_only = hr.method == HTTP_HEAD;
 	if (hr.method == HTTP_OTHER) {
@@ -369,8 +371,11 @@ static int continue_user(struct conn *c)
 		size_t avail;
 
 		if (c->resp.kind == RESP_BYTES) {
+			/* one record at a time: pattern_at() of any offset then stays
+			 * within the first REC_PLAIN + 61 bytes of the pattern, hot
+			 * in cache, instead of streaming a megabyte through it */
 			src = pattern_at(c->resp.off);
-			avail = c->resp.left < PATTERN_SPAN ? c->resp.left : PATTERN_SPAN;
+			avail = c->resp.left < TLS_REC_PLAIN ? c->resp.left : TLS_REC_PLAIN;
 		} else {
 			src = c->resp.fbuf.p ? c->resp.fbuf.p + c->resp.fbuf.off : NULL;
 			avail = cbuf_used(&c->resp.fbuf);

@@ -35,6 +35,7 @@
 #define OUT_BIG (256 * 1024)
 #define BUF_SIZE (16 * 1024)           /* a provided receive buffer */
 #define NBUFS 256
+#define TLS_REC_PLAIN 16384            /* largest TLS record payload */
 #define SMALL_BODY (16 * 1024)         /* bodies up to this are staged with their head */
 #define MAX_BODY (64 * 1024)           /* request bodies (discarded) */
 #define LINGER_NS (2ULL * 1000000000ULL) /* DRAIN: wait this long for the peer's FIN */
@@ -180,6 +181,7 @@ struct conn {
 	uint8_t inflight;              /* io_uring operations not completed */
 	bool recv_busy, send_busy, file_busy;
 	bool close_after;              /* close once the current responses are out */
+	bool peer_close;               /* ... because the client asked to (Connection: close) */
 	bool rd_eof;                   /* peer finished sending (EOF or close_notify) */
 	bool shut_sent;                /* close_notify queued / sent */
 	bool want_big;                 /* a large body is on its way: big out buffer */
@@ -232,6 +234,8 @@ struct worker {
 	struct pool pool_rin, pool_req, pool_small, pool_big, pool_conn;
 	int pipes[64][2];
 	unsigned npipes, pipe_size;
+	SSL *ssl_pool[256];            /* user mode: SSL objects kept for reuse (SSL_clear) */
+	unsigned nssl;
 	pid_t tid;
 	char scratch[SMALL_BODY + 1024];   /* small responses are built here */
 	struct worker_stats st;

@@ -195,6 +195,16 @@ fail:
 /* ---- per connection ------------------------------------------------------------- */
 int tls_conn_init(struct conn *c, SSL_CTX *ctx)
 {
+	struct worker *w = c->w;
+
+	if (w->nssl) {
+		/* a cleared SSL of an earlier connection, with its BIO */
+		c->ssl = w->ssl_pool[--w->nssl];
+		c->bio = SSL_get_rbio(c->ssl);
+		BIO_set_data(c->bio, c);
+		SSL_set_accept_state(c->ssl);
+		return 0;
+	}
 	c->ssl = SSL_new(ctx);
 	if (!c->ssl)
 		return -ENOMEM;
@@ -212,6 +222,22 @@ int tls_conn_init(struct conn *c, SSL_CTX *ctx)
 
 void tls_conn_free(struct conn *c)
 {
+	struct worker *w = c->w;
+
+	/* User mode keeps SSL objects for the next connections: SSL_clear()
+	 * resets one for a new handshake far more cheaply than SSL_free() and
+	 * SSL_new(), which copy the context's settings every time. (kTLS mode
+	 * does not: libktls keeps per-SSL state.) */
+	if (c->ssl && w->srv->cfg.mode == TLS_MODE_USER &&
+	    w->nssl < sizeof w->ssl_pool / sizeof w->ssl_pool[0]) {
+		BIO_set_data(c->bio, NULL);
+		if (SSL_clear(c->ssl) == 1) {
+			w->ssl_pool[w->nssl++] = c->ssl;
+			c->ssl = NULL;
+			c->bio = NULL;
+		}
+		ERR_clear_error();
+	}
 	if (c->ssl) {
 		SSL_free(c->ssl);               /* frees the BIO too */
 		c->ssl = NULL;
@@ -267,8 +293,8 @@ int tls_read(struct conn *c)
 	if (cbuf_ensure(&c->req, &c->w->pool_req))
 		return -1;
 	cbuf_compact(&c->req);
+	/* The error queue is empty here: every failing path clears it. */
 	while (cbuf_room(&c->req)) {
-		ERR_clear_error();
 		int n = SSL_read(c->ssl, c->req.p + c->req.len, (int)cbuf_room(&c->req));
 		if (n > 0) {
 			c->req.len += (uint32_t)n;
@@ -312,7 +338,6 @@ long tls_write(struct conn *c, const void *buf, size_t len)
 
 	if (len > INT_MAX)
 		len = INT_MAX;
-	ERR_clear_error();
 	int n = SSL_write(c->ssl, buf, (int)len);
 	if (n > 0)
 		return n;
@@ -354,6 +379,8 @@ int tls_switch_to_ktls(struct conn *c)
 		rc = KTLS_E_PARTIAL_RECORD;     /* the framer makes this impossible */
 	else
 		rc = ktls_enable(c->ssl, c->fd, (KTLS_TX | KTLS_RX) & ~have, &c->kc, &rep);
+	if (rc)
+		ERR_clear_error();
 	if (rep.rx_len) {
 		/* plaintext that left the SSL during the switch comes first */
 		if (cbuf_ensure(&c->req, &w->pool_req) || cbuf_room(&c->req) < rep.rx_len) {

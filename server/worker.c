@@ -425,8 +425,13 @@ void *worker_thread(void *arg)
 		loop(w);
 	}
 	procstat_thread_cpu(&w->cpu_used);
-	if (w->ring_ok)
+	for (unsigned i = 0; i < w->nssl; i++)
+		SSL_free(w->ssl_pool[i]);
+	w->nssl = 0;
+	if (w->ring_ok) {
+		io_uring_submit(&w->ring);          /* the last closes */
 		io_uring_queue_exit(&w->ring);
+	}
 	if (w->br && w->br != MAP_FAILED)
 		munmap(w->br, (size_t)w->nbufs * sizeof(struct io_uring_buf));
 	if (w->bufs && w->bufs != MAP_FAILED)
