@@ -64,6 +64,8 @@ struct client_cfg {
 	struct tlsopts tls;
 	const char *verify_ca;          /* NULL: certificate verification off */
 
+	bool provider_keys;             /* --provider-keys: no fastkeys_install() */
+
 	const char *json_path;          /* NULL, "-" (stdout) or a file */
 	bool quiet;
 };
@@ -110,6 +112,7 @@ struct client_stats {
 	uint64_t handshakes, resumed, requests, bytes;
 	uint64_t connections;           /* TCP connections opened */
 	uint64_t unfinished;            /* in flight when the run ended (not errors) */
+	uint64_t unfinished_max_age_ns; /* how long the oldest of them had been going */
 	uint64_t late_starts;           /* open loop: started > 1 ms after schedule */
 	uint64_t max_start_lag_ns;
 	uint64_t err[ERR__COUNT];
@@ -175,6 +178,10 @@ enum err_kind tls_classify(int ssl_err, int saved_errno, int *alert);
 /* The peer's fatal alert description for a reason code, or -1. */
 void tls_describe(SSL *ssl, struct negotiated *n);
 const char *tls_alert_short(int desc, char *buf, size_t len);
+
+/* fastkeys.c: decode server keys on OpenSSL's direct path (see there).
+ * Call once before any handshake. 0, or -1 when unavailable. */
+int fastkeys_install(void);
 
 /* --- report (report.c) -------------------------------------------------------- */
 void report_progress(const struct run *run, unsigned sec, uint64_t inflight);

@@ -3,9 +3,11 @@
  *
  * The SSL object and its socket BIO belong to the slot and are reused with
  * SSL_clear() from one connection to the next (no per-connection SSL_new).
- * The socket is registered once for EPOLLIN|EPOLLOUT edge-triggered, so the
- * state machine never changes its epoll interest: it runs until OpenSSL says
- * it would block, and the next edge brings it back. */
+ * Sockets are edge-triggered: the state machine runs until OpenSSL says it
+ * would block, and the next edge brings it back. A socket joins the epoll set
+ * only once it has to wait, for EPOLLIN alone when the ClientHello went out
+ * at once (the usual case on loopback), so the connect's EPOLLOUT edge does
+ * not cost a wakeup, an SSL_connect() and a failed read(). */
 #include "client/engine.h"
 
 #include <errno.h>
@@ -108,11 +110,25 @@ static int conn_prepare_ssl(struct conn *c)
 	return 0;
 }
 
+int conn_watch(struct conn *c, bool write)
+{
+	uint32_t want = EPOLLIN | EPOLLET | (write ? EPOLLOUT : 0);
+	struct epoll_event ev = { .events = want | c->ev, .data.ptr = c };
+
+	if ((c->ev & want) == want)
+		return 0;
+	if (epoll_ctl(c->w->epfd, c->ev ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev)) {
+		conn_fail(c, ERR_IO, -1);
+		return -1;
+	}
+	c->ev = ev.events;
+	return 0;
+}
+
 void conn_start(struct conn *c, uint64_t t_start)
 {
 	struct worker *w = c->w;
 	const struct client_cfg *cfg = w->cfg;
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = c };
 	int one = 1, fd;
 
 	w->inflight++;
@@ -131,11 +147,8 @@ void conn_start(struct conn *c, uint64_t t_start)
 		return;
 	}
 	c->fd = fd;
+	c->ev = 0;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-		conn_fail(c, ERR_IO, -1);
-		return;
-	}
 	worker_deadline_set(w, c, c->t_conn + cfg->timeout_ns);
 	if (connect(fd, (const struct sockaddr *)&cfg->addr, cfg->addrlen) && errno != EINPROGRESS) {
 		conn_fail(c, errno == ECONNREFUSED ? ERR_CONNECT_REFUSED :
@@ -149,6 +162,8 @@ void conn_start(struct conn *c, uint64_t t_start)
 	/* On loopback the TCP handshake is usually complete by now: try to send
 	 * the ClientHello at once instead of waiting for the EPOLLOUT edge. */
 	conn_step(c);
+	if (c->st != CS_IDLE && !c->ev)
+		conn_watch(c, c->st == CS_CONNECTING);
 }
 
 void conn_send_request(struct conn *c)
@@ -215,8 +230,11 @@ static int step_handshake(struct conn *c)
 		c->st = CS_HANDSHAKE; /* the ClientHello is out */
 		return 0;
 	}
-	if (e == SSL_ERROR_WANT_WRITE)
+	if (e == SSL_ERROR_WANT_WRITE) {
+		if (c->st != CS_CONNECTING || c->ev)
+			conn_watch(c, true); /* (a new connection registers in conn_start) */
 		return 0;
+	}
 	conn_fail_ssl(c, e, en);
 	return 0;
 }
@@ -233,8 +251,10 @@ static int step_send(struct conn *c)
 	}
 	en = errno;
 	e = SSL_get_error(c->ssl, r);
-	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+		conn_watch(c, e == SSL_ERROR_WANT_WRITE);
 		return 0;
+	}
 	conn_fail_ssl(c, e, en);
 	return 0;
 }

@@ -234,7 +234,9 @@ static void check_timeouts(struct worker *w, uint64_t now)
 	}
 }
 
-static int wait_ms(struct worker *w, uint64_t now)
+/* How long epoll may sleep: until the next deadline, scheduled start, or the
+ * end of the warmup or of the run; 0 when a closed-loop slot is free. */
+static uint64_t wait_ns(struct worker *w, uint64_t now)
 {
 	uint64_t next = w->run->t_end;
 
@@ -252,8 +254,23 @@ static int wait_ms(struct worker *w, uint64_t now)
 	}
 	if (next <= now)
 		return 0;
-	uint64_t ms = (next - now + NS_PER_MS - 1) / NS_PER_MS;
-	return ms > 1000 ? 1000 : (int)ms;
+	return next - now > NS_PER_S ? NS_PER_S : next - now;
+}
+
+/* epoll_pwait2 sleeps with nanosecond precision (open-loop starts keep
+ * their schedule); kernels before 5.11 get epoll_wait's milliseconds. */
+static int wait_events(struct worker *w, struct epoll_event *ev, int max, uint64_t ns)
+{
+	static int no_pwait2;
+
+	if (!__atomic_load_n(&no_pwait2, __ATOMIC_RELAXED)) {
+		struct timespec ts = { .tv_sec = (time_t)(ns / NS_PER_S), .tv_nsec = (long)(ns % NS_PER_S) };
+		int n = epoll_pwait2(w->epfd, ev, max, &ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		__atomic_store_n(&no_pwait2, 1, __ATOMIC_RELAXED);
+	}
+	return epoll_wait(w->epfd, ev, max, (int)((ns + NS_PER_MS - 1) / NS_PER_MS));
 }
 
 static void *worker_main(void *arg)
@@ -274,7 +291,7 @@ static void *worker_main(void *arg)
 		check_timeouts(w, now);
 		if (w->ending && w->inflight == 0)
 			break;
-		int n = epoll_wait(w->epfd, ev, MAX_EVENTS, wait_ms(w, now));
+		int n = wait_events(w, ev, MAX_EVENTS, wait_ns(w, now));
 		if (n < 0 && errno != EINTR) {
 			engine_fatal(run, "epoll_wait: %s", strerror(errno));
 			break;
@@ -300,6 +317,8 @@ static void *worker_main(void *arg)
 		if (c->st == CS_IDLE)
 			continue;
 		w->st.unfinished++;
+		if (now - c->t_start > w->st.unfinished_max_age_ns)
+			w->st.unfinished_max_age_ns = now - c->t_start;
 		conn_abandon(c);
 	}
 	__atomic_fetch_add(&run->workers_done, 1, __ATOMIC_ACQ_REL);

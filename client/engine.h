@@ -24,6 +24,7 @@ struct conn {
 	SSL *ssl;                       /* kept across connections (SSL_clear) */
 	BIO *bio;                       /* socket BIO, kept too (BIO_NOCLOSE) */
 	int fd;
+	uint32_t ev;                    /* epoll events registered (0: not yet) */
 	enum conn_state st;
 	bool established;               /* the TLS handshake completed */
 	bool peer_closed;               /* EOF seen: no close_notify to send */
@@ -115,6 +116,9 @@ void conn_fail(struct conn *c, enum err_kind kind, int alert);
 void conn_finish(struct conn *c);
 /* Close without counting anything (run ended). */
 void conn_abandon(struct conn *c);
+/* Make sure the socket is in the epoll set for EPOLLIN (and EPOLLOUT when
+ * write is set). 0, or -1 after conn_fail(). */
+int conn_watch(struct conn *c, bool write);
 /* Start sending w->req on an established connection. */
 void conn_send_request(struct conn *c);
 /* Called once the full response was read (status and body checked). */

@@ -30,6 +30,9 @@ int main(int argc, char **argv)
 		return 0;
 	if (rc)
 		return rc;
+	if (!cfg.provider_keys && fastkeys_install())
+		fprintf(stderr, "ktls-client: note: OpenSSL's direct key decoding is unavailable "
+			"(built without ENGINE support): server keys go through the provider decoders\n");
 	if (cfg.mode == MODE_TRACE)
 		return trace_run(&cfg);
 
@@ -53,6 +56,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ktls-client: no handshake completed (%s:%u): is the server running, "
 			"and do --tls-version/--ciphers/--groups match what it accepts?\n", cfg.host,
 			cfg.port);
+		rc = 1;
+	}
+	/* wrong bytes are never just noise */
+	if (!rc && run.total.err[ERR_PATTERN]) {
+		fprintf(stderr, "ktls-client: %llu response%s did not match the /bytes pattern: the server "
+			"(or something between) sent wrong data\n",
+			(unsigned long long)run.total.err[ERR_PATTERN], run.total.err[ERR_PATTERN] == 1 ? "" : "s");
 		rc = 1;
 	}
 	engine_free(&run);

@@ -138,8 +138,9 @@ void report_human(const struct run *run, FILE *f)
 	}
 	fprintf(f, "\n");
 	if (t->unfinished)
-		fprintf(f, "  %-16s %" PRIu64 " still in flight at the end (not counted)\n", "unfinished",
-			t->unfinished);
+		fprintf(f, "  %-16s %" PRIu64 " still in flight at the end, the oldest for %s (not in "
+			"the counts or the percentiles)\n", "unfinished", t->unfinished,
+			units_fmt_duration(t->unfinished_max_age_ns, b1, sizeof(b1)));
 	fprintf(f, "  %-16s user %.2f s, sys %.2f s: %.0f%% of %u thread%s", "client CPU",
 		run->cpu_user_s, run->cpu_sys_s, share * 100, cfg->threads, cfg->threads == 1 ? "" : "s");
 	if (share >= SATURATED)
@@ -281,6 +282,7 @@ int report_json(const struct run *run, const char *path)
 	cJSON_AddNumberToObject(o, "errors_total", (double)stats_errors(t));
 	cJSON_AddNumberToObject(o, "connections", (double)t->connections);
 	cJSON_AddNumberToObject(o, "unfinished", (double)t->unfinished);
+	cJSON_AddNumberToObject(o, "unfinished_max_age_us", (double)t->unfinished_max_age_ns / 1e3);
 	if (cfg->mode == MODE_HANDSHAKE && cfg->rate) {
 		cJSON_AddNumberToObject(o, "late_starts", (double)t->late_starts);
 		cJSON_AddNumberToObject(o, "max_start_lag_us", (double)t->max_start_lag_ns / 1e3);

@@ -44,6 +44,8 @@ void stats_merge(struct client_stats *d, const struct client_stats *s)
 	d->bytes += s->bytes;
 	d->connections += s->connections;
 	d->unfinished += s->unfinished;
+	if (s->unfinished_max_age_ns > d->unfinished_max_age_ns)
+		d->unfinished_max_age_ns = s->unfinished_max_age_ns;
 	d->late_starts += s->late_starts;
 	if (s->max_start_lag_ns > d->max_start_lag_ns)
 		d->max_start_lag_ns = s->max_start_lag_ns;
