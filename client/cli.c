@@ -20,7 +20,7 @@
 #define DEF_CONNECTIONS 16
 #define DEF_MAX_INFLIGHT 1024
 #define DEF_SIZE "64K"
-#define DEF_TRACE_REQUEST "/bytes/64"
+#define DEF_TRACE_REQUEST "/"
 
 const char *mode_name(enum client_mode m)
 {
@@ -313,7 +313,7 @@ int cli_parse(struct client_cfg *cfg, int argc, char **argv)
 			   "--max-inflight caps the open loop%s%s", "", "");
 	if (cfg->no_tickets && !cfg->resume)
 		return bad("--no-tickets only matters with --resume%s%s", "", "");
-	if (cfg->no_tickets && cfg->tls.min_version != TLS1_2_VERSION)
+	if (cfg->no_tickets && cfg->tls.max_version != TLS1_2_VERSION)
 		return bad("--no-tickets: session IDs exist only in TLS 1.2; add --tls-version 1.2 "
 			   "(TLS 1.3 resumes with tickets only)%s%s", "", "");
 	if (cfg->mode == MODE_GET && have_size && cfg->request_path)

@@ -210,8 +210,9 @@ static void start_jobs(struct worker *w, uint64_t now)
 	 * (a refused connect fails at once and must not spin here) */
 	for (unsigned tries = w->target; tries && w->inflight < w->target && w->free_list; tries--) {
 		struct conn *c = w->free_list;
-		if (cfg->mode == MODE_HANDSHAKE && !worker_claim(w)) {
-			w->ending = true;
+		if (cfg->mode == MODE_HANDSHAKE ? !worker_claim(w) :
+		    cfg->count && __atomic_load_n(&w->run->claimed, __ATOMIC_RELAXED) >= cfg->count) {
+			w->ending = true; /* (get: no request left for a new connection) */
 			return;
 		}
 		w->free_list = c->next_free;

@@ -136,14 +136,27 @@ static void flight_messages(const struct trace *tr, const struct flight *f, char
 	size_t used = 0;
 
 	buf[0] = 0;
-	for (unsigned i = 0; i < tr->nmsg; i++) {
-		const struct tr_msg *m = &tr->msg[i];
-		if (m->rec < (int)f->first_rec || m->rec >= (int)(f->first_rec + f->nrec))
-			continue;
-		int k = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", msg_name(m));
-		if (k < 0 || (size_t)k >= len - used)
-			break;
-		used += (size_t)k;
+	for (unsigned r = f->first_rec; r < f->first_rec + f->nrec; r++) {
+		bool any = false;
+		for (unsigned i = 0; i < tr->nmsg; i++) {
+			const struct tr_msg *m = &tr->msg[i];
+			if (m->rec != (int)r || m->via_kernel)
+				continue;
+			any = true;
+			int k = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", msg_name(m));
+			if (k < 0 || (size_t)k >= len - used)
+				return;
+			used += (size_t)k;
+		}
+		if (!any) {
+			/* a record OpenSSL reports no message for: TLS 1.3's compatibility CCS */
+			int t = tr->rec[r].type;
+			int k = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+					 t == 20 ? "ChangeCipherSpec" : ctype_name(t));
+			if (k < 0 || (size_t)k >= len - used)
+				return;
+			used += (size_t)k;
+		}
 	}
 }
 
