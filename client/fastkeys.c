@@ -28,7 +28,6 @@ static const int fast_nids[] = { EVP_PKEY_EC, EVP_PKEY_RSA, EVP_PKEY_RSA_PSS, EV
 static EVP_PKEY_METHOD *fast_meths[N_FAST];
 static int fast_list[N_FAST];
 static int fast_n;
-static ENGINE *fast_engine; /* kept for the life of the process */
 
 static int fast_pkey_meths(ENGINE *e, EVP_PKEY_METHOD **pmeth, const int **nids, int nid)
 {
@@ -62,14 +61,17 @@ int fastkeys_install(void)
 		fast_meths[fast_n] = m;
 		fast_list[fast_n++] = fast_nids[i];
 	}
+	/* ENGINE_add: OpenSSL's engine list owns the engine (and frees it in
+	 * OPENSSL_cleanup); the method table registered next only points at it. */
 	e = ENGINE_new();
 	if (!e || !fast_n || !ENGINE_set_id(e, "ktls-client-builtin-keys") ||
 	    !ENGINE_set_name(e, "OpenSSL built-in key methods (direct key decoding)") ||
-	    !ENGINE_set_pkey_meths(e, fast_pkey_meths) || !ENGINE_register_pkey_meths(e)) {
+	    !ENGINE_set_pkey_meths(e, fast_pkey_meths) || !ENGINE_add(e) ||
+	    !ENGINE_register_pkey_meths(e)) {
 		ENGINE_free(e);
 		return -1;
 	}
-	fast_engine = e;
+	ENGINE_free(e);
 	done = 1;
 	return 0;
 }
