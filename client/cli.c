@@ -88,8 +88,8 @@ void cli_usage(FILE *f)
 "Units: durations 250ms, 10s, 2m (a bare number is seconds); sizes 64K, 1M, 1G\n"
 "(x1024); rates and counts 500, 10k, 1M (x1000).\n"
 "SSLKEYLOGFILE=path appends the session secrets there (for Wireshark).\n"
-"Exit status: 0 when the run completed, 1 when it could not run or nothing\n"
-"succeeded, 2 on a usage error.\n",
+"Exit status: 0 when the run completed, 1 when it could not run, nothing\n"
+"succeeded or a body did not match the pattern, 2 on a usage error.\n",
 		DEF_PORT, DEF_CONNECTIONS, DEF_MAX_INFLIGHT);
 }
 
