@@ -505,7 +505,7 @@ int engine_run(struct run *run, const struct client_cfg *cfg)
 	pthread_cond_init(&run->done_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	stats_init(&run->total);
-	run->nslots = (unsigned)((cfg->warmup_ns + cfg->duration_ns + NS_PER_S - 1) / NS_PER_S) + 1;
+	run->nslots = (unsigned)((cfg->warmup_ns + cfg->duration_ns + NS_PER_S - 1) / NS_PER_S);
 
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGINT, &sa, NULL);

@@ -25,9 +25,13 @@ static double cpu_share(const struct run *run)
 	return wall > 0 ? (run->cpu_user_s + run->cpu_sys_s) / wall : 0;
 }
 
+/* Seconds of the run, up to its end (stragglers counted just after the end
+ * fall in the last second). */
 static unsigned timeline_len(const struct run *run)
 {
-	uint64_t end = run->t_stopped > run->t0 ? run->t_stopped : run->t0;
+	uint64_t end = run->t_stopped < run->t_end ? run->t_stopped : run->t_end;
+	if (end < run->t0)
+		end = run->t0;
 	unsigned n = (unsigned)((end - run->t0 + NS_PER_S - 1) / NS_PER_S);
 	return n > run->nslots ? run->nslots : n;
 }
