@@ -304,14 +304,15 @@ static void *worker_main(void *arg)
 		}
 	}
 
-	/* the end: open-loop starts that were due but found no free slot (only
-	 * possible when every slot is busy), then what is still in flight */
+	/* the end: open-loop starts that were due (by more than the lateness
+	 * threshold) but never started: every slot was busy */
 	uint64_t now = now_ns();
-	if (w->interval_ns && !w->ending && !w->free_list) {
+	if (w->interval_ns && !w->ending) {
 		uint64_t end = now < w->sched_end ? now : w->sched_end;
 		uint64_t from = w->next_sched > run->t_measure ? w->next_sched : run->t_measure;
-		if (end > from)
-			w->st.err[ERR_SCHEDULE_MISSED] += (end - from + w->interval_ns - 1) / w->interval_ns;
+		if (end > from + LATE_NS)
+			w->st.err[ERR_SCHEDULE_MISSED] +=
+				(end - LATE_NS - from + w->interval_ns - 1) / w->interval_ns;
 	}
 	for (unsigned i = 0; i < w->nconns; i++) {
 		struct conn *c = &w->conns[i];
