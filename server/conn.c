@@ -114,10 +114,10 @@ void conn_timeout(struct conn *c)
 {
 	switch (c->state) {
 	case CS_HANDSHAKE:
-	case CS_SWITCH:
 		STAT_ADD(c->w->st.timeouts_handshake, 1);
 		hs_fail(c, "timeout");
 		break;
+	case CS_SWITCH:                 /* the handshake is done (and counted) */
 	case CS_OPEN:
 		STAT_ADD(c->w->st.timeouts_idle, 1);
 		conn_abort(c, NULL);
@@ -495,8 +495,8 @@ static void on_send(struct conn *c, int res)
 		return;
 	}
 	if (res < 0) {
-		if (c->state == CS_HANDSHAKE || c->state == CS_SWITCH)
-			hs_fail(c, res == -ECONNRESET ? "reset_by_peer" : "send_error");
+		if (c->state == CS_HANDSHAKE)
+			hs_fail(c, res == -ECONNRESET || res == -EPIPE ? "reset_by_peer" : "send_error");
 		else
 			conn_abort(c, c->state == CS_DRAIN ? NULL
 				   : res == -EPIPE || res == -ECONNRESET ? "reset_by_peer" : "send_error");
@@ -569,8 +569,10 @@ void conn_stop(struct conn *c)
 {
 	switch (c->state) {
 	case CS_HANDSHAKE:
-	case CS_SWITCH:
 		hs_fail(c, "server_stopping");
+		break;
+	case CS_SWITCH:
+		conn_abort(c, "server_stopping");
 		break;
 	case CS_OPEN:
 		c->close_after = true;
