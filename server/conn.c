@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static void conn_free(struct conn *c);
 
@@ -131,15 +132,16 @@ void conn_arm_recv(struct conn *c)
 {
 	struct worker *w = c->w;
 	size_t len, room;
+	int flags = 0;
 
 	if (c->recv_busy || c->nobufs)
 		return;
 	switch (c->state) {
 	case CS_HANDSHAKE:
-		len = ktls_framer_want(&c->fr);
+		/* a peek: what is there is consumed up to a record boundary */
 		room = c->rin.p ? c->rin.cap - cbuf_used(&c->rin) : RIN_SIZE;
-		if (len > room)
-			len = room;
+		len = room < w->buf_size ? room : w->buf_size;
+		flags = MSG_PEEK;
 		break;
 	case CS_OPEN:
 		if (c->rd_eof || c->close_after)
@@ -159,7 +161,7 @@ void conn_arm_recv(struct conn *c)
 	if (len == 0)
 		return;
 	struct io_uring_sqe *sqe = worker_sqe(w);
-	io_uring_prep_recv(sqe, c->fd, NULL, len, 0);
+	io_uring_prep_recv(sqe, c->fd, NULL, len, flags);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = 0;
 	io_uring_sqe_set_data64(sqe, UD(c, OP_RECV));
@@ -256,23 +258,56 @@ static void handshake_step(struct conn *c)
 	conn_arm_recv(c);
 }
 
+/* Handshake: p[0..n) was peeked. Consume every complete record in it (or,
+ * when it holds none, the part of the first record that has arrived) and
+ * nothing more, so the socket always stays at a record boundary after a
+ * complete record: whatever follows the client's Finished is either a whole
+ * record already read (decrypted in userspace before kTLS RX starts) or
+ * still in the kernel. The framer checks each record header. 0, or -1 when
+ * the connection was closed. */
+static int take_records(struct conn *c, const uint8_t *p, uint32_t n)
+{
+	struct worker *w = c->w;
+	struct ktls_framer f = c->fr;
+	uint32_t done = 0, whole = 0;
+
+	while (done < n) {
+		size_t want = ktls_framer_want(&f);
+		uint32_t k = want < n - done ? (uint32_t)want : n - done;
+		if (ktls_framer_feed(&f, p + done, k) < 0) {
+			hs_fail(c, "not_tls");
+			return -1;
+		}
+		done += k;
+		if (ktls_framer_at_boundary(&f))
+			whole = done;
+	}
+	uint32_t take = whole ? whole : n;
+	if (cbuf_ensure(&c->rin, &w->pool_rin)) {
+		hs_fail(c, "out_of_memory");
+		return -1;
+	}
+	if (cbuf_room(&c->rin) < take)
+		cbuf_compact(&c->rin);
+	/* the bytes are in the socket (just peeked): this returns at once */
+	ssize_t got = recv(c->fd, c->rin.p + c->rin.len, take, MSG_DONTWAIT);
+	if (got <= 0) {
+		hs_fail(c, got == 0 ? "closed_in_handshake" : "receive_error");
+		return -1;
+	}
+	ktls_framer_feed(&c->fr, c->rin.p + c->rin.len, (size_t)got);
+	c->rin.len += (uint32_t)got;
+	return 0;
+}
+
 static void on_recv_data(struct conn *c, const uint8_t *p, uint32_t n)
 {
 	struct worker *w = c->w;
-	int rc;
 
 	switch (c->state) {
 	case CS_HANDSHAKE:
-		rc = ktls_framer_feed(&c->fr, p, n);
-		if (rc < 0) {
-			hs_fail(c, "not_tls");
-			return;
-		}
-		if (append(c, &c->rin, &w->pool_rin, p, n)) {
-			hs_fail(c, "out_of_memory");
-			return;
-		}
-		handshake_step(c);
+		if (take_records(c, p, n) == 0)
+			handshake_step(c);
 		break;
 	case CS_OPEN:
 		conn_touch(c);
@@ -432,7 +467,9 @@ void conn_pump(struct conn *c)
 	if (c->state != CS_OPEN)
 		return;
 	for (;;) {
-		if (c->mode == TLS_MODE_USER && c->ssl && cbuf_used(&c->rin)) {
+		/* ciphertext waiting, or plaintext OpenSSL decrypted but c->req
+		 * had no room for */
+		if (c->mode == TLS_MODE_USER && c->ssl && (cbuf_used(&c->rin) || SSL_has_pending(c->ssl))) {
 			if (tls_read(c) < 0) {
 				conn_abort(c, NULL);
 				return;
@@ -473,11 +510,14 @@ void conn_pump(struct conn *c)
 		return;
 	cbuf_release_if_empty(&c->req);
 	cbuf_release_if_empty(&c->rin);
+	if (c->close_after && c->resp.kind == RESP_NONE && c->mode == TLS_MODE_USER && c->ssl)
+		tls_shutdown(c);    /* close_notify leaves with the last response */
 	respond_flush(c);
 	if (c->state != CS_OPEN)
 		return;
 	bool idle = c->resp.kind == RESP_NONE && !c->send_busy && !cbuf_used(&c->out);
-	bool no_more = c->close_after || (c->rd_eof && !(c->ssl && cbuf_used(&c->rin)));
+	bool no_more = c->close_after ||
+		       (c->rd_eof && !(c->ssl && (cbuf_used(&c->rin) || SSL_has_pending(c->ssl))));
 	if (idle && no_more) {
 		conn_finish(c);
 		return;

@@ -2,7 +2,7 @@
  *
  * A response is staged when its bytes are handed to the record layer:
  *   user mode  SSL_write() encrypts into c->out (tls.c), which is sent in
- *              batches of up to OUT_BIG bytes;
+ *              batches of up to OUT_BIG bytes (128 KiB);
  *   ktls mode  heads and small bodies are copied into c->out; a large
  *              /bytes body is sent straight from pattern_at() with sendmsg
  *              (head + body in one call, no copy), and a file goes
@@ -371,11 +371,10 @@ static int continue_user(struct conn *c)
 		size_t avail;
 
 		if (c->resp.kind == RESP_BYTES) {
-			/* one record at a time: pattern_at() of any offset then stays
-			 * within the first REC_PLAIN + 61 bytes of the pattern, hot
-			 * in cache, instead of streaming a megabyte through it */
+			/* pattern_at() of any offset starts within the first 61 bytes
+			 * of the pattern: a batch reads the same, cache-hot bytes */
 			src = pattern_at(c->resp.off);
-			avail = c->resp.left < TLS_REC_PLAIN ? c->resp.left : TLS_REC_PLAIN;
+			avail = c->resp.left < PATTERN_SPAN ? c->resp.left : PATTERN_SPAN;
 		} else {
 			src = c->resp.fbuf.p ? c->resp.fbuf.p + c->resp.fbuf.off : NULL;
 			avail = cbuf_used(&c->resp.fbuf);

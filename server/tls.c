@@ -375,8 +375,13 @@ int tls_switch_to_ktls(struct conn *c)
 	int rc;
 
 	memset(&rep, 0, sizeof rep);
-	if (cbuf_used(&c->rin))
-		rc = KTLS_E_PARTIAL_RECORD;     /* the framer makes this impossible */
+	/* Whole records read behind the client's Finished (the first request,
+	 * often) are decrypted here, as libktls would: its drain reads only
+	 * memory BIOs. The message callback counts them for the sequence. */
+	if (cbuf_used(&c->rin) && tls_read(c) < 0)
+		return -1;
+	if (cbuf_used(&c->rin) || SSL_has_pending(c->ssl) || !ktls_framer_at_boundary(&c->fr))
+		rc = KTLS_E_PARTIAL_RECORD;     /* more than c->req holds came behind Finished */
 	else
 		rc = ktls_enable(c->ssl, c->fd, (KTLS_TX | KTLS_RX) & ~have, &c->kc, &rep);
 	if (rc)

@@ -80,6 +80,18 @@ out=$(RAW_WAIT=0.3 raw 'GET /bytes/4 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\
 ok "$(grep -q '0123HTTP/1.1 200 OK' <<<"$out" && grep -q '^01$' <<<"$out"; echo $?)" \
 	"a request body is skipped before the next pipelined request"
 
+# requests in the same TCP segment as the client's Finished, and a burst of
+# 2000 pipelined requests (68 KB: more than the request buffer holds)
+B=$KTLS_BUILD/tests/helpers/tls-burst
+out=$("$B" --port "$SRV_PORT" --requests 3 --path /bytes/5 | sha)
+want=$( { printf 'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\n01234%.0s' 1 2
+	  printf 'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 5\r\nConnection: close\r\n\r\n01234'; } | sha)
+is "$out" "$want" "requests right behind the client's Finished are answered"
+out=$("$B" --port "$SRV_PORT" --requests 2000 --path /bytes/3)
+is "$?" 0 "2000 pipelined requests: the server ends with close_notify"
+is "$(grep -o 'HTTP/1.1 200 OK' <<<"$out" | wc -l)" 2000 "2000 pipelined requests: 2000 responses"
+is "$(grep -o '012HTTP\|012$' <<<"$out" | wc -l)" 2000 "... each with its body"
+
 # keep-alive: curl reuses the connection for both URLs
 before=$(stats | jq '.handshakes_full + .handshakes_resumed')
 out=$(curl -sS --cacert "$CA" -o /dev/null -o /dev/null -w '%{num_connects}\n' \

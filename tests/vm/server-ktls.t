@@ -61,6 +61,14 @@ out=$({ printf 'GET /bytes/3 HTTP/1.1\r\nHost: x\r\n\r\n'; sleep 1; } |
 	timeout 10 openssl s_client -connect "127.0.0.1:$SRV_PORT" -CAfile "$CA" -sess_in "$sess" 2>&1)
 ok "$(grep -q '^Reused' <<<"$out" && grep -q '^012' <<<"$out"; echo $?)" "a resumed TLS 1.3 session is served through kTLS"
 
+# requests in the same TCP segment as the client's Finished: read with the
+# handshake's last record, decrypted in userspace, then kTLS takes over
+B=$KTLS_BUILD/tests/helpers/tls-burst
+out=$("$B" --port "$SRV_PORT" --requests 3 --path /bytes/100000 | sha)
+want=$( { for i in 1 2; do printf 'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\nConnection: keep-alive\r\n\r\n'; pattern 100000; done
+	  printf 'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n'; pattern 100000; } | sha)
+is "$out" "$want" "requests right behind the client's Finished, then kTLS: nothing lost"
+
 st=$(stats)
 hs=$(jq '.handshakes_full + .handshakes_resumed' <<<"$st")
 is "$(jq .ktls_offloads <<<"$st")" "$hs" "every handshake was offloaded ($hs)"
@@ -79,9 +87,19 @@ is "$(jq -c .handshake_failures "$SRV_DIR/s.json")" '{}' "no handshake failed"
 start_server --tls ktls --threads 1
 is "$(get /bytes/30000 --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-SHA256 | sha)" \
 	"$(pattern 30000 | sha)" "a CBC cipher falls back to userspace and is served"
+# more requests behind Finished than the request buffer (8 KiB) holds, in
+# one record read with the Finished (300 x 34 bytes): that connection stays
+# in userspace (counted) and every request is answered
+out=$("$B" --port "$SRV_PORT" --requests 300 --path /bytes/3)
+is "$(grep -o 'HTTP/1.1 200 OK' <<<"$out" | wc -l)" 300 "300 requests behind Finished: all answered"
+# 600 requests make two records, the first larger than what the handshake
+# reads at once: only the Finished is read, kTLS takes the rest
+out=$("$B" --port "$SRV_PORT" --requests 600 --path /bytes/3)
+is "$(grep -o 'HTTP/1.1 200 OK' <<<"$out" | wc -l)" 600 "600 requests behind Finished: all answered through kTLS"
 st=$(stats)
 is "$(jq .ktls_refusals.KTLS_E_CIPHER_UNSUPPORTED <<<"$st")" 1 "the refusal is counted as KTLS_E_CIPHER_UNSUPPORTED"
-is "$(jq .ktls_offloads <<<"$st")" 1 "the /stats connection itself was offloaded"
+is "$(jq .ktls_refusals.KTLS_E_PARTIAL_RECORD <<<"$st")" 1 "the burst's connection is counted as KTLS_E_PARTIAL_RECORD"
+is "$(jq .ktls_offloads <<<"$st")" 2 "the 600-request connection and /stats were offloaded"
 stop_server
 
 start_server --tls ktls --strict --threads 1
