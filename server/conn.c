@@ -3,10 +3,11 @@
  *   accept -> HANDSHAKE --(ktls mode)--> SWITCH -> OPEN -> DRAIN -> closed
  *                       \----(user mode)--------/
  *
- * HANDSHAKE reads the socket record-exactly (libktls framer): each receive
- * asks for at most the rest of the current record, so when OpenSSL reports
- * the handshake done no byte after the client's Finished has left the
- * kernel and kTLS RX can start on a record boundary. SWITCH waits for the
+ * HANDSHAKE reads the socket record-exactly: a receive peeks, the libktls
+ * framer walks the record headers, and only whole records (or the arrived
+ * part of the first one) are taken (take_records), so when OpenSSL reports
+ * the handshake done the socket is at a record boundary: kTLS RX can start
+ * there, after whole records already read are decrypted. SWITCH waits for the
  * last handshake bytes (tickets) to be sent, then ktls_enable(). OPEN serves
  * HTTP: receive, decrypt (user mode) into c->req, answer each complete
  * request (respond.c), send. DRAIN: close_notify and FIN sent, reading until
