@@ -18,6 +18,39 @@ struct suite {
 	const char *name, *ossl;
 };
 
+/* Every version x cipher libktls offloads (ARIA: TLS 1.2 only). *n gets the count. */
+static inline const struct suite *world_suites(size_t *n)
+{
+	static const struct suite all[] = {
+		{ TLS1_2_VERSION, "aes128gcm", "ECDHE-ECDSA-AES128-GCM-SHA256" },
+		{ TLS1_2_VERSION, "aes256gcm", "ECDHE-ECDSA-AES256-GCM-SHA384" },
+		{ TLS1_2_VERSION, "chacha20", "ECDHE-ECDSA-CHACHA20-POLY1305" },
+		{ TLS1_2_VERSION, "aes128ccm", "ECDHE-ECDSA-AES128-CCM" },
+		{ TLS1_2_VERSION, "aria128gcm", "ECDHE-ECDSA-ARIA128-GCM-SHA256" },
+		{ TLS1_2_VERSION, "aria256gcm", "ECDHE-ECDSA-ARIA256-GCM-SHA384" },
+		{ TLS1_3_VERSION, "aes128gcm", "TLS_AES_128_GCM_SHA256" },
+		{ TLS1_3_VERSION, "aes256gcm", "TLS_AES_256_GCM_SHA384" },
+		{ TLS1_3_VERSION, "chacha20", "TLS_CHACHA20_POLY1305_SHA256" },
+		{ TLS1_3_VERSION, "aes128ccm", "TLS_AES_128_CCM_SHA256" },
+	};
+	*n = sizeof(all) / sizeof(all[0]);
+	return all;
+}
+
+/* Does the probed kernel offload su both ways? */
+static inline bool world_offloaded(const struct ktls_probe *pr, const struct suite *su)
+{
+	static const char *const names[] = { "aes128gcm", "aes256gcm", "chacha20", "aes128ccm", "aria128gcm",
+					     "aria256gcm" };
+	for (size_t j = 0; j < pr->n_ciphers; j++) {
+		const struct ktls_probe_cipher *c = &pr->ciphers[j];
+		if (c->version == su->version && c->tx && c->rx && (size_t)c->cipher < sizeof(names) / sizeof(names[0]) &&
+		    !strcmp(su->name, names[c->cipher]))
+			return true;
+	}
+	return false;
+}
+
 static int nst_count, nst_sent;
 static SSL_SESSION *saved;
 

@@ -6,18 +6,22 @@
 # timeout: 900
 . "$(dirname "$0")/../lib.sh"
 
-prog=$KTLS_BUILD/tests/vm/ktls_matrix
-[[ -x $prog ]] || skip_all "$prog not built (make tests)"
+progs=("$KTLS_BUILD/tests/vm/ktls_matrix" "$KTLS_BUILD/tests/vm/ktls_handover")
+for prog in "${progs[@]}"; do
+	[[ -x $prog ]] || skip_all "$prog not built (make tests)"
+done
+# One command for the VM: every program, one TAP stream (renumbered below).
+run_all() { for p in "${progs[@]}"; do "$p"; done; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 kernels=()
 if grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null; then
-	"$prog" >"$out/native" 2>&1
+	run_all >"$out/native" 2>&1
 	kernels=(native)
 elif [[ -x scripts/vm.sh ]]; then
 	for k in bookworm trixie-backports; do
-		scripts/vm.sh --kernel "$k" --timeout 400 -- "$prog" >"$out/$k" 2>"$out/$k.err"
+		scripts/vm.sh --kernel "$k" --timeout 400 -- bash -c 'for p; do "$p"; done' _ "${progs[@]}" >"$out/$k" 2>"$out/$k.err"
 		kernels+=("$k")
 	done
 else
