@@ -233,10 +233,13 @@ ssize_t ktls_recv(struct ktls_conn *c, void *buf, size_t len, int flags)
 				type = *CMSG_DATA(cm);
 		if (type == REC_DATA) {
 			if (n == 0) {
-				/* TCP EOF without close_notify. */
-				if (c->alert_have || c->hs_len)
-					return fail(c, KTLS_E_TRUNCATED, -1);
+				/* TCP EOF without close_notify. The kernel returns 0
+				 * just the same when it ends inside a record (6.1
+				 * and 7.3, checked); the bytes of that partial
+				 * record are still unread in TCP, so SIOCINQ tells. */
 				c->st.unclean_eof = true;
+				if (c->alert_have || c->hs_len || ktls_sys_inq(c->fd) > 0)
+					return fail(c, KTLS_E_TRUNCATED, -1);
 				return 0;
 			}
 			c->ku_in_a_row = 0;

@@ -20,6 +20,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -486,12 +487,25 @@ static inline int emu_rekey_supported(void *arg)
 	return emu.rekey;
 }
 
+/* Like the kernel: the bytes of a partial record are not consumed from TCP. */
+static inline int emu_inq(void *arg, int fd)
+{
+	struct emu_sock *s = emu_sock(fd, false);
+	int n = 0;
+
+	(void)arg;
+	if (ioctl(fd, FIONREAD, &n))
+		return -errno;
+	return n + (s && s->rx.set ? (int)s->in_len : 0);
+}
+
 static const struct ktls_sockops emu_ops = {
 	.setsockopt = emu_setsockopt,
 	.getsockopt = emu_getsockopt,
 	.sendmsg = emu_sendmsg,
 	.recvmsg = emu_recvmsg,
 	.rekey_supported = emu_rekey_supported,
+	.inq = emu_inq,
 };
 
 static inline void emu_install(void)

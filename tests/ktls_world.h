@@ -147,6 +147,49 @@ static inline ssize_t krecv_all(struct ktls_conn *c, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
+/* The TCP stream ends inside a record: our client (kTLS RX) against a
+ * memory-BIO userspace server that writes "complete" and a second record
+ * ("cut short...") of which only keep2 bytes reach the socket (keep2 < 0:
+ * all but -keep2 bytes) before its end closes. *first: what ktls_recv
+ * returns first (8: "complete"); the result: what it returns next. */
+static inline ssize_t world_truncated(const struct suite *su, long keep2, ssize_t *first, bool *unclean)
+{
+	static const char rec2[] = "cut short by the peer closing its TCP end";
+	struct world w;
+	struct ktls_conn *k = NULL;
+	struct ktls_report r;
+	struct ktls_conn_stats st;
+	char raw[1024], b[64];
+	ssize_t res = -9999;
+	int n1, n2;
+
+	*first = -9999;
+	if (world_ctx(&w, su, 0, false, false, true) || world_connect(&w, PUMP_EXACT, PUMP_SOCKET, NULL, NULL) ||
+	    ktls_enable(w.c.ssl, w.cfd, KTLS_TX | KTLS_RX, &k, &r))
+		goto out;
+	free(r.rx_data);
+	SSL_write(w.s.ssl, "complete", 8);
+	n1 = BIO_read(w.s.wb, raw, sizeof(raw));
+	SSL_write(w.s.ssl, rec2, (int)sizeof(rec2) - 1);
+	n2 = BIO_read(w.s.wb, raw + n1, (int)sizeof(raw) - n1);
+	if (n1 <= 0 || n2 <= 0)
+		goto out;
+	long keep = keep2 < 0 ? n2 + keep2 : keep2;
+	if (send(w.sfd, raw, (size_t)(n1 + keep), MSG_NOSIGNAL) != n1 + keep)
+		goto out;
+	shutdown(w.sfd, SHUT_WR);
+	*first = krecv_all(k, b, 8);
+	if (*first == 8 && memcmp(b, "complete", 8))
+		*first = -9998;
+	res = krecv_all(k, b, sizeof(b));
+	ktls_conn_stats(k, &st);
+	*unclean = st.unclean_eof;
+out:
+	ktls_conn_free(k);
+	world_free(&w);
+	return res;
+}
+
 static inline int peer_read_all(struct tend *e, void *buf, int len)
 {
 	int got = 0;

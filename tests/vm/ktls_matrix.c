@@ -228,6 +228,22 @@ static void run_suite(const struct suite *su)
 		world_free(&w);
 	}
 
+	/* The TCP stream ends inside a record: the kernel returns 0 there as at
+	 * a boundary; libktls must say KTLS_E_TRUNCATED. */
+	{
+		ssize_t f1, f2, f3, f0, in_hdr, in_body, short1, at_boundary;
+		bool u1 = false, u2 = false, u3 = false, u0 = false;
+		in_hdr = world_truncated(su, 3, &f1, &u1);
+		in_body = world_truncated(su, 15, &f2, &u2);
+		short1 = world_truncated(su, -1, &f3, &u3);
+		at_boundary = world_truncated(su, 0, &f0, &u0);
+		OK(f1 == 8 && f2 == 8 && f3 == 8 && f0 == 8 && in_hdr == KTLS_E_TRUNCATED && in_body == KTLS_E_TRUNCATED &&
+		   short1 == KTLS_E_TRUNCATED && at_boundary == 0 && u0,
+		   "%s %s truncated (EOF in a header %s, in a body %s, 1 byte short %s; at a boundary %s)", v, su->name,
+		   ktls_errname((int)in_hdr), ktls_errname((int)in_body), ktls_errname((int)short1),
+		   at_boundary == 0 ? "EOF" : ktls_errname((int)at_boundary));
+	}
+
 	if (!t13)
 		return;
 
