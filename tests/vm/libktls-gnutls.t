@@ -5,7 +5,7 @@
 # kernel offloads; KeyUpdates both ways on TLS 1.3 (rekey kernels: they
 # work; older ones: the specific error). See tests/gnutls_peers.sh; the same
 # cases run on the host with our side in userspace (tests/host/libktls-gnutls.t).
-# timeout: 300
+# timeout: 180
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../gnutls_peers.sh"
 
