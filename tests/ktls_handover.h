@@ -3,6 +3,10 @@
  * ktls_enable(), whichever way it travels:
  *   - "greedy": our end read past Finished in userspace (the data sits in
  *     OpenSSL's read BIO) and ktls_enable() drains it into rep->rx_data;
+ *   - "read-ahead": our end reads through its socket with OpenSSL's
+ *     read-ahead on, so OpenSSL's own buffer holds the records behind
+ *     Finished (a TLS 1.3 client peeks once to get the tickets and data it
+ *     is sent after its handshake); drained too;
  *   - "exact": our end read record-exactly (memory BIOs and the framer, as
  *     ktls-server does) or through its socket (SSL_connect on the fd), so the
  *     data is still on the socket and the kernel decrypts it.
@@ -29,6 +33,8 @@ enum ho_role { HO_OURS_SERVER, HO_OURS_CLIENT };
 enum ho_variant { HO_TICKETS2, HO_TICKETS0, HO_RESUMED, HO_HRR };
 static const char *const ho_role_names[] = { "ours-server", "ours-client" };
 static const char *const ho_variant_names[] = { "tickets2", "tickets0", "resumed", "hrr" };
+enum ho_read { HO_GREEDY, HO_READ_AHEAD, HO_EXACT };
+static const char *const ho_read_names[] = { "greedy", "read-ahead", "exact" };
 
 /* Three records' worth of data behind the handshake: a request-sized one,
  * a single byte and a larger one. */
@@ -140,12 +146,12 @@ static inline int ho_ours_step(struct tend *o, bool greedy)
 
 /* Both handshakes; the peer writes `data` as soon as its own is complete and
  * sends it with its last flight. 0 or -1. */
-static inline int ho_handshake(struct tend *o, struct tend *p, bool greedy, const uint8_t *data)
+static inline int ho_handshake(struct tend *o, struct tend *p, enum ho_read rd, const uint8_t *data)
 {
 	bool wrote = false;
 
 	for (int i = 0; i < 4000 && !(o->done && p->done && wrote); i++) {
-		if (ho_ours_step(o, greedy))
+		if (ho_ours_step(o, rd == HO_GREEDY))
 			return -1;
 		ho_peer_in(p);
 		if (!p->done) {
@@ -179,7 +185,7 @@ static inline int ho_handshake(struct tend *o, struct tend *p, bool greedy, cons
 	/* A TLS 1.3 client is done before the server's tickets and data even
 	 * left: a greedy client reads them now, as it would with its next read.
 	 * (A TLS 1.2 client read them with the server's Finished.) */
-	if (greedy && !SSL_is_server(o->ssl) && BIO_ctrl_pending(o->rb) == 0) {
+	if (rd == HO_GREEDY && !SSL_is_server(o->ssl) && BIO_ctrl_pending(o->rb) == 0) {
 		struct pollfd pf = { .fd = o->fd, .events = POLLIN };
 		char buf[65536];
 		ssize_t n;
@@ -187,6 +193,13 @@ static inline int ho_handshake(struct tend *o, struct tend *p, bool greedy, cons
 			return -1;
 		while ((n = recv(o->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
 			BIO_write(o->rb, buf, (int)n);
+	}
+	if (rd == HO_READ_AHEAD && !SSL_is_server(o->ssl) && !SSL_has_pending(o->ssl)) {
+		/* The application peeks: OpenSSL reads ahead everything there. */
+		struct pollfd pf = { .fd = o->fd, .events = POLLIN };
+		char b;
+		if (poll(&pf, 1, 2000) != 1 || SSL_peek(o->ssl, &b, 1) != 1)
+			return -1;
 	}
 	return 0;
 }
@@ -199,7 +212,7 @@ struct ho_result {
 
 /* Fill w for the case (contexts, and for resumption a first connection),
  * connect and hand over; everything after the handshake is checked here. */
-static inline struct ho_result ho_case(const struct suite *su, enum ho_role role, enum ho_variant v, bool greedy,
+static inline struct ho_result ho_case(const struct suite *su, enum ho_role role, enum ho_variant v, enum ho_read rd,
 				       unsigned seed)
 {
 	struct ho_result res = { .ok = false };
@@ -246,8 +259,9 @@ static inline struct ho_result ho_case(const struct suite *su, enum ho_role role
 	}
 	struct tend *ours = ours_s ? &w.s : &w.c, *peer = ours_s ? &w.c : &w.s;
 	/* Ours: memory BIOs for a server (greedy or framer-exact), the socket
-	 * itself for an exact client (SSL_connect never reads past a record). */
-	enum pump_mode om = greedy || ours_s ? PUMP_EXACT : PUMP_SOCKET;
+	 * itself for an exact client (SSL_connect never reads past a record)
+	 * and with read-ahead. */
+	enum pump_mode om = rd == HO_READ_AHEAD ? PUMP_SOCKET : rd == HO_GREEDY || ours_s ? PUMP_EXACT : PUMP_SOCKET;
 	if (tp_end_init(&w.s, w.sctx, w.sfd, ours_s ? om : PUMP_EXACT, true) ||
 	    tp_end_init(&w.c, w.cctx, w.cfd, ours_s ? PUMP_EXACT : om, false)) {
 		snprintf(res.why, sizeof(res.why), "SSL_new");
@@ -257,7 +271,9 @@ static inline struct ho_result ho_case(const struct suite *su, enum ho_role role
 	setsockopt(peer->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* no Nagle wait on its one send */
 	if (sess)
 		SSL_set_session(w.c.ssl, sess);
-	if (ho_handshake(ours, peer, greedy, data)) {
+	if (rd == HO_READ_AHEAD)
+		SSL_set_read_ahead(ours->ssl, 1);
+	if (ho_handshake(ours, peer, rd, data)) {
 		snprintf(res.why, sizeof(res.why), "handshake failed");
 		goto out;
 	}
@@ -290,9 +306,9 @@ static inline struct ho_result ho_case(const struct suite *su, enum ho_role role
 			 HO_DATA, n < 0 ? ktls_errname((int)n) : "ok", memcmp(want_md, got_md, 32) ? "differs" : "same");
 		goto out;
 	}
-	if (greedy != (r.rx_len > 0)) {
+	if ((rd != HO_EXACT) != (r.rx_len > 0)) {
 		/* The test did not do what it means to: say so. */
-		snprintf(res.why, sizeof(res.why), "%s read but %zu bytes drained", greedy ? "greedy" : "exact", r.rx_len);
+		snprintf(res.why, sizeof(res.why), "%s read but %zu bytes drained", ho_read_names[rd], r.rx_len);
 		goto out;
 	}
 	if (tp_write(peer, "after-peer", 10) != 10 || krecv_all(k, b, 10) != 10 || memcmp(b, "after-peer", 10)) {
@@ -317,7 +333,7 @@ out:
 }
 
 /* Every applicable case of one suite, one result line each:
- * "<v> <cipher> <role> behind-fin <variant> <greedy|exact> (...)". */
+ * "<v> <cipher> <role> behind-fin <variant> <greedy|read-ahead|exact> (...)". */
 static inline void ho_run_suite(const struct suite *su, unsigned *seed)
 {
 	const char *v = su->version == TLS1_3_VERSION ? "1.3" : "1.2";
@@ -326,15 +342,16 @@ static inline void ho_run_suite(const struct suite *su, unsigned *seed)
 		for (int var = HO_TICKETS2; var <= HO_HRR; var++) {
 			if (!ho_applies(su->version, (enum ho_role)role, (enum ho_variant)var))
 				continue;
-			for (int greedy = 1; greedy >= 0; greedy--) {
-				struct ho_result r = ho_case(su, (enum ho_role)role, (enum ho_variant)var, greedy, (*seed)++);
+			for (int rd = HO_GREEDY; rd <= HO_EXACT; rd++) {
+				struct ho_result r = ho_case(su, (enum ho_role)role, (enum ho_variant)var, (enum ho_read)rd,
+							     (*seed)++);
 				if (r.ok)
 					OK(1, "%s %s %s behind-fin %s %s (%zu drained + %zu kernel RX bytes, sha256 same)", v,
-					   su->name, ho_role_names[role], ho_variant_names[var], greedy ? "greedy" : "exact",
+					   su->name, ho_role_names[role], ho_variant_names[var], ho_read_names[rd],
 					   r.drained, r.kernel);
 				else
 					OK(0, "%s %s %s behind-fin %s %s (%s)", v, su->name, ho_role_names[role],
-					   ho_variant_names[var], greedy ? "greedy" : "exact", r.why);
+					   ho_variant_names[var], ho_read_names[rd], r.why);
 			}
 		}
 }

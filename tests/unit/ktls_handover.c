@@ -1,7 +1,7 @@
 /* Unit test: data right behind the last handshake flight survives the switch
  * to kTLS, drained in userspace or read by the (emulated) kernel, for every
  * version x cipher x role x {2 tickets, no tickets, resumed, HRR} x
- * {greedy, exact} reads. The same cases run against the real kernel in
+ * {greedy, read-ahead, exact} reads. The same cases run against the real kernel in
  * tests/vm/ktls_handover.c; see tests/ktls_handover.h. */
 #include "tests/ktls_world.h"
 #include "tests/tap.h"

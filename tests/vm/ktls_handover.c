@@ -1,7 +1,7 @@
 /* VM test: data right behind the last handshake flight survives the switch
  * to the real kernel's kTLS, drained in userspace or decrypted by kernel RX,
  * for every version x cipher the kernel offloads x role x {2 tickets, no
- * tickets, resumed, HRR} x {greedy, exact} reads (tests/ktls_handover.h; the
+ * tickets, resumed, HRR} x {greedy, read-ahead, exact} reads (tests/ktls_handover.h; the
  * same cases run on the host against the emulated kernel in
  * tests/unit/ktls_handover.c). Result lines name version, cipher and case. */
 #define KTLS_WORLD_NO_EMU
