@@ -176,13 +176,25 @@ static void run_suite(const struct suite *su)
 			   "%s %s %s data client->server 1MiB sha256", v, su->name, rn[role]);
 			OK(stream_ok(ks, ks ? NULL : &w.s, kc, kc ? NULL : &w.c),
 			   "%s %s %s data server->client 1MiB sha256", v, su->name, rn[role]);
-			struct ktls_conn *k = ks ? ks : kc;
+			/* close_notify from our kTLS side, then the other way. */
+			struct ktls_conn *k = ks ? ks : kc, *other = role == 2 ? kc : NULL;
+			struct tend *peer = os ? &w.c : &w.s;
+			struct ktls_conn_stats st;
 			OK(ktls_close(k) == 0, "%s %s %s close_notify sent", v, su->name, rn[role]);
 			if (role == 2)
 				OK(ktls_recv(kc, b, sizeof(b), 0) == 0, "%s %s %s close_notify received", v, su->name, rn[role]);
 			else
-				OK(tp_read(os ? &w.c : &w.s, b, sizeof(b)) == 0, "%s %s %s close_notify received", v,
-				   su->name, rn[role]);
+				OK(tp_read(peer, b, sizeof(b)) == 0, "%s %s %s close_notify received", v, su->name, rn[role]);
+			if (role == 2) {
+				ktls_close(other);
+			} else {
+				SSL_shutdown(peer->ssl);
+				tp_pump(peer);
+			}
+			ssize_t eof = ktls_recv(role == 2 ? ks : k, b, sizeof(b), 0);
+			ktls_conn_stats(role == 2 ? ks : k, &st);
+			OK(eof == 0 && !st.unclean_eof, "%s %s %s close_notify the other way (%s%s)", v, su->name, rn[role],
+			   ktls_errname((int)eof), st.unclean_eof ? ", TCP EOF without close_notify" : "");
 		}
 		ktls_conn_free(ks);
 		ktls_conn_free(kc);
