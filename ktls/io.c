@@ -188,8 +188,22 @@ static int on_alert_bytes(struct ktls_conn *c, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* A bad record makes the kernel abort the TLS socket (tls_err_abort): its
+ * error stays on the socket and every send fails with it, so our alert
+ * could not leave. It was just reported to us: consume it (SO_ERROR) so the
+ * alert goes out (checked on 6.1 and 7.3: the peer gets bad_record_mac). */
+static void consume_socket_error(struct ktls_conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	ktls_sys_getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+}
+
 static int map_recv_error(struct ktls_conn *c, ssize_t n)
 {
+	if (n == -EBADMSG || n == -EMSGSIZE || n == -EINVAL)
+		consume_socket_error(c);
 	switch (n) {
 	case -EBADMSG:
 		return fail(c, KTLS_E_DECRYPT, 20 /* bad_record_mac */);

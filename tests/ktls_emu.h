@@ -53,6 +53,10 @@ struct emu_sock {
 	uint8_t pend_type;
 	uint8_t in[16384 + 2048 + 5];  /* raw bytes of the record being read */
 	size_t in_len;
+	int sk_err;                    /* as the kernel's tls_err_abort(): a bad
+					  record leaves its error on the socket;
+					  send and recv fail with it until SO_ERROR
+					  is read */
 };
 
 static struct emu_state {
@@ -331,6 +335,15 @@ static inline int emu_setsockopt(void *arg, int fd, int level, int name, const v
 static inline int emu_getsockopt(void *arg, int fd, int level, int name, void *val, socklen_t *len)
 {
 	(void)arg;
+	if (level == SOL_SOCKET && name == SO_ERROR) {
+		struct emu_sock *s = emu_sock(fd, false);
+		if (s && s->sk_err && *len >= sizeof(int)) {
+			*(int *)val = s->sk_err;
+			*len = sizeof(int);
+			s->sk_err = 0;
+			return 0;
+		}
+	}
 	if (level == IPPROTO_TCP && name == TCP_ULP) {
 		struct emu_sock *s = emu_sock(fd, false);
 		if (s && s->ulp && *len >= 4) {
@@ -349,6 +362,8 @@ static inline ssize_t emu_sendmsg(void *arg, int fd, const struct msghdr *msg, i
 	size_t total = 0;
 
 	(void)arg, (void)flags;
+	if (s && s->sk_err)
+		return -s->sk_err;
 	if (!s || !s->tx.set) {
 		ssize_t n = sendmsg(fd, msg, flags | MSG_NOSIGNAL);
 		return n < 0 ? -errno : n;
@@ -453,17 +468,23 @@ static inline ssize_t emu_recvmsg(void *arg, int fd, struct msghdr *msg, int fla
 		ssize_t n = recvmsg(fd, msg, flags);
 		return n < 0 ? -errno : n;
 	}
+	if (s->sk_err)
+		return -s->sk_err;
 	if (s->pend_off == s->pend_len) {
 		if (s->rx_paused)
 			return -EKEYEXPIRED;
 		rc = emu_fill(s, flags);
 		if (rc <= 0) {
+			if (rc == -EMSGSIZE)
+				s->sk_err = EMSGSIZE;
 			msg->msg_controllen = 0;
 			return rc;
 		}
 		rc = emu_open(s);
-		if (rc)
+		if (rc) {
+			s->sk_err = -rc;
 			return rc;
+		}
 	}
 	if (s->pend_type != 23 && !msg->msg_control)
 		return -EIO;
