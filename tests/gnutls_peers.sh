@@ -62,6 +62,7 @@ gp_server_case() {
 		--key "$GP_CERTS/ecdsa-p256.key" --send-file "$GP_DIR/data" --recv "$GP_SIZE" \
 		--ready-file "$GP_DIR/ready" --timeout 60s >"$GP_DIR/srv.out" 2>"$GP_DIR/srv.err" &
 	sp=$!
+	GP_PIDS+=("$sp")
 	if ! gp_wait_file "$GP_DIR/ready"; then
 		kill "$sp" 2>/dev/null; wait "$sp" 2>/dev/null
 		ok 1 "$name: our server did not start"
@@ -76,6 +77,7 @@ gp_server_case() {
 		exec {in}< <(cat "$GP_DIR/data"; exec sleep 120)
 	fi
 	hp=$!
+	GP_PIDS+=("$hp")
 	timeout 90 gnutls-cli ${rekey:+--inline-commands} --logfile="$GP_DIR/cli.log" --x509cafile="$GP_CERTS/ca.crt" \
 		--priority "$prio" -p "$port" localhost <&$in >"$GP_DIR/cli.out" 2>"$GP_DIR/cli.err"
 	crc=$?
@@ -145,7 +147,11 @@ gnutls_peers_run() {
 	[[ -x $GP_HELPER ]] || skip_all "$GP_HELPER is not built: make tests"
 	[[ -r $GP_CERTS/ecdsa-p256.crt ]] || skip_all "no certificates in $GP_CERTS: make certs"
 	GP_DIR=$(mktemp -d) || exit 1
-	trap 'rm -rf "$GP_DIR"' EXIT
+	# Whatever runs in the background (our server, gnutls-serv, the input
+	# holder) is ended with the test, even when it is stopped midway.
+	GP_PIDS=()
+	trap 'kill "${GP_PIDS[@]}" 2>/dev/null; rm -rf "$GP_DIR"' EXIT
+	trap 'exit 143' TERM INT PIPE
 	gp_make_data "$GP_DIR/data"
 	GP_SHA=$(sha256sum <"$GP_DIR/data" | cut -d' ' -f1)
 	is "$(wc -c <"$GP_DIR/data")" "$GP_SIZE" "data file: $GP_SIZE bytes of lines"
@@ -168,6 +174,7 @@ gnutls_peers_run() {
 			gnutls-serv --echo -a -q -p "$port" --x509certfile="$GP_CERTS/ecdsa-p256.crt" \
 				--x509keyfile="$GP_CERTS/ecdsa-p256.key" --priority "$prio" >"$GP_DIR/serv.log" 2>&1 &
 			gp=$!
+			GP_PIDS+=("$gp")
 			if ! wait_port "$port" 10; then
 				ok 1 "$v $lc gnutls-serv ours-client (gnutls-serv did not listen)"
 				tail -n 5 "$GP_DIR/serv.log" | sed 's/^/#   gnutls-serv| /'
