@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,10 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
+	/* Keep freed memory instead of trimming it back with madvise() as
+	 * OpenSSL's many small allocations come and go with each handshake. */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	s->docroot_fd = -1;
 	s->nworkers = s->cfg.threads;
 
