@@ -20,6 +20,8 @@
 #include "server/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -334,6 +336,15 @@ static void on_recv_data(struct conn *c, const uint8_t *p, uint32_t n)
 	}
 }
 
+/* libktls sends control records (close_notify, the answer to a KeyUpdate)
+ * with a plain sendmsg() on our blocking socket: around those calls the
+ * socket is non-blocking, so a full send buffer (a client that does not
+ * read) makes them fail with EAGAIN instead of stalling the whole worker. */
+static void nonblock(int fd, bool on)
+{
+	fcntl(fd, F_SETFL, on ? O_NONBLOCK : 0);
+}
+
 /* kTLS RX: a receive failed with EIO because a control record (alert,
  * NewSessionTicket, KeyUpdate) is next. libktls reads and handles it. */
 static void on_ktls_control(struct conn *c)
@@ -346,7 +357,9 @@ static void on_ktls_control(struct conn *c)
 		return;
 	}
 	cbuf_compact(&c->req);
+	nonblock(c->fd, true);
 	ssize_t n = ktls_recv(c->kc, c->req.p + c->req.len, cbuf_room(&c->req), MSG_DONTWAIT);
+	nonblock(c->fd, false);
 	if (n > 0) {
 		c->req.len += (uint32_t)n;
 		STAT_ADD(w->st.bytes_in, (uint64_t)n);
@@ -429,8 +442,21 @@ static void conn_finish(struct conn *c)
 		}
 	}
 	if (c->mode == TLS_MODE_KTLS && c->kc && !c->shut_sent) {
+		if (c->wait_out)
+			return;
+		nonblock(c->fd, true);
+		int rc = ktls_close(c->kc);
+		nonblock(c->fd, false);
+		if (rc == -EAGAIN) {
+			/* the send buffer is full: try again when there is room */
+			struct io_uring_sqe *sqe = worker_sqe(c->w);
+			io_uring_prep_poll_add(sqe, c->fd, POLLOUT);
+			io_uring_sqe_set_data64(sqe, UD(c, OP_WAIT_OUT));
+			c->wait_out = true;
+			c->inflight++;
+			return;
+		}
 		c->shut_sent = true;
-		ktls_close(c->kc);
 	}
 	if (cbuf_used(&c->out) || c->send_busy) {
 		respond_flush(c);
@@ -591,6 +617,14 @@ void conn_on_cqe(struct conn *c, unsigned tag, int res, unsigned flags)
 		respond_on_splice(c, tag, res);
 		if (c->state == CS_DEAD)
 			maybe_free(c);
+		break;
+	case OP_WAIT_OUT:
+		c->inflight--;
+		c->wait_out = false;
+		if (c->state == CS_DEAD)
+			maybe_free(c);
+		else
+			conn_pump(c);
 		break;
 	case OP_FREAD:
 		c->inflight--;

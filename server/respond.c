@@ -341,7 +341,10 @@ void respond_on_splice(struct conn *c, unsigned tag, int res)
 		c->resp.left -= (uint64_t)res;
 		STAT_ADD(c->w->st.bytes_out, (uint64_t)res);
 		conn_touch(c);
-	} else if (res != -ECANCELED) {     /* cancelled: the read before it was short */
+	} else if (res == -ECANCELED || res == -EAGAIN) {
+		/* cancelled: the read before it was short; EAGAIN: the socket was
+		 * non-blocking for a moment (conn.c). Both are tried again. */
+	} else {
 		conn_abort(c, res == -EPIPE || res == -ECONNRESET ? "reset_by_peer" : "send_error");
 		return;
 	}

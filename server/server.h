@@ -179,6 +179,7 @@ struct conn {
 	uint8_t mode;                  /* record layer: TLS_MODE_USER or _KTLS */
 	uint8_t inflight;              /* io_uring operations not completed */
 	bool recv_busy, send_busy, file_busy;
+	bool wait_out;                 /* ktls: waiting for room to send close_notify */
 	bool close_after;              /* close once the current responses are out */
 	bool peer_close;               /* ... because the client asked to (Connection: close) */
 	bool rd_eof;                   /* peer finished sending (EOF or close_notify) */
@@ -244,7 +245,8 @@ struct worker {
 };
 
 /* io_uring user_data: a pointer with an operation tag in its low 3 bits. */
-enum op_tag { OP_ACCEPT, OP_RECV, OP_SEND, OP_SPLICE_IN, OP_SPLICE_OUT, OP_FREAD, OP_IGNORE };
+enum op_tag { OP_ACCEPT, OP_RECV, OP_SEND, OP_SPLICE_IN, OP_SPLICE_OUT, OP_FREAD, OP_IGNORE,
+	      OP_WAIT_OUT };
 #define UD(ptr, tag) ((uint64_t)(uintptr_t)(ptr) | (uint64_t)(tag))
 #define UD_PTR(ud) ((void *)(uintptr_t)((ud) & ~7ULL))
 #define UD_TAG(ud) ((unsigned)((ud) & 7ULL))

@@ -31,6 +31,23 @@ else
 		"then the connection ends, counted as KTLS_E_REKEY_UNSUPPORTED"
 	ok "$(jq -e '.ktls_control_records >= 1' <<<"$st" >/dev/null; echo $?)" "the KeyUpdate went through ktls_recv"
 fi
+# a client that reads nothing for 3 s of a 16 MB response with
+# Connection: close: the server's close_notify waits for room in the send
+# buffer without stalling the worker, and the client gets every byte and
+# then the close_notify
+N=16000000
+{ printf 'GET /bytes/%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' $N; sleep 12; } |
+	timeout 40 openssl s_client -quiet -connect "127.0.0.1:$SRV_PORT" -CAfile "$CA" 2>"$TMP/slow.err" |
+	{ sleep 3; sed '1,/^\r$/d'; } | sha >"$TMP/slow.sum" &
+slow=$!
+sleep 1.5
+t0=$(date +%s%N)
+is "$(get /bytes/1000 | sha)" "$(pattern 1000 | sha)" "another client is served while the slow one reads nothing"
+t=$((($(date +%s%N) - t0) / 1000000))
+ok "$([[ $t -lt 1500 ]]; echo $?)" "... promptly (${t} ms)"
+wait "$slow"
+is "$(cat "$TMP/slow.sum")" "$(pattern $N | sha)" "the slow client gets all 16 MB once it reads"
+
 # the server is unharmed
 is "$(get /bytes/100 | sha)" "$(pattern 100 | sha)" "another client is served afterwards"
 stop_server
