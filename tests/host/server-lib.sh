@@ -50,6 +50,11 @@ stop_server() {
 	SRV_RC=0
 	wait "$SRV_PID" || SRV_RC=$?
 	SRV_PID=
+	# under `make asan`: a sanitizer report anywhere is a failure
+	if grep -qs 'Sanitizer' "$SRV_DIR/err" "$SRV_DIR/out"; then
+		ok 1 "the server ran clean under the sanitizers"
+		cat "$SRV_DIR/err" "$SRV_DIR/out" | sed -n '1,30p' | sed 's/^/#   | /'
+	fi
 }
 
 get() {

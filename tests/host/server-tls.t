@@ -75,11 +75,7 @@ ok "$(grep -q 'TLSv1.2, Cipher is ECDHE-ECDSA-AES128-GCM-SHA256' <<<"$out"; echo
 stop_server
 
 for cert in rsa-2048 rsa-3072 ed25519; do
-	SRV_DIR=$(mktemp -d -p "$TMP")
-	"$S" --port 0 --cert "$CERTS/$cert.crt" --key "$CERTS/$cert.key" >"$SRV_DIR/out" 2>&1 &
-	SRV_PID=$!
-	for ((i = 0; i < 100; i++)); do grep -q listening "$SRV_DIR/out" 2>/dev/null && break; sleep 0.05; done
-	SRV_PORT=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$SRV_DIR/out")
+	start_server --cert "$CERTS/$cert.crt" --key "$CERTS/$cert.key"    # (the last --cert wins)
 	is "$(get /bytes/1000 | sha)" "$(pattern 1000 | sha)" "certificate $cert works (curl verifies it)"
 	stop_server
 done
