@@ -204,7 +204,6 @@ struct conn {
 		struct cbuf fbuf;              /* user mode: file bytes read, not yet encrypted */
 		int pipe[2];                   /* ktls mode: file -> pipe -> socket */
 		uint32_t in_pipe;              /* bytes spliced into the pipe, not yet out */
-		uint32_t splice_len;
 		uint8_t splices;               /* splice operations in flight */
 	} resp;
 	struct msghdr msg;
@@ -223,7 +222,7 @@ struct worker {
 	struct io_uring ring;
 	bool ring_ok;
 	int listen_fd;
-	bool accept_armed, accept_paused, listen_closed, stop_seen;
+	bool accept_armed, accept_paused, stop_seen;
 	uint64_t accept_resume_ns, grace_end_ns, next_sweep_ns, now_ns;
 	struct io_uring_buf_ring *br;
 	uint8_t *bufs;
