@@ -52,7 +52,15 @@ static void usage(FILE *f)
 "      --max-header SIZE      request head limit, 431 above (default 8K)\n"
 "      --handshake-timeout D  close connections whose handshake takes longer\n"
 "                             (default 10s)\n"
-"      --idle-timeout D       close connections idle this long (default 60s)\n"
+"      --request-timeout D    from a request's first byte to its complete head\n"
+"                             (and body): answer 408 and close when longer; more\n"
+"                             bytes do not restart it (default 10s)\n"
+"      --idle-timeout D       close connections with no progress this long:\n"
+"                             nothing asked, or a response not being read\n"
+"                             (default 60s)\n"
+"      --recv-buffers N       provided receive buffers of 16 KiB per worker, a\n"
+"                             power of two; receives that find none wait\n"
+"                             (default 256)\n"
 "Running:\n"
 "      --duration D           stop by itself after D (default 0: until a signal)\n"
 "      --grace D              on stop, time given to connections to finish\n"
@@ -104,7 +112,7 @@ static int dur(const char *opt, const char *val, bool zero_ok, uint64_t *out)
 enum {
 	O_CPUS = 256, O_BACKLOG, O_MAXCONNS, O_TLS, O_STRICT, O_CERT, O_KEY, O_VERSION,
 	O_CIPHERS, O_SUITES, O_GROUPS, O_SIGALGS, O_TICKETS, O_CACHE, O_DOCROOT, O_MAXHDR,
-	O_HSTO, O_IDLETO, O_DURATION, O_GRACE, O_JSON, O_LIVE,
+	O_HSTO, O_IDLETO, O_DURATION, O_GRACE, O_JSON, O_LIVE, O_REQTO, O_RECVBUFS,
 };
 
 static const struct option longopts[] = {
@@ -129,6 +137,8 @@ static const struct option longopts[] = {
 	{ "max-header", required_argument, NULL, O_MAXHDR },
 	{ "handshake-timeout", required_argument, NULL, O_HSTO },
 	{ "idle-timeout", required_argument, NULL, O_IDLETO },
+	{ "request-timeout", required_argument, NULL, O_REQTO },
+	{ "recv-buffers", required_argument, NULL, O_RECVBUFS },
 	{ "duration", required_argument, NULL, O_DURATION },
 	{ "grace", required_argument, NULL, O_GRACE },
 	{ "json", required_argument, NULL, O_JSON },
@@ -154,6 +164,8 @@ int config_parse(struct server_config *cfg, int argc, char **argv)
 	cfg->session_cache = 20480;
 	cfg->handshake_timeout_ns = 10ULL * 1000000000ULL;
 	cfg->idle_timeout_ns = 60ULL * 1000000000ULL;
+	cfg->request_timeout_ns = 10ULL * 1000000000ULL;
+	cfg->recv_buffers = 256;
 	cfg->grace_ns = 3ULL * 1000000000ULL;
 	cfg->max_header = 8192;
 	cfg->backlog = 4096;
@@ -231,6 +243,16 @@ int config_parse(struct server_config *cfg, int argc, char **argv)
 		case O_IDLETO:
 			if (dur(name, optarg, false, &cfg->idle_timeout_ns))
 				return -1;
+			break;
+		case O_REQTO:
+			if (dur(name, optarg, false, &cfg->request_timeout_ns))
+				return -1;
+			break;
+		case O_RECVBUFS:
+			if (num(name, optarg, 1, 32768, &cfg->recv_buffers))
+				return -1;
+			if (cfg->recv_buffers & (cfg->recv_buffers - 1))
+				return bad(name, optarg, "must be a power of two (1, 2, 4, ... 32768)");
 			break;
 		case O_DURATION:
 			if (dur(name, optarg, true, &cfg->duration_ns))

@@ -35,10 +35,39 @@ static void set_list(struct conn *c, struct list *l)
 	list_add_tail(l, &c->link);
 }
 
+/* Progress on an open connection restarts its idle timeout, except while
+ * a request is arriving: that deadline runs from the request's first byte
+ * (slowloris: a byte now and then must not keep it open). */
 void conn_touch(struct conn *c)
 {
-	if (c->state == CS_OPEN)
+	if (c->state == CS_OPEN && !c->in_request)
 		set_list(c, &c->w->open_list);
+}
+
+void conn_set_end(struct conn *c, const char *why)
+{
+	if (!c->end)
+		c->end = why;
+}
+
+/* Is an open connection waiting for the rest of a request (a head, a
+ * record, or a body to discard) with nothing of ours to send? */
+static bool request_pending(const struct conn *c)
+{
+	if (c->resp.kind != RESP_NONE || c->send_busy || cbuf_used(&c->out) || c->close_after ||
+	    c->rd_eof)
+		return false;
+	return cbuf_used(&c->req) || cbuf_used(&c->rin) || c->discard;
+}
+
+static void update_request_deadline(struct conn *c)
+{
+	bool pending = request_pending(c);
+
+	if (pending == c->in_request)
+		return;
+	c->in_request = pending;
+	set_list(c, pending ? &c->w->req_list : &c->w->open_list);
 }
 
 struct conn *conn_new(struct worker *w, int fd)
@@ -78,8 +107,10 @@ void conn_abort(struct conn *c, const char *why)
 {
 	if (c->state == CS_DEAD)
 		return;
-	if (why)
+	if (why) {
 		reasons_add(&c->w->st.conn_errors, why);
+		c->end = strcmp(why, "server_stopping") ? "error" : "server_stopping";
+	}
 	c->state = CS_DEAD;
 	list_del(&c->link);
 	if (c->inflight)
@@ -100,6 +131,7 @@ static void conn_free(struct conn *c)
 	struct io_uring_sqe *sqe = worker_sqe(w);
 	io_uring_prep_close(sqe, c->fd);
 	io_uring_sqe_set_data64(sqe, UD(w, OP_IGNORE));
+	reasons_add(&w->st.closes, c->end ? c->end : "closed");
 	w->nconns--;
 	if (w->accept_paused)
 		w->accept_resume_ns = 0;    /* a descriptor is free again */
@@ -111,22 +143,49 @@ static void hs_fail(struct conn *c, const char *why)
 {
 	STAT_ADD(c->w->st.handshake_failures, 1);
 	reasons_add(&c->w->st.hs_fail, why);
+	conn_set_end(c, "handshake_failed");
 	conn_abort(c, NULL);
 }
 
+/* A deadline passed. Each kind is counted: handshake (--handshake-timeout),
+ * request (--request-timeout: answered with 408, then closed), send (the
+ * client stopped reading: no progress for --idle-timeout), idle (nothing
+ * asked for --idle-timeout), linger (closing: no FIN from the client). */
 void conn_timeout(struct conn *c)
 {
+	struct worker_stats *st = &c->w->st;
+
 	switch (c->state) {
 	case CS_HANDSHAKE:
-		STAT_ADD(c->w->st.timeouts_handshake, 1);
+		STAT_ADD(st->timeouts_handshake, 1);
+		c->end = "handshake_timeout";
 		hs_fail(c, "timeout");
 		break;
 	case CS_SWITCH:                 /* the handshake is done (and counted) */
 	case CS_OPEN:
-		STAT_ADD(c->w->st.timeouts_idle, 1);
+		if (c->in_request) {
+			STAT_ADD(st->timeouts_request, 1);
+			c->end = "request_timeout";
+			c->in_request = false;
+			set_list(c, &c->w->open_list);  /* the 408 gets --idle-timeout to leave */
+			if (respond_timeout(c) < 0)
+				conn_abort(c, NULL);
+			else
+				conn_pump(c);
+			break;
+		}
+		if (c->send_busy || c->resp.splices || c->wait_out || c->file_busy ||
+		    cbuf_used(&c->out) || c->resp.kind != RESP_NONE) {
+			STAT_ADD(st->timeouts_send, 1);
+			c->end = "send_timeout";
+		} else {
+			STAT_ADD(st->timeouts_idle, 1);
+			c->end = "idle_timeout";
+		}
 		conn_abort(c, NULL);
 		break;
 	default:
+		STAT_ADD(st->timeouts_linger, 1);
 		conn_abort(c, NULL);
 	}
 }
@@ -242,6 +301,7 @@ static void handshake_step(struct conn *c)
 
 	if (r < 0) {
 		/* send the alert OpenSSL queued, then close */
+		conn_set_end(c, "handshake_failed");
 		c->close_after = true;
 		if (cbuf_used(&c->out) && !c->send_busy) {
 			c->state = CS_DRAIN;
@@ -347,11 +407,12 @@ static void nonblock(int fd, bool on)
 
 /* kTLS RX: a receive failed with EIO because a control record (alert,
  * NewSessionTicket, KeyUpdate) is next. libktls reads and handles it. */
-static void on_ktls_control(struct conn *c)
+static void on_ktls_control(struct conn *c, int res)
 {
 	struct worker *w = c->w;
 
-	STAT_ADD(w->st.ktls_control, 1);
+	if (res == -EIO)
+		STAT_ADD(w->st.ktls_control, 1);
 	if (cbuf_ensure(&c->req, &w->pool_req)) {
 		conn_abort(c, "out_of_memory");
 		return;
@@ -365,9 +426,16 @@ static void on_ktls_control(struct conn *c)
 		STAT_ADD(w->st.bytes_in, (uint64_t)n);
 	} else if (n == 0) {
 		c->rd_eof = true;           /* close_notify */
+		conn_set_end(c, "client_closed");
 	} else if (n != -EAGAIN) {
 		cbuf_release_if_empty(&c->req);
 		conn_abort(c, ktls_errname((int)n));
+		return;
+	} else if (res != -EIO) {
+		/* the error was ours to see, and is gone: name it anyway */
+		cbuf_release_if_empty(&c->req);
+		conn_abort(c, res == -EBADMSG ? "KTLS_E_DECRYPT" : res == -EMSGSIZE
+			   ? "KTLS_E_RECORD_OVERFLOW" : "KTLS_E_BAD_RECORD");
 		return;
 	}
 	conn_touch(c);
@@ -389,6 +457,7 @@ static void on_recv(struct conn *c, int res, unsigned flags)
 		return;
 	}
 	if (res == -ENOBUFS) {
+		STAT_ADD(w->st.recv_nobufs, 1);
 		c->nobufs = true;
 		c->inflight++;              /* the retry list holds the connection */
 		c->retry_next = w->retry_head;
@@ -398,8 +467,13 @@ static void on_recv(struct conn *c, int res, unsigned flags)
 	if (res < 0) {
 		if (have_buf)
 			worker_recycle_buf(w, bid);
-		if (res == -EIO && c->state == CS_OPEN && c->mode == TLS_MODE_KTLS) {
-			on_ktls_control(c);
+		/* kTLS: EIO is a control record; EBADMSG (a record failed
+		 * authentication), EMSGSIZE (over the maximum size) and EINVAL
+		 * (a malformed header) are bad records: libktls names them and
+		 * sends the alert */
+		if ((res == -EIO || res == -EBADMSG || res == -EMSGSIZE || res == -EINVAL) &&
+		    c->state == CS_OPEN && c->mode == TLS_MODE_KTLS) {
+			on_ktls_control(c, res);
 		} else if (c->state == CS_HANDSHAKE) {
 			hs_fail(c, res == -ECONNRESET ? "reset_by_peer" : "receive_error");
 		} else if (c->state == CS_DRAIN) {
@@ -419,6 +493,7 @@ static void on_recv(struct conn *c, int res, unsigned flags)
 			conn_abort(c, NULL);
 		} else {
 			c->rd_eof = true;
+			conn_set_end(c, "client_closed");
 			conn_pump(c);
 		}
 		return;
@@ -449,6 +524,7 @@ static void conn_finish(struct conn *c)
 		nonblock(c->fd, false);
 		if (rc == -EAGAIN) {
 			/* the send buffer is full: try again when there is room */
+			STAT_ADD(c->w->st.close_notify_waits, 1);
 			struct io_uring_sqe *sqe = worker_sqe(c->w);
 			io_uring_prep_poll_add(sqe, c->fd, POLLOUT);
 			io_uring_sqe_set_data64(sqe, UD(c, OP_WAIT_OUT));
@@ -485,6 +561,24 @@ static bool can_stage(struct conn *c)
 	return cbuf_room(&c->out) + (c->send_busy ? 0 : c->out.off) >= SMALL_BODY + 1024;
 }
 
+/* User mode: a record failed (bad MAC, bad length or type, ...). OpenSSL
+ * queued the alert naming it in c->out: send it, shut the write side and
+ * read until the client closes (bounded by the linger timeout), so that
+ * unread bytes do not turn the close into a reset that could lose it. */
+static void fail_tls(struct conn *c)
+{
+	c->end = "tls_error";
+	c->close_after = true;
+	c->in_request = false;
+	if (!cbuf_used(&c->out)) {
+		conn_abort(c, NULL);
+		return;
+	}
+	c->state = CS_DRAIN;
+	set_list(c, &c->w->drain_list);
+	respond_flush(c);           /* or after the send in flight (on_send) */
+}
+
 /* Make all the progress possible on an open connection: decrypt, answer
  * complete requests, stage bodies, send, and read more when there is room. */
 void conn_pump(struct conn *c)
@@ -498,7 +592,7 @@ void conn_pump(struct conn *c)
 		 * had no room for */
 		if (c->mode == TLS_MODE_USER && c->ssl && (cbuf_used(&c->rin) || SSL_has_pending(c->ssl))) {
 			if (tls_read(c) < 0) {
-				conn_abort(c, NULL);
+				fail_tls(c);
 				return;
 			}
 		}
@@ -546,9 +640,14 @@ void conn_pump(struct conn *c)
 	bool no_more = c->close_after ||
 		       (c->rd_eof && !(c->ssl && (cbuf_used(&c->rin) || SSL_has_pending(c->ssl))));
 	if (idle && no_more) {
+		if (c->in_request) {
+			c->in_request = false;
+			set_list(c, &c->w->open_list);
+		}
 		conn_finish(c);
 		return;
 	}
+	update_request_deadline(c);
 	conn_arm_recv(c);
 }
 
@@ -626,6 +725,12 @@ void conn_on_cqe(struct conn *c, unsigned tag, int res, unsigned flags)
 		else
 			conn_pump(c);
 		break;
+	case OP_OPEN:
+		c->inflight--;
+		respond_on_open(c, res);
+		if (c->state == CS_DEAD)
+			maybe_free(c);
+		break;
 	case OP_FREAD:
 		c->inflight--;
 		c->file_busy = false;
@@ -644,12 +749,14 @@ void conn_stop(struct conn *c)
 {
 	switch (c->state) {
 	case CS_HANDSHAKE:
+		c->end = "server_stopping";
 		hs_fail(c, "server_stopping");
 		break;
 	case CS_SWITCH:
 		conn_abort(c, "server_stopping");
 		break;
 	case CS_OPEN:
+		conn_set_end(c, "server_stopping");
 		c->close_after = true;
 		conn_pump(c);
 		break;

@@ -118,6 +118,7 @@ int main(int argc, char **argv)
 		reasons_init(&w->st.ktls_refusal);
 		reasons_init(&w->st.conn_errors);
 		reasons_init(&w->st.accept_errors);
+		reasons_init(&w->st.closes);
 	}
 	if (worker_listen_all(s, err, sizeof err)) {
 		fprintf(stderr, "ktls-server: %s\n", err);

@@ -123,23 +123,42 @@ static int start_bytes(struct conn *c, uint64_t n, bool head_only)
 	return 0;
 }
 
+/* /file/<name>: the open runs on io_uring (a slow file system never stalls
+ * the worker); respond_on_open() answers when it completes. */
 static int start_file(struct conn *c, const char *name, size_t len, bool head_only)
 {
-	struct server *s = c->w->srv;
-	char path[HTTP_MAX_NAME + 1];
-	struct stat st;
-	int fd;
+	struct worker *w = c->w;
+	struct server *s = w->srv;
+	char *path;
 
 	if (s->docroot_fd < 0)
 		return stage_error(c, 404, head_only);
+	path = malloc(len + 1);
+	if (!path)
+		return stage_error(c, 503, head_only);
 	memcpy(path, name, len);
 	path[len] = 0;
-	fd = openat(s->docroot_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	struct io_uring_sqe *sqe = worker_sqe(w);
+	io_uring_prep_openat(sqe, s->docroot_fd, path,
+			     O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0);
+	io_uring_sqe_set_data64(sqe, UD(c, OP_OPEN));
+	c->file_busy = true;
+	c->inflight++;
+	c->resp.kind = RESP_OPENING;
+	c->resp.path = path;
+	c->resp.head_only = head_only;
+	return 0;
+}
+
+static int file_opened(struct conn *c, int fd, bool head_only)
+{
+	struct stat st;
+
 	if (fd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM)
 			return stage_error(c, 503, head_only);
-		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP || errno == EACCES ||
-		    errno == EISDIR || errno == ENXIO)
+		if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP || fd == -EACCES ||
+		    fd == -EISDIR || fd == -ENXIO)
 			return stage_error(c, 404, head_only);
 		return stage_error(c, 500, head_only);
 	}
@@ -165,6 +184,32 @@ static int start_file(struct conn *c, const char *name, size_t len, bool head_on
 	c->resp.off = 0;
 	c->want_big = c->mode == TLS_MODE_USER;
 	return 0;
+}
+
+void respond_on_open(struct conn *c, int res)
+{
+	c->file_busy = false;
+	free(c->resp.path);
+	c->resp.path = NULL;
+	if (c->state == CS_DEAD) {
+		if (res >= 0)
+			close(res);
+		return;
+	}
+	c->resp.kind = RESP_NONE;
+	if (file_opened(c, res, c->resp.head_only) < 0) {
+		conn_abort(c, "stage_error");
+		return;
+	}
+	conn_pump(c);
+}
+
+int respond_timeout(struct conn *c)
+{
+	c->close_after = true;
+	cbuf_consume(&c->req, cbuf_used(&c->req));
+	c->discard = 0;
+	return stage_error(c, 408, false);
 }
 
 static int start_stats(struct conn *c, bool head_only)
@@ -202,12 +247,15 @@ int respond_request(struct conn *c)
 	STAT_ADD(w->st.requests, 1);
 	if (r < 0) {
 		/* the stream cannot be trusted past a malformed head: answer, close */
+		conn_set_end(c, "bad_request");
 		c->close_after = true;
 		cbuf_consume(&c->req, cbuf_used(&c->req));
 		return stage_error(c, (int)-r, false) < 0 ? -1 : 1;
 	}
-	if (!hr.keep_alive)
+	if (!hr.keep_alive) {
+		conn_set_end(c, "connection_close");
 		c->close_after = c->peer_close = true;
+	}
 	if (__atomic_load_n(&s->stopping, __ATOMIC_RELAXED))
 		c->close_after = true;
 	bool head_only = hr.method == HTTP_HEAD;
@@ -280,6 +328,8 @@ static void pipe_put(struct worker *w, int p[2], bool clean)
 
 void respond_free(struct conn *c)
 {
+	free(c->resp.path);
+	c->resp.path = NULL;
 	if (c->resp.file_fd >= 0)
 		close(c->resp.file_fd);
 	c->resp.file_fd = -1;
@@ -421,6 +471,8 @@ static int continue_user(struct conn *c)
 
 int respond_continue(struct conn *c)
 {
+	if (c->resp.kind == RESP_OPENING)
+		return 0;               /* respond_on_open() goes on */
 	if (c->mode == TLS_MODE_USER)
 		return continue_user(c);
 	/* ktls: the body goes out through respond_flush() (sendmsg or splice) */

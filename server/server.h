@@ -34,7 +34,6 @@
 #define OUT_SMALL (32 * 1024)
 #define OUT_BIG (128 * 1024)           /* user-mode bulk batches: measured best of 64K-1M */
 #define BUF_SIZE (16 * 1024)           /* a provided receive buffer */
-#define NBUFS 256
 #define SMALL_BODY (16 * 1024)         /* bodies up to this are staged with their head */
 #define MAX_BODY (64 * 1024)           /* request bodies (discarded) */
 #define LINGER_NS (2ULL * 1000000000ULL) /* DRAIN: wait this long for the peer's FIN */
@@ -58,7 +57,9 @@ struct server_config {
 	const char *docroot;
 	uint64_t max_conns;            /* 0: no limit but file descriptors */
 	uint64_t handshake_timeout_ns, idle_timeout_ns, grace_ns, duration_ns;
+	uint64_t request_timeout_ns;   /* from a request's first byte to its complete head */
 	uint64_t max_header;           /* request head limit, bytes */
+	uint64_t recv_buffers;         /* provided receive buffers per worker (power of 2) */
 	uint64_t backlog;
 	const char *json_path;
 	bool quiet, live;
@@ -92,10 +93,12 @@ struct worker_stats {
 	uint64_t handshakes_full, handshakes_resumed, handshake_failures;
 	uint64_t requests, bytes_in, bytes_out;
 	uint64_t ktls_offloads, ktls_refused, ktls_control;
-	uint64_t timeouts_handshake, timeouts_idle;
+	uint64_t timeouts_handshake, timeouts_idle, timeouts_request, timeouts_send, timeouts_linger;
 	uint64_t accept_paused, conns_over_limit;
+	uint64_t recv_nobufs;          /* receives that found no provided buffer (retried) */
+	uint64_t close_notify_waits;   /* ktls: close_notify waited for room to be sent */
 	uint64_t responses[ST_COUNT];
-	struct reasons hs_fail, ktls_refusal, conn_errors, accept_errors;
+	struct reasons hs_fail, ktls_refusal, conn_errors, accept_errors, closes;
 };
 
 /* Relaxed atomics: one writer (the owning worker), readers anywhere. */
@@ -166,7 +169,7 @@ enum conn_state {
 	CS_DEAD,                       /* waiting for in-flight operations */
 };
 
-enum resp_kind { RESP_NONE, RESP_BYTES, RESP_FILE };
+enum resp_kind { RESP_NONE, RESP_BYTES, RESP_FILE, RESP_OPENING };
 
 struct worker;
 
@@ -187,6 +190,8 @@ struct conn {
 	bool want_big;                 /* a large body is on its way: big out buffer */
 	bool ktls_refused;
 	bool nobufs;                   /* on the worker's retry list (no provided buffer) */
+	bool in_request;               /* part of a request has come: on the request deadline */
+	const char *end;               /* why the connection closes (counted under "closes") */
 	SSL *ssl;
 	BIO *bio;
 	struct ktls_conn *kc;
@@ -201,6 +206,8 @@ struct conn {
 		uint64_t left;                 /* body bytes not yet handed to the record layer */
 		uint64_t off;                  /* pattern offset / file offset */
 		int file_fd;
+		char *path;                    /* RESP_OPENING: the name being opened */
+		bool head_only;                /* RESP_OPENING: a HEAD request */
 		struct cbuf fbuf;              /* user mode: file bytes read, not yet encrypted */
 		int pipe[2];                   /* ktls mode: file -> pipe -> socket */
 		uint32_t in_pipe;              /* bytes spliced into the pipe, not yet out */
@@ -227,7 +234,7 @@ struct worker {
 	struct io_uring_buf_ring *br;
 	uint8_t *bufs;
 	unsigned nbufs, buf_size;
-	struct list hs_list, open_list, drain_list;
+	struct list hs_list, req_list, open_list, drain_list;
 	unsigned nconns;
 	struct conn *retry_head;       /* connections waiting for a provided buffer */
 	struct pool pool_rin, pool_req, pool_small, pool_big, pool_conn;
@@ -241,14 +248,15 @@ struct worker {
 	struct cpu_times cpu_used;
 	int init_err;
 	char init_msg[256];
-};
+} __attribute__((aligned(16)));
 
-/* io_uring user_data: a pointer with an operation tag in its low 3 bits. */
+/* io_uring user_data: a pointer with an operation tag in its low 4 bits
+ * (connections come from malloc, workers are 16-byte aligned). */
 enum op_tag { OP_ACCEPT, OP_RECV, OP_SEND, OP_SPLICE_IN, OP_SPLICE_OUT, OP_FREAD, OP_IGNORE,
-	      OP_WAIT_OUT };
+	      OP_WAIT_OUT, OP_OPEN };
 #define UD(ptr, tag) ((uint64_t)(uintptr_t)(ptr) | (uint64_t)(tag))
-#define UD_PTR(ud) ((void *)(uintptr_t)((ud) & ~7ULL))
-#define UD_TAG(ud) ((unsigned)((ud) & 7ULL))
+#define UD_PTR(ud) ((void *)(uintptr_t)((ud) & ~15ULL))
+#define UD_TAG(ud) ((unsigned)((ud) & 15ULL))
 
 /* A submission slot, submitting the queue first when it is full. */
 struct io_uring_sqe *worker_sqe(struct worker *w);
@@ -283,6 +291,8 @@ void conn_timeout(struct conn *c);
 void conn_pump(struct conn *c);
 void conn_arm_recv(struct conn *c);
 void conn_touch(struct conn *c);
+/* Record why c closes (the first reason given wins). */
+void conn_set_end(struct conn *c, const char *why);
 
 /* tls.c */
 int tls_ctx_create(const struct server_config *cfg, SSL_CTX **out, char *err, size_t errlen);
@@ -314,6 +324,9 @@ int respond_continue(struct conn *c);
 void respond_sent(struct conn *c, int res);
 void respond_on_splice(struct conn *c, unsigned tag, int res);
 void respond_on_fread(struct conn *c, int res);
+void respond_on_open(struct conn *c, int res);
+/* A request head did not complete within --request-timeout: stage a 408. */
+int respond_timeout(struct conn *c);
 void respond_free(struct conn *c);
 /* Send what is staged (user: c->out; ktls: c->out then the pattern body). */
 void respond_flush(struct conn *c);

@@ -74,7 +74,8 @@ static cJSON *reasons_json(struct server *s, size_t offset, uint64_t *total)
 
 struct sums {
 	uint64_t accepted, hs_full, hs_resumed, hs_failed, requests, bytes_in, bytes_out;
-	uint64_t offloads, refused, control, to_hs, to_idle, paused, over;
+	uint64_t offloads, refused, control, to_hs, to_idle, to_req, to_send, to_linger, paused, over;
+	uint64_t nobufs, cn_waits;
 	uint64_t responses[ST_COUNT];
 };
 
@@ -95,6 +96,11 @@ static void sum(struct server *s, struct sums *t)
 		t->control += STAT_GET(st->ktls_control);
 		t->to_hs += STAT_GET(st->timeouts_handshake);
 		t->to_idle += STAT_GET(st->timeouts_idle);
+		t->to_req += STAT_GET(st->timeouts_request);
+		t->to_send += STAT_GET(st->timeouts_send);
+		t->to_linger += STAT_GET(st->timeouts_linger);
+		t->nobufs += STAT_GET(st->recv_nobufs);
+		t->cn_waits += STAT_GET(st->close_notify_waits);
 		t->paused += STAT_GET(st->accept_paused);
 		t->over += STAT_GET(st->conns_over_limit);
 		for (int k = 0; k < ST_COUNT; k++)
@@ -169,8 +175,17 @@ cJSON *stats_json(struct server *s, bool final)
 			      reasons_json(s, offsetof(struct worker_stats, accept_errors), &n));
 	cJSON_AddNumberToObject(j, "timeouts_handshake", (double)t.to_hs);
 	cJSON_AddNumberToObject(j, "timeouts_idle", (double)t.to_idle);
+	cJSON *to = cJSON_AddObjectToObject(j, "timeouts");
+	cJSON_AddNumberToObject(to, "handshake", (double)t.to_hs);
+	cJSON_AddNumberToObject(to, "request", (double)t.to_req);
+	cJSON_AddNumberToObject(to, "idle", (double)t.to_idle);
+	cJSON_AddNumberToObject(to, "send", (double)t.to_send);
+	cJSON_AddNumberToObject(to, "linger", (double)t.to_linger);
 	cJSON_AddItemToObject(j, "conn_errors",
 			      reasons_json(s, offsetof(struct worker_stats, conn_errors), &n));
+	cJSON_AddItemToObject(j, "closes", reasons_json(s, offsetof(struct worker_stats, closes), &n));
+	cJSON_AddNumberToObject(j, "recv_buffer_waits", (double)t.nobufs);
+	cJSON_AddNumberToObject(j, "close_notify_waits", (double)t.cn_waits);
 	if (s->cfg.mode == TLS_MODE_KTLS)
 		cJSON_AddBoolToObject(j, "ktls_available", s->ktls_unavailable == NULL);
 	else
@@ -250,10 +265,13 @@ void stats_print_summary(struct server *s, FILE *f)
 	fprintf(f, "%s\n", strcmp(sep, " (") ? ")" : "");
 	fprintf(f, "  bytes        in %s, out %s\n", units_fmt_size(t.bytes_in, a, sizeof a),
 		units_fmt_size(t.bytes_out, b, sizeof b));
-	fprintf(f, "  connections  %" PRIu64 " accepted, at most %" PRIu64 " open, %" PRIu64
-		" handshake / %" PRIu64 " idle timeouts", t.accepted,
-		(uint64_t)__atomic_load_n(&s->conns_max, __ATOMIC_RELAXED), t.to_hs, t.to_idle);
+	fprintf(f, "  connections  %" PRIu64 " accepted, at most %" PRIu64 " open", t.accepted,
+		(uint64_t)__atomic_load_n(&s->conns_max, __ATOMIC_RELAXED));
 	print_reasons(f, s, offsetof(struct worker_stats, conn_errors));
+	fprintf(f, "\n  timeouts     %" PRIu64 " handshake, %" PRIu64 " request, %" PRIu64 " idle, %"
+		PRIu64 " send, %" PRIu64 " linger\n", t.to_hs, t.to_req, t.to_idle, t.to_send, t.to_linger);
+	fprintf(f, "  closes      ");
+	print_reasons(f, s, offsetof(struct worker_stats, closes));
 	fputc('\n', f);
 	if (s->cfg.mode == TLS_MODE_KTLS) {
 		fprintf(f, "  kTLS         %" PRIu64 " offloaded, %" PRIu64 " refused", t.offloads, t.refused);

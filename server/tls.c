@@ -305,6 +305,13 @@ int tls_read(struct conn *c)
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 			break;
 		if (e == SSL_ERROR_ZERO_RETURN) {
+			/* EOF (close_notify, or a TCP EOF: SSL_OP_IGNORE_UNEXPECTED_EOF)
+			 * with part of a record still buffered: a truncated record */
+			if (SSL_has_pending(c->ssl)) {
+				ERR_clear_error();
+				reasons_add(&c->w->st.conn_errors, "truncated_record");
+				return -1;
+			}
 			c->rd_eof = true;
 			break;
 		}

@@ -2,9 +2,11 @@
  *
  * The loop: submit everything queued and wait for at least one completion
  * (io_uring_submit_and_wait_timeout: one system call per turn), then handle
- * all completions. Timeouts are three lists kept in deadline order (each
+ * all completions. Timeouts are four lists kept in deadline order (each
  * list has one timeout, so appending keeps the order) swept every 50 ms:
- * no timer operation per connection.
+ * no timer operation per connection: handshakes, requests arriving (their
+ * deadline runs from the first byte and is not restarted by more bytes),
+ * open connections (restarted by any progress), closing ones.
  *
  * Accepting pauses when --max-conns is reached or when accept fails for
  * lack of file descriptors (EMFILE/ENFILE); the connections waiting in the
@@ -162,7 +164,7 @@ static int ring_setup(struct worker *w)
 	}
 	w->ring_ok = true;
 
-	w->nbufs = NBUFS;
+	w->nbufs = (unsigned)w->srv->cfg.recv_buffers;
 	w->buf_size = BUF_SIZE;
 	size_t rsz = (size_t)w->nbufs * sizeof(struct io_uring_buf);
 	w->br = mmap(NULL, rsz, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
@@ -316,11 +318,13 @@ static void sweep(struct worker *w)
 
 	w->next_sweep_ns = w->now_ns + SWEEP_NS;
 	sweep_list(w, &w->hs_list, cfg->handshake_timeout_ns);
+	sweep_list(w, &w->req_list, cfg->request_timeout_ns);
 	sweep_list(w, &w->open_list, cfg->idle_timeout_ns);
 	sweep_list(w, &w->drain_list, LINGER_NS);
 	accept_maybe_resume(w);
 	if (w->stop_seen && w->now_ns >= w->grace_end_ns) {
 		for_each_conn(&w->hs_list, abort_conn);
+		for_each_conn(&w->req_list, abort_conn);
 		for_each_conn(&w->open_list, abort_conn);
 		for_each_conn(&w->drain_list, abort_conn);
 	}
@@ -337,6 +341,7 @@ static void begin_stop(struct worker *w)
 	}
 	close_listener(w);
 	for_each_conn(&w->hs_list, conn_stop);
+	for_each_conn(&w->req_list, conn_stop);
 	for_each_conn(&w->open_list, conn_stop);
 }
 
@@ -400,6 +405,7 @@ void *worker_thread(void *arg)
 
 	w->tid = gettid();
 	list_init(&w->hs_list);
+	list_init(&w->req_list);
 	list_init(&w->open_list);
 	list_init(&w->drain_list);
 	pool_init(&w->pool_rin, RIN_SIZE, 64);
