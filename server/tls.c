@@ -313,6 +313,7 @@ int tls_read(struct conn *c)
 				return -1;
 			}
 			c->rd_eof = true;
+			conn_set_end(c, "client_closed");
 			break;
 		}
 		reason_key(why, sizeof why, e);

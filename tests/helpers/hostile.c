@@ -106,6 +106,7 @@ struct hconn {
 	uint8_t *pend;
 	size_t pend_len, pend_cap;
 	uint64_t next_send, resume_at;
+	uint64_t read_limit;           /* stop reading past this many bytes (0: no limit) */
 	size_t slow_off;
 	bool stop_sending;
 	const char *tag;
@@ -276,7 +277,14 @@ static void on_readable(struct hconn *h)
 	uint8_t buf[65536];
 
 	for (;;) {
-		ssize_t n = recv(h->fd, buf, sizeof buf, MSG_DONTWAIT);
+		size_t want = sizeof buf;
+		if (h->read_limit) {
+			if (h->recv >= h->read_limit)
+				return;
+			if (h->read_limit - h->recv < want)
+				want = (size_t)(h->read_limit - h->recv);
+		}
+		ssize_t n = recv(h->fd, buf, want, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
@@ -586,12 +594,14 @@ static int setup_one(uint64_t i)
 		TLS_STR(h, "GET /bytes/1099511627776 HTTP/1.1\r\nHost: x\r\n\r\n");
 		if (push(h))
 			return -1;
-		for (uint64_t t_end = now_ns() + opt.wait_ns; h->recv < opt.read_first &&
+		h->read_limit = h->recv + opt.read_first;
+		for (uint64_t t_end = now_ns() + opt.wait_ns; h->recv < h->read_limit &&
 		     h->end == E_NONE && now_ns() < t_end;) {
 			struct pollfd pf = { .fd = fd, .events = POLLIN };
 			if (poll(&pf, 1, 100) > 0)
 				on_readable(h);
 		}
+		h->read_limit = 0;
 		h->resume_at = now_ns() + opt.wait_ns;
 		break;
 	}

@@ -1,0 +1,40 @@
+#!/bin/bash
+# ktls-server --tls user: a completed handshake, one request answered, then
+# one bad record (tests/helpers/hostile --attack record): a header no TLS
+# peer sends, a record shorter than any sealed one, a request whose
+# ciphertext has a flipped bit, a record over the maximum size, a sealed
+# record of an unexpected content type, half a record then FIN. The server
+# answers with the alert RFC 8446 names (section 5.2, 6.2), never answers a
+# request it could not authenticate, counts the cause, and no other
+# connection is touched. tests/vm/robust-ktls.t runs the same with --tls ktls.
+# timeout: 120
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/server-lib.sh"
+. "$(dirname "$0")/robust-lib.sh"
+need_certs
+[[ -x $HOSTILE ]] || skip_all "$HOSTILE missing: run 'make tests'"
+
+start_server --threads 1 --handshake-timeout 2s --idle-timeout 3s
+snap
+good_start
+# kind  the alert expected (or fin)  the conn_errors reason (OpenSSL's)
+while read -r kind end reason; do
+	attack --attack record --record "$kind" --wait 5s
+	is "$(att "end.$end")" 1 "$kind: the connection ends with $end ($ATT)"
+	ok "$([[ $(att max_ms) -lt 1000 ]]; echo $?)" "$kind: at once ($(att max_ms) ms)"
+	is "$(att responses)" 0 "$kind: no response to anything after the bad record"
+	is "$(delta ".conn_errors.$reason")" 1 "$kind: counted as conn_errors.$reason"
+	S0=$(stats)
+done <<'CASES'
+bad-type alert:unexpected_message bad_record_type
+bad-length alert:bad_record_mac decryption_failed_or_bad_record_mac
+tampered alert:bad_record_mac decryption_failed_or_bad_record_mac
+oversized alert:record_overflow packet_length_too_long
+unexpected-type alert:unexpected_message bad_record_type
+truncated fin truncated_record
+CASES
+is "$(jq '.closes.tls_error' <<<"$(stats)")" 6 "each is closed as tls_error"
+good_check "bad records"
+bounded "bad records"
+finish
+done_testing
