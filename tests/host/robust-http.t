@@ -55,8 +55,12 @@ ok $? "--recv-buffers 2: 32 connections of ktls-client get, every body checked a
 ok "$(jq -e '.requests > 100 and (.errors_total // 0) == 0' "$TMP/get.json" >/dev/null; echo $?)" \
 	"... $(jq .requests "$TMP/get.json") requests, no error"
 B=$KTLS_BUILD/tests/helpers/tls-burst
-for i in 1 2 3 4 5 6 7 8; do "$B" --port "$SRV_PORT" --requests 200 --path /bytes/3 >"$TMP/burst$i" & done
-wait
+bursts=()
+for i in 1 2 3 4 5 6 7 8; do
+	"$B" --port "$SRV_PORT" --requests 200 --path /bytes/3 >"$TMP/burst$i" &
+	bursts+=($!)
+done
+wait "${bursts[@]}"
 is "$(cat "$TMP"/burst? | grep -o 'HTTP/1.1 200 OK' | wc -l)" 1600 "8 x 200 pipelined requests at once: all answered"
 w=$(stats | jq .recv_buffer_waits)
 ok "$([[ $w -gt 0 ]]; echo $?)" "receives found the ring empty and were retried ($w times)"
