@@ -230,6 +230,8 @@ struct worker {
 	bool ring_ok;
 	int listen_fd;
 	bool accept_armed, accept_paused, stop_seen;
+	int parked[16];                /* accepted over --max-conns: started when a slot frees */
+	unsigned nparked;
 	uint64_t accept_resume_ns, grace_end_ns, next_sweep_ns, now_ns;
 	struct io_uring_buf_ring *br;
 	uint8_t *bufs;

@@ -10,7 +10,11 @@
  *
  * Accepting pauses when --max-conns is reached or when accept fails for
  * lack of file descriptors (EMFILE/ENFILE); the connections waiting in the
- * backlog are accepted when a connection closes or 100 ms later.
+ * backlog are accepted when a connection closes or 100 ms later. With
+ * --max-conns, accepts are single-shot (a multishot accept would take the
+ * whole backlog at once); a connection accepted over the limit anyway
+ * (another worker took the last slot first) is parked, not closed, and
+ * started when a slot frees.
  */
 #include "server/server.h"
 
@@ -207,7 +211,10 @@ static void accept_arm(struct worker *w)
 	if (w->accept_armed || w->stop_seen || w->listen_fd < 0)
 		return;
 	struct io_uring_sqe *sqe = worker_sqe(w);
-	io_uring_prep_multishot_accept(sqe, w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (w->srv->cfg.max_conns)
+		io_uring_prep_accept(sqe, w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	else
+		io_uring_prep_multishot_accept(sqe, w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	io_uring_sqe_set_data64(sqe, UD(w, OP_ACCEPT));
 	w->accept_armed = true;
 	w->accept_paused = false;
@@ -226,8 +233,14 @@ static void accept_pause(struct worker *w, uint64_t retry_ns)
 	}
 }
 
+static void start_conn(struct worker *w, int fd, uint64_t cur);
+
 static void accept_maybe_resume(struct worker *w)
 {
+	while (w->nparked && !w->stop_seen && !at_limit(w)) {
+		int fd = w->parked[--w->nparked];
+		start_conn(w, fd, __atomic_add_fetch(&w->srv->conns_current, 1, __ATOMIC_RELAXED));
+	}
 	if (w->accept_paused && !w->accept_armed && !w->stop_seen &&
 	    w->now_ns >= w->accept_resume_ns && !at_limit(w))
 		accept_arm(w);
@@ -238,6 +251,22 @@ static void close_listener(struct worker *w)
 	if (w->listen_fd >= 0 && !w->accept_armed) {
 		close(w->listen_fd);
 		w->listen_fd = -1;
+	}
+}
+
+static void start_conn(struct worker *w, int fd, uint64_t cur)
+{
+	struct server *s = w->srv;
+	uint64_t m = __atomic_load_n(&s->conns_max, __ATOMIC_RELAXED);
+
+	while (cur > m && !__atomic_compare_exchange_n(&s->conns_max, &m, cur, false, __ATOMIC_RELAXED,
+						       __ATOMIC_RELAXED))
+		;
+	STAT_ADD(w->st.accepted, 1);
+	if (!conn_new(w, fd)) {
+		close(fd);
+		__atomic_fetch_sub(&s->conns_current, 1, __ATOMIC_RELAXED);
+		reasons_add(&w->st.accept_errors, "out_of_memory");
 	}
 }
 
@@ -253,23 +282,16 @@ static void on_accept(struct worker *w, int res, unsigned flags)
 		} else {
 			uint64_t cur = __atomic_add_fetch(&s->conns_current, 1, __ATOMIC_RELAXED);
 			if (s->cfg.max_conns && cur > s->cfg.max_conns) {
-				/* another worker took the last slot first */
+				/* another worker took the last slot first: wait for one */
 				__atomic_fetch_sub(&s->conns_current, 1, __ATOMIC_RELAXED);
-				close(res);
 				STAT_ADD(w->st.conns_over_limit, 1);
+				if (w->nparked < sizeof w->parked / sizeof w->parked[0])
+					w->parked[w->nparked++] = res;
+				else
+					close(res);
 				accept_pause(w, 0);
 			} else {
-				uint64_t m = __atomic_load_n(&s->conns_max, __ATOMIC_RELAXED);
-				while (cur > m && !__atomic_compare_exchange_n(&s->conns_max, &m, cur, false,
-									    __ATOMIC_RELAXED,
-									    __ATOMIC_RELAXED))
-					;
-				STAT_ADD(w->st.accepted, 1);
-				if (!conn_new(w, res)) {
-					close(res);
-					__atomic_fetch_sub(&s->conns_current, 1, __ATOMIC_RELAXED);
-					reasons_add(&w->st.accept_errors, "out_of_memory");
-				}
+				start_conn(w, res, cur);
 				if (at_limit(w))
 					accept_pause(w, 0);
 			}
@@ -340,6 +362,8 @@ static void begin_stop(struct worker *w)
 		io_uring_sqe_set_data64(sqe, UD(w, OP_IGNORE));
 	}
 	close_listener(w);
+	while (w->nparked)
+		close(w->parked[--w->nparked]);
 	for_each_conn(&w->hs_list, conn_stop);
 	for_each_conn(&w->req_list, conn_stop);
 	for_each_conn(&w->open_list, conn_stop);
