@@ -7,6 +7,7 @@
 #   make asan       build with ASan+UBSan into build/asan and run the host tests
 #   make vm-test    run tests/vm inside the QEMU kernels (or natively with kTLS)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
+#   make soak       the ASan server under good and hostile clients for SOAK_SECONDS (60)
 #   make certs      generate the test certificates into build/certs
 #   make clean
 #
@@ -77,7 +78,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 # Libraries every program and test links, most dependent first.
 APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBKTLS) $(LIBCOMMON)
 
-.PHONY: all deps programs tests test test-host vm-test asan fuzz fuzzers bench certs clean
+.PHONY: all deps programs tests test test-host vm-test asan fuzz fuzzers bench certs clean soak
 .DEFAULT_GOAL := all
 # Keep objects of test programs (make would delete them as intermediates).
 .SECONDARY:
@@ -168,10 +169,19 @@ vm-test: deps
 
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	      -fno-sanitize-recover=undefined -Wall -Wextra
+# Leaks fail the run (LeakSanitizer's exit status), as does any UBSan report.
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:$(ASAN_OPTIONS) \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:$(UBSAN_OPTIONS)
+ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin \
+	    CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined"
 asan: deps
-	$(Q)$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin \
-		CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
-		KTLS_ASAN=1 test-host
+	$(Q)$(ASAN_ENV) $(ASAN_MAKE) KTLS_ASAN=1 test-host
+
+# SOAK_SECONDS of mixed good and hostile clients against the ASan server.
+soak: deps
+	$(Q)$(ASAN_MAKE) programs tests certs
+	$(Q)$(ASAN_ENV) KTLS_BIN=$(abspath build/asan/bin) KTLS_BUILD=$(abspath build/asan) \
+		scripts/soak.sh --seconds $(or $(SOAK_SECONDS),60)
 
 # FUZZ_SECONDS per target (default 60).
 fuzz: deps

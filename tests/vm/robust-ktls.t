@@ -1,0 +1,73 @@
+#!/bin/bash
+# ktls-server --tls ktls against hostile clients, on a kernel with kTLS (the
+# VM): after the switch to kTLS, one bad record per connection (a tampered
+# record, one over the maximum size, a header no TLS peer sends, a record
+# shorter than a tag, a sealed record of an unexpected type, half a record
+# then FIN). The kernel's error reaches the server through the io_uring
+# receive and libktls: the connection ends with the alert RFC 8446 names,
+# the cause is counted by its KTLS_E_* name, the request inside a record
+# that failed authentication is never answered, /proc/net/tls_stat counts
+# the decrypt errors, and a concurrent good client is untouched. Then the
+# HTTP attacks through the kernel's record layer, a few handshake attacks
+# (the same userspace code as --tls user, tested fully on the host), and a
+# clean stop. TCG crypto is slow: a few MB in all.
+# timeout: 120
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../host/server-lib.sh"
+. "$(dirname "$0")/../host/robust-lib.sh"
+need_certs
+STAT=/proc/net/tls_stat
+[[ -r $STAT ]] || skip_all "no $STAT: this kernel has no kTLS"
+[[ -x $HOSTILE ]] || skip_all "$HOSTILE missing: run 'make tests'"
+counter() { awk -v n="$1" '$1 == n { print $2 }' "$STAT"; }
+GOOD_SIZE=1500000
+
+start_server --tls ktls --strict --threads 1 --handshake-timeout 2s --request-timeout 1s --idle-timeout 2s
+snap
+good_start 300K
+dec0=$(counter TlsDecryptError)
+# kind  how the connection ends  the conn_errors reason
+while read -r kind end reason; do
+	attack --attack record --record "$kind" --wait 5s
+	is "$(att "end.$end")" 1 "$kind: the connection ends with $end ($ATT)"
+	ok "$([[ $(att max_ms) -lt 1500 ]]; echo $?)" "$kind: at once ($(att max_ms) ms)"
+	is "$(att responses)" 0 "$kind: no response to anything from the bad record on"
+	is "$(delta ".conn_errors.$reason")" 1 "$kind: counted as conn_errors.$reason"
+	S0=$(stats)
+done <<'CASES'
+tampered alert:bad_record_mac KTLS_E_DECRYPT
+bad-length alert:bad_record_mac KTLS_E_DECRYPT
+oversized alert:record_overflow KTLS_E_RECORD_OVERFLOW
+bad-type alert:unexpected_message KTLS_E_BAD_RECORD
+unexpected-type alert:unexpected_message KTLS_E_BAD_RECORD
+truncated fin KTLS_E_TRUNCATED
+CASES
+dec=$(($(counter TlsDecryptError) - dec0))
+ok "$([[ $dec -ge 1 ]]; echo $?)" "/proc/net/tls_stat TlsDecryptError counted the records that failed authentication (+$dec)"
+
+attack --attack header --wait 5s
+is "$(grep -o 'status=[0-9]*' "$TMP/att.out"):$(att open)" status=431:0 "a head that never ends: 431 through kTLS, then closed"
+attack --attack slowloris --interval 200ms --wait 6s
+ms=$(att max_ms)
+is "$(grep -o 'status=[0-9]*' "$TMP/att.out"):$(att open)" status=408:0 "slowloris: 408 through kTLS, then closed ($ATT)"
+ok "$([[ $ms -ge 900 && $ms -lt 2500 ]]; echo $?)" "... by --request-timeout 1s from the first byte ($ms ms)"
+attack --attack stall-read --read-first 64K --wait 4s
+is "$(att open)" 0 "a client that stops reading: the server gives up ($ATT)"
+ok "$(jq -e '.timeouts.send >= 1 and .timeouts.request >= 1' <<<"$(stats)" >/dev/null; echo $?)" \
+	"counted as timeouts.send and timeouts.request ($(stats | jq -c .timeouts))"
+
+attack --attack random --wait 3s
+is "$(att open)" 0 "random bytes instead of a ClientHello: closed ($ATT)"
+attack --attack idle --count 100 --wait 6s
+is "$(att open)" 0 "100 silent connections: closed by --handshake-timeout ($ATT)"
+attack --attack hello-cut --cuts 0-60 --then reset --wait 3s
+settle
+is "$(stats | jq .conns_current)" 1 "61 cut ClientHellos then RST: all gone"
+good_check "bad records and hostile clients under kTLS"
+bounded "kTLS attacks"
+st=$(stats)
+is "$(jq .ktls_offloads <<<"$st")" "$(jq '.handshakes_full + .handshakes_resumed' <<<"$st")" \
+	"every completed handshake was offloaded (--strict)"
+finish
+is "$(counter TlsCurrTxSw):$(counter TlsCurrRxSw)" "0:0" "no kTLS socket left open"
+done_testing
