@@ -29,6 +29,8 @@ static void usage(FILE *f)
 "      --cpus LIST            pin worker i to the i-th CPU of LIST, e.g. 0,2-3\n"
 "                             (default: not pinned)\n"
 "      --backlog N            listen() backlog (default 4096)\n"
+"      --sndbuf SIZE          SO_SNDBUF of each connection (default 0: the\n"
+"                             kernel's autotuning)\n"
 "      --max-conns N          most open connections; more wait in the backlog\n"
 "                             (default 0: limited by file descriptors only)\n"
 "TLS:\n"
@@ -112,7 +114,7 @@ static int dur(const char *opt, const char *val, bool zero_ok, uint64_t *out)
 enum {
 	O_CPUS = 256, O_BACKLOG, O_MAXCONNS, O_TLS, O_STRICT, O_CERT, O_KEY, O_VERSION,
 	O_CIPHERS, O_SUITES, O_GROUPS, O_SIGALGS, O_TICKETS, O_CACHE, O_DOCROOT, O_MAXHDR,
-	O_HSTO, O_IDLETO, O_DURATION, O_GRACE, O_JSON, O_LIVE, O_REQTO, O_RECVBUFS,
+	O_HSTO, O_IDLETO, O_DURATION, O_GRACE, O_JSON, O_LIVE, O_REQTO, O_RECVBUFS, O_SNDBUF,
 };
 
 static const struct option longopts[] = {
@@ -139,6 +141,7 @@ static const struct option longopts[] = {
 	{ "idle-timeout", required_argument, NULL, O_IDLETO },
 	{ "request-timeout", required_argument, NULL, O_REQTO },
 	{ "recv-buffers", required_argument, NULL, O_RECVBUFS },
+	{ "sndbuf", required_argument, NULL, O_SNDBUF },
 	{ "duration", required_argument, NULL, O_DURATION },
 	{ "grace", required_argument, NULL, O_GRACE },
 	{ "json", required_argument, NULL, O_JSON },
@@ -247,6 +250,10 @@ int config_parse(struct server_config *cfg, int argc, char **argv)
 		case O_REQTO:
 			if (dur(name, optarg, false, &cfg->request_timeout_ns))
 				return -1;
+			break;
+		case O_SNDBUF:
+			if (units_parse_size(optarg, &cfg->sndbuf) || cfg->sndbuf > (64u << 20))
+				return bad(name, optarg, "expected a size up to 64M, such as 16K");
 			break;
 		case O_RECVBUFS:
 			if (num(name, optarg, 1, 32768, &cfg->recv_buffers))

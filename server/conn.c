@@ -406,7 +406,9 @@ static void nonblock(int fd, bool on)
 }
 
 /* kTLS RX: a receive failed with EIO because a control record (alert,
- * NewSessionTicket, KeyUpdate) is next. libktls reads and handles it. */
+ * NewSessionTicket, KeyUpdate) is next, or with a bad record's error
+ * (EBADMSG, EMSGSIZE, EINVAL), or met EOF (res 0). libktls reads and
+ * handles it: data, EOF, or an error named KTLS_E_* (with its alert sent). */
 static void on_ktls_control(struct conn *c, int res)
 {
 	struct worker *w = c->w;
@@ -431,8 +433,17 @@ static void on_ktls_control(struct conn *c, int res)
 		cbuf_release_if_empty(&c->req);
 		conn_abort(c, ktls_errname((int)n));
 		return;
+	} else if (res == 0) {
+		c->rd_eof = true;           /* EOF at a record boundary, and nothing unread */
+		conn_set_end(c, "client_closed");
 	} else if (res != -EIO) {
-		/* the error was ours to see, and is gone: name it anyway */
+		/* The kernel's record parser failed (a bad header or length): the
+		 * receive that saw it took the socket's error with it, so libktls
+		 * only sees silence. Send the alert that names it, and close. */
+		uint8_t alert[2] = { 2, res == -EBADMSG ? 20 : res == -EMSGSIZE ? 22 : 10 };
+		nonblock(c->fd, true);
+		ktls_send_record(c->kc, 21, alert, sizeof alert);
+		nonblock(c->fd, false);
 		cbuf_release_if_empty(&c->req);
 		conn_abort(c, res == -EBADMSG ? "KTLS_E_DECRYPT" : res == -EMSGSIZE
 			   ? "KTLS_E_RECORD_OVERFLOW" : "KTLS_E_BAD_RECORD");
@@ -491,6 +502,10 @@ static void on_recv(struct conn *c, int res, unsigned flags)
 									     : "closed_in_handshake");
 		} else if (c->state == CS_DRAIN) {
 			conn_abort(c, NULL);
+		} else if (c->state == CS_OPEN && c->mode == TLS_MODE_KTLS) {
+			/* the kernel returns 0 at a TCP EOF inside a record too:
+			 * libktls tells a truncated record from a clean end */
+			on_ktls_control(c, 0);
 		} else {
 			c->rd_eof = true;
 			conn_set_end(c, "client_closed");

@@ -60,6 +60,7 @@ struct server_config {
 	uint64_t request_timeout_ns;   /* from a request's first byte to its complete head */
 	uint64_t max_header;           /* request head limit, bytes */
 	uint64_t recv_buffers;         /* provided receive buffers per worker (power of 2) */
+	uint64_t sndbuf;               /* SO_SNDBUF of connections, 0: the kernel's autotuning */
 	uint64_t backlog;
 	const char *json_path;
 	bool quiet, live;

@@ -53,8 +53,13 @@ static int listen_one(struct server *s, const struct addrinfo *ai, bool reusepor
 		close(fd);
 		return -1;
 	}
-	/* accepted sockets inherit TCP_NODELAY: no setsockopt per connection */
+	/* accepted sockets inherit TCP_NODELAY (and SO_SNDBUF): no setsockopt
+	 * per connection */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (s->cfg.sndbuf) {
+		int sz = (int)s->cfg.sndbuf;
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+	}
 	struct sockaddr_storage sa;
 	memcpy(&sa, ai->ai_addr, ai->ai_addrlen);
 	if (sa.ss_family == AF_INET)

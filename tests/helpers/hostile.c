@@ -23,6 +23,10 @@
  *                hello-part | hello | server-hello | finished | request | response
  *   stall-read   GET /bytes/1T, read --read-first bytes, then read nothing for
  *                --wait, then read on to the end
+ *   slow-read    --count connections, each GET /bytes/<--size + i * 4099> with
+ *                Connection: close, a 16 KiB receive buffer, reading 16 KiB
+ *                every --interval; each body is checked against the pattern
+ *                (body=ok|bad|short in the report)
  *
  * Report, on stdout: one line per connection, then a summary:
  *   conn 3 end=alert:bad_record_mac after_ms=2 sent=64 recv=31 responses=0 status=-
@@ -62,9 +66,11 @@
 #define MAX_CONNS 20000
 #define HEADER_CAP (8u << 20)
 
-enum attack { A_RANDOM, A_HELLO_CUT, A_RECORD, A_HEADER, A_SLOWLORIS, A_IDLE, A_RESET, A_STALL };
+enum attack { A_RANDOM, A_HELLO_CUT, A_RECORD, A_HEADER, A_SLOWLORIS, A_IDLE, A_RESET, A_STALL,
+	      A_SLOW_READ };
 static const char *const attack_names[] = { "random", "hello-cut", "record", "header",
-					     "slowloris", "idle", "reset", "stall-read", NULL };
+					     "slowloris", "idle", "reset", "stall-read", "slow-read",
+					     NULL };
 static const char *const record_names[] = { "bad-type", "bad-length", "tampered", "oversized",
 					     "unexpected-type", "truncated", NULL };
 static const char *const stage_names[] = { "connect", "hello-part", "hello", "server-hello",
@@ -75,7 +81,7 @@ static struct {
 	uint16_t port;
 	const char *host;
 	int attack, record, stage, then;
-	uint64_t count, bytes, seed, header_size, read_first;
+	uint64_t count, bytes, seed, header_size, read_first, size;
 	uint64_t cut_lo, cut_hi;
 	bool cuts_set;
 	uint64_t wait_ns, interval_ns;
@@ -107,6 +113,10 @@ struct hconn {
 	size_t pend_len, pend_cap;
 	uint64_t next_send, resume_at;
 	uint64_t read_limit;           /* stop reading past this many bytes (0: no limit) */
+	uint64_t body_off;             /* slow-read: body bytes checked so far */
+	uint64_t body_want;            /* slow-read: the body asked for */
+	bool in_body, body_bad;
+	unsigned crlf;                 /* slow-read: head end seen so far */
 	size_t slow_off;
 	bool stop_sending;
 	const char *tag;
@@ -149,6 +159,11 @@ static int tcp_connect(bool nonblock)
 		return -1;
 	inet_pton(AF_INET, opt.host, &sa.sin_addr);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (opt.attack == A_SLOW_READ) {
+		/* a small window: what the server sends waits in its send buffer */
+		int rcv = 16384;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+	}
 	struct timeval tv = { 10, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -224,8 +239,19 @@ static void info_cb(const SSL *ssl, int where, int ret)
 static void scan_plain(struct hconn *h, const uint8_t *p, size_t n)
 {
 	static const char pat[] = "HTTP/1.1 ";
+	static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy";
 	for (size_t i = 0; i < n; i++) {
 		char ch = (char)p[i];
+		if (opt.attack == A_SLOW_READ) {
+			if (h->in_body) {
+				if (ch != alphabet[h->body_off % 61])
+					h->body_bad = true;
+				h->body_off++;
+				continue;
+			}
+			h->crlf = ch == "\r\n\r\n"[h->crlf] ? h->crlf + 1 : ch == '\r';
+			h->in_body = h->crlf == 4;
+		}
 		memmove(h->tail, h->tail + 1, 4);
 		h->tail[4] = ch;
 		if (h->code_have < 3 && h->match == 9) {
@@ -588,6 +614,18 @@ static int setup_one(uint64_t i)
 		nonblock_later = false;
 		break;
 	}
+	case A_SLOW_READ: {
+		char req[128];
+		if (handshake(h, false))
+			return -1;
+		h->body_want = opt.size + i * 4099;     /* records of every length end the bodies */
+		snprintf(req, sizeof req, "GET /bytes/%llu HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+			 (unsigned long long)h->body_want);
+		tls_queue(h, req, strlen(req));
+		if (push(h))
+			return -1;
+		break;
+	}
 	case A_STALL:
 		if (handshake(h, false))
 			return -1;
@@ -651,6 +689,8 @@ static void watch(void)
 				continue;
 			p[i].fd = h->fd;
 			p[i].events = (opt.attack == A_STALL && t < h->resume_at) ? 0 : POLLIN;
+			if (opt.attack == A_SLOW_READ && t < h->next_send)
+				p[i].events = 0;
 			if (h->pend_len && !h->stop_sending)
 				p[i].events |= POLLOUT;
 			live++;
@@ -664,6 +704,10 @@ static void watch(void)
 				continue;
 			if (!(p[i].events & POLLIN) && !(p[i].revents & POLLERR))
 				continue;
+			if (opt.attack == A_SLOW_READ) {
+				conns[i].read_limit = conns[i].recv + 16384;
+				conns[i].next_send = now_ns() + opt.interval_ns;
+			}
 			on_readable(&conns[i]);
 		}
 	}
@@ -696,9 +740,13 @@ static void report(void)
 		char e[64];
 		end_name(h, e, sizeof e);
 		uint64_t ms = (h->t_end - h->t0) / 1000000ULL;
-		printf("conn %zu end=%s after_ms=%llu sent=%llu recv=%llu responses=%u status=%d\n", i, e,
+		printf("conn %zu end=%s after_ms=%llu sent=%llu recv=%llu responses=%u status=%d", i, e,
 		       (unsigned long long)ms, (unsigned long long)h->sent, (unsigned long long)h->recv,
 		       h->responses, h->status);
+		if (opt.attack == A_SLOW_READ)
+			printf(" body=%s body_bytes=%llu", h->body_bad ? "bad" : h->body_off == h->body_want ? "ok"
+			       : "short", (unsigned long long)h->body_off);
+		printf("\n");
 		if (h->end == E_OPEN)
 			open++;
 		else if (ms > max_ms && h->end != E_RESET_SENT)
@@ -731,8 +779,8 @@ static int usage(const char *why)
 		"  -p, --port N          server port on --host\n"
 		"      --host ADDR       (default 127.0.0.1)\n"
 		"  -a, --attack A        random, hello-cut, record, header, slowloris, idle,\n"
-		"                        reset, stall-read\n"
-		"  -n, --count N         connections for idle and reset (default 1)\n"
+		"                        reset, stall-read, slow-read\n"
+		"  -n, --count N         connections for idle, reset, slow-read (default 1)\n"
 		"      --bytes N         random: bytes sent (default 2000, at most 4096)\n"
 		"      --seed N          random: seed (default 1)\n"
 		"      --cuts A-B        hello-cut: lengths (default 0 to the hello's length - 1)\n"
@@ -740,10 +788,12 @@ static int usage(const char *why)
 		"      --record R        record: bad-type, bad-length, tampered, oversized,\n"
 		"                        unexpected-type, truncated (default tampered)\n"
 		"      --header-size S   header: head size, 0 never ends (default 0)\n"
-		"      --interval D      slowloris: between bytes (default 1s)\n"
+		"      --interval D      slowloris: between bytes; slow-read: between reads\n"
+		"                        (default 1s)\n"
 		"      --stage S         reset: connect, hello-part, hello, server-hello, finished,\n"
 		"                        request, response (default connect)\n"
 		"      --read-first S    stall-read: bytes read before stalling (default 64K)\n"
+		"      --size S          slow-read: the body asked for (default 1M)\n"
 		"  -w, --wait D          longest wait for the server to end each connection\n"
 		"                        (default 10s)\n"
 		"      --tls-version V   1.2, 1.3 or any (default any)\n");
@@ -761,6 +811,7 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' }, { "stage", required_argument, NULL, 'S' },
 		{ "read-first", required_argument, NULL, 'f' }, { "wait", required_argument, NULL, 'w' },
 		{ "tls-version", required_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ "size", required_argument, NULL, 'Z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -775,6 +826,7 @@ int main(int argc, char **argv)
 	opt.interval_ns = 1000000000ULL;
 	opt.wait_ns = 10000000000ULL;
 	opt.read_first = 65536;
+	opt.size = 1 << 20;
 	tlsopts_init(&opt.tls);
 	while ((o = getopt_long(argc, argv, "p:a:n:w:h", lo, NULL)) != -1) {
 		switch (o) {
@@ -842,6 +894,10 @@ int main(int argc, char **argv)
 			if (units_parse_size(optarg, &opt.read_first))
 				return usage("--read-first: a size");
 			break;
+		case 'Z':
+			if (units_parse_size(optarg, &opt.size) || opt.size > (1ULL << 40))
+				return usage("--size: a size up to 1T");
+			break;
 		case 'w':
 			if (units_parse_duration(optarg, &opt.wait_ns) || opt.wait_ns > 600000000000ULL)
 				return usage("--wait: a duration up to 10m");
@@ -880,7 +936,7 @@ int main(int argc, char **argv)
 		hi_i = opt.cuts_set ? opt.cut_hi : hello_len - 1;
 		if (hi_i >= hello_len)
 			hi_i = hello_len - 1;
-	} else if (opt.attack != A_IDLE && opt.attack != A_RESET) {
+	} else if (opt.attack != A_IDLE && opt.attack != A_RESET && opt.attack != A_SLOW_READ) {
 		hi_i = 0;
 	}
 	int rc = 0;

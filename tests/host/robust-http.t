@@ -43,6 +43,9 @@ ok "$([[ $(att open) == 0 && $(( $(att end.fin) + $(att end.rst) )) == 1 ]]; ech
 	"a client that stops reading a 1 TiB response: once it reads again, the stream ends ($ATT)"
 ok "$([[ $got -lt 67108864 ]]; echo $?)" "... after what the server had queued before giving up ($got bytes)"
 is "$(delta .timeouts.send):$(delta .closes.send_timeout)" 1:1 "counted as timeouts.send and closes.send_timeout"
+attack --attack slow-read --size 256K --interval 2ms --wait 20s
+is "$(grep -o 'body=[a-z]*' "$TMP/att.out"):$(att end.alert:close_notify)" "body=ok:1" \
+	"a slow reader gets all 256 KiB, checked against the pattern, then close_notify ($ATT)"
 good_check "HTTP attacks"
 bounded "HTTP attacks"
 finish

@@ -26,9 +26,13 @@ start_server --tls ktls --strict --threads 1 --handshake-timeout 2s --request-ti
 snap
 good_start 300K
 dec0=$(counter TlsDecryptError)
-# kind  how the connection ends  the conn_errors reason
-while read -r kind end reason; do
+# kind, then how the connection ends and the conn_errors reason: one pair,
+# or two where kernels differ (a header type no peer sends is a decrypt
+# error where the kernel authenticates the header as TLS 1.3 does, a
+# malformed record where it checks the type first)
+while read -r kind end reason end2 reason2; do
 	attack --attack record --record "$kind" --wait 5s
+	if [[ -n $end2 && $(att "end.$end2") == 1 ]]; then end=$end2 reason=$reason2; fi
 	is "$(att "end.$end")" 1 "$kind: the connection ends with $end ($ATT)"
 	ok "$([[ $(att max_ms) -lt 1500 ]]; echo $?)" "$kind: at once ($(att max_ms) ms)"
 	is "$(att responses)" 0 "$kind: no response to anything from the bad record on"
@@ -38,9 +42,9 @@ done <<'CASES'
 tampered alert:bad_record_mac KTLS_E_DECRYPT
 bad-length alert:bad_record_mac KTLS_E_DECRYPT
 oversized alert:record_overflow KTLS_E_RECORD_OVERFLOW
-bad-type alert:unexpected_message KTLS_E_BAD_RECORD
+bad-type alert:bad_record_mac KTLS_E_DECRYPT alert:unexpected_message KTLS_E_BAD_RECORD
 unexpected-type alert:unexpected_message KTLS_E_BAD_RECORD
-truncated fin KTLS_E_TRUNCATED
+truncated rst KTLS_E_TRUNCATED fin KTLS_E_TRUNCATED
 CASES
 dec=$(($(counter TlsDecryptError) - dec0))
 ok "$([[ $dec -ge 1 ]]; echo $?)" "/proc/net/tls_stat TlsDecryptError counted the records that failed authentication (+$dec)"
@@ -68,6 +72,17 @@ bounded "kTLS attacks"
 st=$(stats)
 is "$(jq .ktls_offloads <<<"$st")" "$(jq '.handshakes_full + .handshakes_resumed' <<<"$st")" \
 	"every completed handshake was offloaded (--strict)"
+finish
+
+# a reader slower than the server, with a small send buffer: the close_notify
+# after the last byte finds the buffer full and waits for room (io_uring
+# poll) without blocking the worker; the client gets every byte, then it
+start_server --tls ktls --strict --threads 1 --sndbuf 4K
+attack --attack slow-read --count 4 --size 256K --interval 5ms --wait 30s
+is "$(grep -o 'body=[a-z]*' "$TMP/att.out" | sort | uniq -c | tr -s ' '):$(att end.alert:close_notify)" " 4 body=ok:4" \
+	"4 slow readers get all of their 256-268 KiB, checked against the pattern, then close_notify ($ATT)"
+ok "$(jq -e '.close_notify_waits >= 1' <<<"$(stats)" >/dev/null; echo $?)" \
+	"the close_notify waited for room in the send buffer ($(stats | jq .close_notify_waits) times)"
 finish
 is "$(counter TlsCurrTxSw):$(counter TlsCurrRxSw)" "0:0" "no kTLS socket left open"
 done_testing
