@@ -1,0 +1,206 @@
+/* bench/plotdata.c: a run folder's JSON -> gnuplot data files (DIR/plots/).
+ *
+ *   handshakes.dat     one block per series (TLS, cert, group, full/resumed,
+ *                      peer): "conns handshakes_per_s", the first line of a
+ *                      block is its title (gnuplot: title columnheader(1))
+ *   throughput.dat     one block per cipher x layer (x place): "size_bytes mbps"
+ *   cpu_per_byte.dat   one line per cipher at the largest size:
+ *                      "cipher user_ns ktls_ns nginx_ns floor_ns" ('?' = missing)
+ *   ceiling_ratio.dat  one line per native scenario: "label ratio"
+ * Blocks are separated by two blank lines (gnuplot's "index"). Figures from
+ * the VM carry "(VM, emulated)" in their titles; they are left out of the CPU
+ * and ceiling plots, which would otherwise show emulation as cost.
+ */
+#include "bench/report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const aeads[] = { "AES-128-GCM", "AES-256-GCM", "CHACHA20-POLY1305" };
+
+static bool same_series(const struct row *a, const struct row *b)
+{
+	if (a->sc.kind != b->sc.kind || a->nginx != b->nginx || a->emulated != b->emulated ||
+	    a->sc.tls != b->sc.tls || strcmp(a->sc.cipher, b->sc.cipher))
+		return false;
+	if (a->sc.kind == SCEN_HANDSHAKE)
+		return a->sc.resume == b->sc.resume && !strcmp(a->sc.cert, b->sc.cert) &&
+		       !strcmp(a->sc.group, b->sc.group);
+	return !strcmp(a->sc.layer, b->sc.layer) && a->sc.conns == b->sc.conns;
+}
+
+static void series_title(const struct row *w, char *buf, size_t len)
+{
+	if (w->sc.kind == SCEN_HANDSHAKE)
+		snprintf(buf, len, "%sTLS %s %s %s %s", w->nginx ? "nginx " : "", w->sc.tls == 12 ? "1.2" : "1.3",
+			 w->sc.cert, w->sc.group, w->sc.resume ? "resumed" : "full");
+	else
+		snprintf(buf, len, "%s%s %s TLS %s c%u%s", w->nginx ? "nginx " : "", w->sc.cipher, w->sc.layer,
+			 w->sc.tls == 12 ? "1.2" : "1.3", w->sc.conns, w->emulated ? " (VM, emulated)" : "");
+}
+
+static int cmp_x(const void *a, const void *b)
+{
+	const double *x = a, *y = b;
+	return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+/* Blocks of (x, y) per series of rows of kind; x/y picked by the callers' kind. */
+static int write_series(const struct run *r, FILE *f, enum scen_kind kind, size_t *blocks)
+{
+	bool *done = calloc(r->n + 1, sizeof *done);
+	double (*pts)[2] = calloc(r->n + 1, sizeof *pts);
+	char title[160];
+	if (!done || !pts) {
+		free(done);
+		free(pts);
+		return -ENOMEM;
+	}
+	*blocks = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct row *w = &r->rows[i];
+		if (done[i] || w->sc.kind != kind || !w->ok)
+			continue;
+		size_t n = 0;
+		for (size_t j = i; j < r->n; j++) {
+			const struct row *y = &r->rows[j];
+			if (done[j] || !y->ok || !same_series(w, y))
+				continue;
+			done[j] = true;
+			if (kind == SCEN_HANDSHAKE) {
+				pts[n][0] = y->sc.conns;
+				pts[n][1] = y->handshakes_per_s;
+			} else {
+				pts[n][0] = (double)y->sc.size;
+				pts[n][1] = y->mbps;
+			}
+			n++;
+		}
+		qsort(pts, n, sizeof *pts, cmp_x);
+		series_title(w, title, sizeof title);
+		fprintf(f, "%s\"%s\" \"%s\"\n", *blocks ? "\n\n" : "", title,
+			kind == SCEN_HANDSHAKE ? "handshakes_per_s" : "mbps");
+		for (size_t k = 0; k < n; k++)
+			fprintf(f, "%.0f %.3f\n", pts[k][0], pts[k][1]);
+		(*blocks)++;
+	}
+	free(done);
+	free(pts);
+	return 0;
+}
+
+/* Server ns/B at the largest size for cipher / layer / peer (native only). */
+static double ns_at_largest(const struct run *r, const char *cipher, const char *layer, bool nginx)
+{
+	const struct row *best = NULL;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct row *w = &r->rows[i];
+		if (w->sc.kind != SCEN_BULK || w->emulated || !w->ok || w->nginx != nginx ||
+		    strcmp(w->sc.cipher, cipher) || strcmp(w->sc.layer, layer) || w->ns_per_byte <= 0)
+			continue;
+		if (!best || w->sc.size > best->sc.size)
+			best = w;
+	}
+	return best ? best->ns_per_byte : -1;
+}
+
+static void put(FILE *f, double v)
+{
+	if (v > 0)
+		fprintf(f, " %.4f", v);
+	else
+		fprintf(f, " ?");
+}
+
+static FILE *open_dat(const char *dir, const char *name, char *err, size_t errlen)
+{
+	char path[1100];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+	return f;
+}
+
+int plotdata_write(const struct run *r, const char *dir, char *err, size_t errlen)
+{
+	size_t blocks;
+	int rc = util_mkdir_p(dir);
+	FILE *f;
+	if (rc) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-rc));
+		return rc;
+	}
+
+	if (!(f = open_dat(dir, "handshakes.dat", err, errlen)))
+		return -errno;
+	fprintf(f, "# handshakes/s against concurrency, one block per series (title first)\n");
+	rc = write_series(r, f, SCEN_HANDSHAKE, &blocks);
+	fclose(f);
+	if (rc)
+		goto oom;
+
+	if (!(f = open_dat(dir, "throughput.dat", err, errlen)))
+		return -errno;
+	fprintf(f, "# MB/s against response size in bytes, one block per cipher x layer (title first)\n");
+	rc = write_series(r, f, SCEN_BULK, &blocks);
+	fclose(f);
+	if (rc)
+		goto oom;
+
+	if (!(f = open_dat(dir, "cpu_per_byte.dat", err, errlen)))
+		return -errno;
+	fprintf(f, "# server ns per byte at the largest bulk size (native runs only; ? = not measured)\n"
+		   "cipher user ktls nginx floor\n");
+	for (int i = 0; i < 3; i++) {
+		double a = r->have_ceiling ? ceiling_get(&r->ceil, 'a', aeads[i]) : 0;
+		double u = ns_at_largest(r, aeads[i], "user", false), k = ns_at_largest(r, aeads[i], "ktls", false);
+		double n = ns_at_largest(r, aeads[i], "user", true);
+		if (u <= 0 && k <= 0 && n <= 0 && a <= 0)
+			continue;
+		fprintf(f, "%s", aeads[i]);
+		put(f, u);
+		put(f, k);
+		put(f, n);
+		put(f, a > 0 ? 1e9 / a : -1);
+		fprintf(f, "\n");
+	}
+	fclose(f);
+
+	if (!(f = open_dat(dir, "ceiling_ratio.dat", err, errlen)))
+		return -errno;
+	fprintf(f, "# floor / measured server CPU per unit of work (1.0 = nothing but crypto); native runs\n"
+		   "scenario ratio\n");
+	for (size_t i = 0; i < r->n && r->have_ceiling; i++) {
+		const struct row *w = &r->rows[i];
+		const char *what;
+		double ratio = -1;
+		char sz[24];
+		if (!w->ok || w->emulated)
+			continue;
+		if (w->sc.kind == SCEN_HANDSHAKE && w->us_per_hs > 0) {
+			double fl = ceiling_handshake_us(&r->ceil, &w->sc, &what);
+			if (fl > 0)
+				ratio = fl / w->us_per_hs;
+			if (ratio > 0)
+				fprintf(f, "\"%shs %s %s %s c%u\" %.4f\n", w->nginx ? "nginx " : "",
+					w->sc.tls == 12 ? "1.2" : "1.3", w->sc.cert, w->sc.resume ? "res" : "full",
+					w->sc.conns, ratio);
+		} else if ((w->sc.kind == SCEN_BULK || w->sc.kind == SCEN_FILE) && w->ns_per_byte > 0) {
+			double a = ceiling_get(&r->ceil, 'a', w->sc.cipher);
+			if (a > 0)
+				ratio = 1e9 / a / w->ns_per_byte;
+			util_fmt_size_short(w->sc.size, sz, sizeof sz);
+			if (ratio > 0)
+				fprintf(f, "\"%s%s %s %s %s\" %.4f\n", w->nginx ? "nginx " : "",
+					w->sc.kind == SCEN_FILE ? "file" : "bulk", w->sc.cipher, w->sc.layer, sz, ratio);
+		}
+	}
+	fclose(f);
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return rc;
+}

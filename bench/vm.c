@@ -1,0 +1,208 @@
+/* bench/vm.c: the kTLS scenarios of a host without kTLS, run inside the VM.
+ *
+ * The host runs `scripts/vm.sh --kernel K --timeout T -- <bin>/ktls-bench run
+ * --emit --no-ceiling --cpus 0:0 --scenario LINE ...`; inside the VM the same
+ * runner runs each scenario (both record layers, one CPU) and prints every
+ * file it wrote between marker lines on stdout:
+ *     @@ktls-bench-file NAME LENGTH
+ *     <LENGTH bytes>
+ *     @@ktls-bench-end NAME
+ * The host takes them back as <id>.vm.*.json, with "where": "vm" and
+ * "emulated": true in the .run.json, so every figure from there is labelled
+ * "emulated (TCG): correctness only, not performance".
+ */
+#include "bench/runner.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench/proc.h"
+
+#define BEGIN "@@ktls-bench-file "
+#define END "@@ktls-bench-end "
+
+void vm_emit_file(const char *dir, const char *name)
+{
+	char path[1024];
+	size_t len;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	char *t = util_read_file(path, &len);
+	if (!t)
+		return;
+	printf("\n" BEGIN "%s %zu\n", name, len);
+	fwrite(t, 1, len, stdout);
+	printf("\n" END "%s\n", name);
+	fflush(stdout);
+	free(t);
+}
+
+/* "hs-13-...-c8.client.json" -> stem "hs-13-...-c8", rest "client.json".
+ * The stem is the longest known scenario id the name starts with. */
+static const struct scenario *match(const char *name, const struct scenario *const *scs, size_t n,
+				    const int *seqs, int *seq, const char **rest)
+{
+	const struct scenario *best = NULL;
+	size_t blen = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(scs[i]->id);
+		if (l > blen && strncmp(name, scs[i]->id, l) == 0 && name[l] == '.') {
+			best = scs[i];
+			blen = l;
+			*seq = seqs[i];
+		}
+	}
+	if (best)
+		*rest = name + blen + 1;
+	return best;
+}
+
+static int write_patched(const char *dir, const struct scenario *sc, int seq, const char *rest,
+			 const char *data, size_t len)
+{
+	char path[1024], name[300];
+	snprintf(path, sizeof path, "%s/%s.vm.%s", dir, sc->id, rest);
+	if (strcmp(rest, "run.json") != 0)
+		return util_write_file(path, data, len);
+	/* the run record: point at the renamed files and say where it ran */
+	char *copy = strndup(data, len);
+	cJSON *o = copy ? cJSON_Parse(copy) : NULL;
+	free(copy);
+	if (!o)
+		return -EINVAL;
+	static const char *const keys[] = { "client_json", "server_json", "hyperfine_json" };
+	for (size_t i = 0; i < 3; i++) {
+		cJSON *k = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
+		if (!cJSON_IsString(k))
+			continue;
+		const char *v = k->valuestring;
+		size_t il = strlen(sc->id);
+		snprintf(name, sizeof name, "%s.vm%s", sc->id,
+			 strncmp(v, sc->id, il) == 0 ? v + il : ".json");
+		cJSON_ReplaceItemInObjectCaseSensitive(o, keys[i], cJSON_CreateString(name));
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(o, "where", cJSON_CreateString("vm"));
+	cJSON_ReplaceItemInObjectCaseSensitive(o, "emulated", cJSON_CreateBool(1));
+	cJSON_ReplaceItemInObjectCaseSensitive(o, "seq", cJSON_CreateNumber(seq));
+	cJSON_AddStringToObject(o, "label", "emulated (TCG): correctness only, not performance");
+	int rc = util_write_json(path, o);
+	cJSON_Delete(o);
+	return rc;
+}
+
+int vm_collect(const char *text, const char *dir, const int *seqs, const struct scenario *const *scs,
+	       size_t n, size_t *got)
+{
+	const char *p = text;
+	*got = 0;
+	while ((p = strstr(p, BEGIN))) {
+		char name[300];
+		size_t len;
+		int used = 0;
+		p += strlen(BEGIN);
+		if (sscanf(p, "%299s %zu%n", name, &len, &used) != 2 || p[used] != '\n')
+			continue;
+		const char *data = p + used + 1;
+		if (strnlen(data, len) < len)
+			return -EINVAL; /* truncated output */
+		char endm[320];
+		snprintf(endm, sizeof endm, "\n" END "%s", name);
+		if (strncmp(data + len, endm, strlen(endm)) != 0)
+			return -EINVAL;
+		int seq = 0;
+		const char *rest = NULL;
+		const struct scenario *sc = match(name, scs, n, seqs, &seq, &rest);
+		if (sc && !strchr(rest, '/')) {
+			int rc = write_patched(dir, sc, seq, rest, data, len);
+			if (rc)
+				return rc;
+			if (strcmp(rest, "run.json") == 0)
+				(*got)++;
+		}
+		p = data + len;
+	}
+	return 0;
+}
+
+int vm_run_scenarios(struct runner *R, const struct scenario *const *scs, const int *seqs, size_t n)
+{
+	char vmsh[700], tmo[32], line[512], logp[1100];
+	size_t nargs = 16 + 2 * n, k = 0;
+	char **argv = calloc(nargs + 1, sizeof *argv);
+	char (*lines)[512] = calloc(n, sizeof *lines);
+	double budget = 120; /* boot, module loading */
+	int rc;
+
+	if (!argv || !lines) {
+		free(argv);
+		free(lines);
+		return -ENOMEM;
+	}
+	snprintf(vmsh, sizeof vmsh, "%s/vm.sh", R->scripts);
+	if (access(vmsh, X_OK)) {
+		fprintf(stderr, "ktls-bench: %zu kTLS scenarios need the VM harness, but %s is missing: "
+			"they are left out (run on a host with kTLS, or add scripts/vm.sh)\n", n, vmsh);
+		free(argv);
+		free(lines);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < n; i++) {
+		budget += (double)(scs[i]->duration_ns + scs[i]->warmup_ns) / 1e9 + 20;
+		if (scs[i]->kind == SCEN_HYPERFINE)
+			budget += scs[i]->runs * ((double)scs[i]->size / 10e6 + 5);
+	}
+	snprintf(tmo, sizeof tmo, "%.0f", budget);
+	argv[k++] = vmsh;
+	argv[k++] = "--kernel";
+	argv[k++] = R->vm_kernel;
+	argv[k++] = "--timeout";
+	argv[k++] = tmo;
+	argv[k++] = "--";
+	char bench[600], certs[600];
+	snprintf(bench, sizeof bench, "%s/ktls-bench", R->bin);
+	snprintf(certs, sizeof certs, "%s", R->certs);
+	argv[k++] = bench;
+	argv[k++] = "run";
+	argv[k++] = "--emit";
+	argv[k++] = "--no-ceiling";
+	argv[k++] = "--cpus";
+	argv[k++] = "0:0";
+	argv[k++] = "--certs";
+	argv[k++] = certs;
+	for (size_t i = 0; i < n; i++) {
+		if (scenario_to_line(scs[i], lines[i], sizeof lines[i]))
+			continue;
+		argv[k++] = "--scenario";
+		argv[k++] = lines[i];
+	}
+	argv[k] = NULL;
+
+	snprintf(line, sizeof line, "VM (%s, emulated): %zu scenarios", R->vm_kernel, n);
+	runner_progress(R, line, 0, budget);
+	/* proc_capture bounds it; vm.sh bounds the guest itself too */
+	char *out = NULL;
+	int st = 0;
+	rc = proc_capture(argv, -1, (unsigned)budget + 60, &out, &st);
+	snprintf(logp, sizeof logp, "%s/vm.log", R->out);
+	if (rc == 0) {
+		util_write_file(logp, out, strlen(out));
+		size_t got = 0;
+		rc = vm_collect(out, R->out, seqs, scs, n, &got);
+		R->done += got;
+		if (rc == 0 && got < n) {
+			fprintf(stderr, "\nktls-bench: the VM returned %zu of %zu scenarios (exit %d): see %s\n",
+				got, n, WIFEXITED(st) ? WEXITSTATUS(st) : -1, logp);
+			R->failed += n - got;
+		}
+		free(out);
+	} else {
+		fprintf(stderr, "\nktls-bench: the VM run failed: %s\n", strerror(-rc));
+	}
+	free(argv);
+	free(lines);
+	return rc;
+}
