@@ -272,9 +272,15 @@ static int cmd_run(int argc, char **argv, const char *self)
 	R.tty = isatty(2) && !R.emit;
 	R.have_hyperfine = system("command -v hyperfine >/dev/null 2>&1") == 0;
 
+	snprintf(R.tmp, sizeof R.tmp, "/tmp/ktls-bench.XXXXXX");
+	if (!mkdtemp(R.tmp)) {
+		fprintf(stderr, "ktls-bench: cannot create a temp folder in /tmp: %s\n", strerror(errno));
+		suite_free(&s);
+		return 1;
+	}
 	if (!out_set) {
-		if (R.emit)
-			snprintf(R.out, sizeof R.out, "/tmp/ktls-bench-vm");
+		if (R.emit) /* inside the VM: the files go out on stdout, then away */
+			snprintf(R.out, sizeof R.out, "%s/out", R.tmp);
 		else
 			default_out(R.out, sizeof R.out);
 	}
@@ -284,23 +290,18 @@ static int cmd_run(int argc, char **argv, const char *self)
 			snprintf(need, sizeof need, "%s/%s", R.bin, i ? "ktls-client" : "ktls-server");
 			if (access(need, X_OK)) {
 				fprintf(stderr, "ktls-bench: %s is missing: build it with make (or point --bin at it)\n", need);
+				nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 				suite_free(&s);
 				return 1;
 			}
 		}
 		if ((rc = util_mkdir_p(R.out))) {
 			fprintf(stderr, "ktls-bench: cannot create %s: %s\n", R.out, strerror(-rc));
+			nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 			suite_free(&s);
 			return 1;
 		}
 	}
-	snprintf(R.tmp, sizeof R.tmp, "/tmp/ktls-bench.XXXXXX");
-	if (!mkdtemp(R.tmp)) {
-		fprintf(stderr, "ktls-bench: cannot create a temp folder in /tmp: %s\n", strerror(errno));
-		suite_free(&s);
-		return 1;
-	}
-
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);

@@ -527,9 +527,10 @@ record:
 	return rc ? rc : (ok ? 0 : 1);
 }
 
+/* Inside the VM (--emit) everything runs where it is: never hand off again. */
 static bool runs_in_vm(const struct runner *R, const struct scenario *sc)
 {
-	return strcmp(sc->layer, "ktls") == 0 && (!R->host_ktls || R->force_vm);
+	return !R->emit && strcmp(sc->layer, "ktls") == 0 && (!R->host_ktls || R->force_vm);
 }
 
 static bool nginx_eligible(const struct runner *R, const struct scenario *sc)

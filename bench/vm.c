@@ -173,6 +173,8 @@ int vm_run_scenarios(struct runner *R, const struct scenario *const *scs, const 
 	argv[k++] = "0:0";
 	argv[k++] = "--certs";
 	argv[k++] = certs;
+	argv[k++] = "--bin";
+	argv[k++] = R->bin;
 	for (size_t i = 0; i < n; i++) {
 		if (scenario_to_line(scs[i], lines[i], sizeof lines[i]))
 			continue;
