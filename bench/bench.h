@@ -71,6 +71,9 @@ int scenario_from_json(const cJSON *o, struct scenario *sc);
 /* OpenSSL names: the TLS 1.3 suite or the TLS 1.2 cipher string. */
 const char *scenario_ciphersuite(const struct scenario *sc);
 const char *scenario_cipher12(const struct scenario *sc);
+/* The --groups list: the scenario's group, plus P-256 where TLS 1.2 needs it
+ * for an ECDSA P-256 certificate. */
+const char *scenario_groups(const struct scenario *sc, char *buf, size_t len);
 
 /* --- ceiling.c ----------------------------------------------------------------
  * The crypto ceiling of this machine from `openssl speed -mr`. */
@@ -130,6 +133,7 @@ struct row {
 	double hf_mean_s, hf_sd_s;
 	char hf_timer[16];          /* "hyperfine", or "ktls-bench" where it is absent */
 	int seq;                    /* position in the suite */
+	char mismatch[128];         /* what the client negotiated, when not the scenario's */
 	/* derived */
 	double us_per_hs, ns_per_byte, cycles_per_byte;
 };

@@ -46,8 +46,9 @@ static void usage(FILE *f)
 "      --vm-kernel K        kernel for the kTLS part on hosts without kTLS:\n"
 "                           bookworm or trixie-backports  [bookworm]\n"
 "      --force-vm           run the kTLS scenarios in the VM even with host kTLS\n"
+"      --vm-script FILE     the VM harness  [scripts/vm.sh]\n"
 "      --bin DIR            where ktls-server, ktls-client, ktls live  [this program's folder]\n"
-"      --certs DIR          <cert>.crt/.key  [<bin>/../build/certs]\n"
+"      --certs DIR          <cert>.crt/.key  [build/certs]\n"
 "      --emit               print every result file on stdout (the VM part uses it)\n"
 "  -h, --help\n"
 "\n"
@@ -162,6 +163,7 @@ static int cmd_run(int argc, char **argv, const char *self)
 		{ "bin", required_argument, NULL, 'b' },
 		{ "certs", required_argument, NULL, 'r' },
 		{ "emit", no_argument, NULL, 'e' },
+		{ "vm-script", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -227,6 +229,7 @@ static int cmd_run(int argc, char **argv, const char *self)
 		case 'b': snprintf(R.bin, sizeof R.bin, "%s", optarg); break;
 		case 'r': snprintf(R.certs, sizeof R.certs, "%s", optarg); certs_set = true; break;
 		case 'e': R.emit = true; break;
+		case 'V': snprintf(R.vm_script, sizeof R.vm_script, "%s", optarg); break;
 		case 'h': usage(stdout); free(lines); return 0;
 		default: usage(stderr); free(lines); return 2;
 		}
@@ -237,7 +240,9 @@ static int cmd_run(int argc, char **argv, const char *self)
 		return 2;
 	}
 	(void)self;
-	snprintf(root, sizeof root, "%.480s/..", R.bin);
+	/* suites, certificates and scripts belong to this program's tree */
+	self_dir(root, sizeof root - 4);
+	strcat(root, "/..");
 	char *real = realpath(root, NULL);
 	if (real) {
 		snprintf(root, sizeof root, "%.500s", real);
@@ -246,6 +251,8 @@ static int cmd_run(int argc, char **argv, const char *self)
 	if (!certs_set)
 		snprintf(R.certs, sizeof R.certs, "%.480s/build/certs", root);
 	snprintf(R.scripts, sizeof R.scripts, "%.480s/scripts", root);
+	if (!R.vm_script[0])
+		snprintf(R.vm_script, sizeof R.vm_script, "%.480s/vm.sh", R.scripts);
 	snprintf(suites_dir, sizeof suites_dir, "%s/bench/suites", root);
 
 	struct suite s = { 0 };

@@ -23,6 +23,7 @@ static int write_conf(struct runner *R, const struct scenario *sc, int port, con
 	char path[700], conf[4096];
 	bool ktls = strcmp(sc->layer, "ktls") == 0;
 	bool resume = sc->kind != SCEN_HANDSHAKE || sc->resume;
+	char groups[32];
 	int n;
 
 	n = snprintf(conf, sizeof conf,
@@ -64,7 +65,7 @@ static int write_conf(struct runner *R, const struct scenario *sc, int port, con
 		sc->id, prefix, prefix, prefix, prefix, prefix, prefix, prefix,
 		ktls ? "on" : "off", port, R->certs, sc->cert, R->certs, sc->cert,
 		sc->tls == 12 ? "TLSv1.2" : "TLSv1.3", scenario_cipher12(sc),
-		scenario_ciphersuite(sc), sc->group, resume ? "on" : "off",
+		scenario_ciphersuite(sc), scenario_groups(sc, groups, sizeof groups), resume ? "on" : "off",
 		resume ? "shared:ktlsbench:4m" : "off",
 		ktls ? "    ssl_conf_command Options KTLS;\n" : "", R->tmp);
 	if (n < 0 || (size_t)n >= sizeof conf) {

@@ -65,11 +65,11 @@ const char *fnum(char *buf, size_t len, double v, int prec)
 	return buf;
 }
 
-/* a / b as "0.42×", or "—" */
+/* a / b as "0.42×" (three decimals below 0.1), or "—" */
 const char *fratio(char *buf, size_t len, double a, double b)
 {
 	if (a > 0 && b > 0)
-		snprintf(buf, len, "%.2f×", a / b);
+		snprintf(buf, len, a / b < 0.1 ? "%.3f×" : "%.2f×", a / b);
 	else
 		snprintf(buf, len, "—");
 	return buf;

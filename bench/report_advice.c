@@ -1,6 +1,7 @@
 /* bench/report_advice.c: the cipher advice of report.md, derived from this
  * run's ceiling and measured CPU per byte, and the list of plots. */
 #include "bench/report.h"
+#include "common/units.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -89,7 +90,7 @@ void report_advice(const struct run *r, struct sbuf *b)
 			  aes ? " carry-less multiply" : "");
 	}
 	if (meas[0] > 0 && floor_ns[0] > 0) {
-		util_fmt_size_short(size, sz, sizeof sz);
+		units_fmt_size(size, sz, sizeof sz);
 		sb_printf(b, "- The cipher is not the whole bill: at %s responses AES-128-GCM's floor is %.0f%% of "
 			     "the server's CPU per byte, so the record layer and copies matter as much as the cipher.\n",
 			  sz, 100 * floor_ns[0] / meas[0]);

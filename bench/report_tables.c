@@ -1,6 +1,7 @@
 /* bench/report_tables.c: the handshake, bulk/file and hyperfine tables of
  * report.md, each followed by sentences computed from its figures. */
 #include "bench/report.h"
+#include "common/units.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -27,9 +28,26 @@ static const char *client_flag(const struct row *w)
 {
 	if (!w->ok)
 		return "failed";
+	if (w->mismatch[0])
+		return w->mismatch;
 	if (w->client_saturated)
 		return "saturated";
 	return w->client_errors ? "errors" : "ok";
+}
+
+/* Server CPU over the client's run, as a share of one core. */
+static const char *busy(char *buf, size_t len, const struct row *w)
+{
+	if (!w->ok || w->server_cpu_s < 0 || w->duration_s <= 0)
+		return "—";
+	snprintf(buf, len, "%.0f%%", 100 * w->server_cpu_s / w->duration_s);
+	return buf;
+}
+
+/* "64 KiB" */
+static const char *hsize(char *buf, size_t len, uint64_t b)
+{
+	return units_fmt_size(b, buf, len);
 }
 
 /* --- handshakes --------------------------------------------------------------------- */
@@ -122,12 +140,12 @@ static void hs_sentences(const struct run *r, struct sbuf *b)
 
 void report_handshakes(const struct run *r, struct sbuf *b)
 {
-	char c[12][40];
+	char c[12][40] = { { 0 } };
 	sb_printf(b, "## Handshakes\n\nServer CPU per handshake against the crypto floor (one signature + key "
 		     "exchange, `openssl speed`), swept over concurrency. Server on one core, client on another.\n\n");
-	sb_printf(b, "| TLS | cert | group | handshake | conns | handshakes/s | server µs/hs | crypto µs/hs | ratio to ceiling "
-		     "| resumed | p99 ms | nginx hs/s | nginx µs/hs | ours/nginx | client |\n"
-		     "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+	sb_printf(b, "| TLS | cert | group | handshake | conns | handshakes/s | server CPU | server µs/hs | crypto µs/hs "
+		     "| ratio to ceiling | resumed | p99 ms | nginx hs/s | nginx µs/hs | ours/nginx | client |\n"
+		     "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct row *w = &r->rows[i];
 		if (w->nginx || w->sc.kind != SCEN_HANDSHAKE)
@@ -136,9 +154,10 @@ void report_handshakes(const struct run *r, struct sbuf *b)
 		double floor_us = r->have_ceiling ? ceiling_handshake_us(&r->ceil, &w->sc, &what) : 0;
 		const struct row *ng = report_peer(r, w);
 		double res = w->handshakes > 0 ? 100 * w->resumed / w->handshakes : -1;
-		sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			  tlsname(&w->sc), w->sc.cert, w->sc.group, w->sc.resume ? "resumed" : "full", w->sc.conns,
-			  fnum(c[0], 40, w->ok ? w->handshakes_per_s : -1, 0), fnum(c[1], 40, w->ok ? w->us_per_hs : -1, 0),
+			  fnum(c[0], 40, w->ok ? w->handshakes_per_s : -1, 0), busy(c[9], 40, w),
+			  fnum(c[1], 40, w->ok ? w->us_per_hs : -1, 0),
 			  floor_us > 0 ? fnum(c[2], 40, floor_us, 0) : "—",
 			  fratio(c[3], 40, floor_us, w->ok ? w->us_per_hs : -1),
 			  res >= 0 ? (snprintf(c[4], 40, "%.0f%%", res), c[4]) : "—",
@@ -155,17 +174,17 @@ void report_handshakes(const struct run *r, struct sbuf *b)
 /* --- bulk and file -------------------------------------------------------------------- */
 static void bytes_row(const struct run *r, struct sbuf *b, const struct row *w)
 {
-	char c[14][40];
+	char c[14][40] = { { 0 } };
 	double aead = r->have_ceiling ? ceiling_get(&r->ceil, 'a', w->sc.cipher) : 0;
 	double floor_ns = aead > 0 ? 1e9 / aead : -1;
 	const struct row *ng = report_peer(r, w);
 	const struct row *user = strcmp(w->sc.layer, "ktls") == 0 ? run_find_layer(r, w, "user") : NULL;
 	char sz[24];
-	util_fmt_size_short(w->sc.size, sz, sizeof sz);
+	hsize(sz, sizeof sz, w->sc.size);
 	double ns = w->ok ? w->ns_per_byte : -1;
-	sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |",
+	sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |",
 		  tlsname(&w->sc), w->sc.cipher, w->sc.layer, sz, w->sc.conns,
-		  fnum(c[0], 40, w->ok ? w->mbps : -1, 1), fnum(c[1], 40, ns, 3),
+		  fnum(c[0], 40, w->ok ? w->mbps : -1, 1), busy(c[9], 40, w), fnum(c[1], 40, ns, 3),
 		  fnum(c[2], 40, w->ok ? w->cycles_per_byte : -1, 2),
 		  w->emulated ? "—" : fnum(c[3], 40, floor_ns, 3),
 		  w->emulated ? "—" : fratio(c[4], 40, floor_ns, ns),
@@ -181,9 +200,9 @@ static void bytes_row(const struct run *r, struct sbuf *b, const struct row *w)
 
 static void bytes_header(struct sbuf *b, bool vm)
 {
-	sb_printf(b, "| TLS | cipher | layer | size | conns | MB/s | server ns/B | cycles/B | AEAD floor ns/B "
+	sb_printf(b, "| TLS | cipher | layer | size | conns | MB/s | server CPU | server ns/B | cycles/B | AEAD floor ns/B "
 		     "| ratio to ceiling | kTLS/user | nginx MB/s | nginx ns/B | ours/nginx | client |%s\n"
-		     "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|%s\n",
+		     "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|%s\n",
 		  vm ? " where |" : "", vm ? "---|" : "");
 }
 
@@ -208,17 +227,21 @@ static void bytes_sentences(const struct run *r, struct sbuf *b, enum scen_kind 
 			continue;
 		double aead = r->have_ceiling ? ceiling_get(&r->ceil, 'a', ciphers[k]) : 0;
 		double fl = aead > 0 ? 1e9 / aead : 0;
-		util_fmt_size_short(hi->sc.size, t3, sizeof t3);
+		hsize(t3, sizeof t3, hi->sc.size);
 		sb_printf(b, "- **%s, userspace record layer**: at %s responses the server spends %s ns per byte",
 			  ciphers[k], t3, fnum(t1, sizeof t1, hi->ns_per_byte, 3));
 		if (fl > 0)
-			sb_printf(b, "; the AEAD alone needs %s ns/B, %.0f%% of that. The rest is moving the bytes: "
-				     "OpenSSL encrypts into its own buffer and the kernel copies that buffer into the "
-				     "socket, so every byte crosses memory at least twice after it is generated, plus "
-				     "system calls and TCP",
-				  fnum(t2, sizeof t2, fl, 3), 100 * fl / hi->ns_per_byte);
+			sb_printf(b, "; the AEAD alone needs %s ns/B, %.0f%% of that. The rest is moving the bytes: %s",
+				  fnum(t2, sizeof t2, fl, 3), 100 * fl / hi->ns_per_byte,
+				  kind == SCEN_FILE
+				  ? "read() copies the file from the page cache into userspace, OpenSSL encrypts it into "
+				    "its own buffer and the kernel copies that buffer into the socket (three passes over "
+				    "each byte), plus system calls and TCP"
+				  : "OpenSSL encrypts into its own buffer and the kernel copies that buffer into the "
+				    "socket, so every byte crosses memory at least twice after it is generated, plus "
+				    "system calls and TCP");
 		if (lo != hi) {
-			util_fmt_size_short(lo->sc.size, t3, sizeof t3);
+			hsize(t3, sizeof t3, lo->sc.size);
 			sb_printf(b, ". At %s responses it is %s ns/B (%.0f× more per byte): per-request costs "
 				     "(reading and parsing the request, a system call or two and at least one TLS "
 				     "record per response) dominate small responses",
@@ -236,7 +259,7 @@ static void bytes_sentences(const struct run *r, struct sbuf *b, enum scen_kind 
 		}
 		const struct row *u = run_find_layer(r, w, "user");
 		if (!native_ktls && u && u->ok && w->ok && u->ns_per_byte > 0 && w->ns_per_byte > 0) {
-			util_fmt_size_short(w->sc.size, t3, sizeof t3);
+			hsize(t3, sizeof t3, w->sc.size);
 			sb_printf(b, "- **kTLS** (%s, %s): %s → %s ns/B, %s of the userspace cost. ", w->sc.cipher, t3,
 				  fnum(t1, sizeof t1, u->ns_per_byte, 3), fnum(t2, sizeof t2, w->ns_per_byte, 3),
 				  fratio(t2, sizeof t2, w->ns_per_byte, u->ns_per_byte));
@@ -309,7 +332,7 @@ void report_hyperfine(const struct run *r, struct sbuf *b)
 		if (w->sc.kind != SCEN_HYPERFINE)
 			continue;
 		const struct row *u = strcmp(w->sc.layer, "ktls") == 0 ? run_find_layer(r, w, "user") : NULL;
-		util_fmt_size_short(w->sc.size, sz, sizeof sz);
+		hsize(sz, sizeof sz, w->sc.size);
 		double mean = w->ok ? w->hf_mean_s : -1;
 		sb_printf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", w->sc.layer, sz,
 			  fnum(c[0], 40, mean, 3), fnum(c[1], 40, w->ok ? w->hf_sd_s : -1, 3),

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static cJSON *load_named(const char *dir, const cJSON *run, const char *key)
 {
@@ -50,6 +51,36 @@ void row_derive(struct row *w)
 	}
 }
 
+static bool group_is(const char *neg, const char *want)
+{
+	if (strcasecmp(neg, want) == 0)
+		return true;
+	if (strcmp(want, "P-256") == 0)
+		return !strcasecmp(neg, "prime256v1") || !strcasecmp(neg, "secp256r1");
+	if (strcmp(want, "P-384") == 0)
+		return !strcasecmp(neg, "secp384r1");
+	return false;
+}
+
+/* The client reports what was negotiated: flag a row that measured
+ * something other than its scenario (a peer that ignored the settings). */
+static void row_negotiated(struct row *w, const cJSON *c)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "tls");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, "version");
+	const cJSON *ci = cJSON_GetObjectItemCaseSensitive(t, "cipher");
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(t, "group");
+	const char *want_v = w->sc.tls == 12 ? "1.2" : "1.3";
+	const char *want_c = w->sc.tls == 12 ? scenario_cipher12(&w->sc) : scenario_ciphersuite(&w->sc);
+	w->mismatch[0] = 0;
+	if (cJSON_IsString(v) && strcmp(v->valuestring, want_v))
+		snprintf(w->mismatch, sizeof w->mismatch, "negotiated TLS %s", v->valuestring);
+	else if (cJSON_IsString(ci) && strcmp(ci->valuestring, want_c))
+		snprintf(w->mismatch, sizeof w->mismatch, "negotiated %s", ci->valuestring);
+	else if (cJSON_IsString(g) && !w->sc.resume && !group_is(g->valuestring, w->sc.group))
+		snprintf(w->mismatch, sizeof w->mismatch, "negotiated group %s", g->valuestring);
+}
+
 static void row_client(struct row *w, const cJSON *c)
 {
 	const cJSON *lat = cJSON_GetObjectItemCaseSensitive(c, "latency_us");
@@ -66,6 +97,7 @@ static void row_client(struct row *w, const cJSON *c)
 	w->client_saturated = util_json_num(c, "client_saturated", 0) != 0;
 	w->client_errors = (long)sum_object(cJSON_GetObjectItemCaseSensitive(c, "errors"));
 	w->duration_s = util_json_num(c, "duration_s", (double)w->sc.duration_ns / 1e9);
+	row_negotiated(w, c);
 }
 
 static void row_server(struct row *w, const cJSON *s)

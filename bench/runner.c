@@ -67,8 +67,9 @@ static void tls_args(struct args *a, const struct scenario *sc)
 		arg(a, "--ciphers");
 		arg(a, "%s", scenario_cipher12(sc));
 	}
+	char groups[32];
 	arg(a, "--groups");
-	arg(a, "%s", sc->group);
+	arg(a, "%s", scenario_groups(sc, groups, sizeof groups));
 }
 
 static void duration_arg(struct args *a, const char *opt, uint64_t ns)
@@ -136,6 +137,8 @@ static void client_args(struct runner *R, struct args *a, const struct scenario 
 	if (once) {
 		arg(a, "--requests");
 		arg(a, "1");
+		arg(a, "--duration");
+		arg(a, "600s"); /* the cap of one whole transfer, however slow */
 		return;
 	}
 	duration_arg(a, "--duration", sc->duration_ns);
@@ -577,6 +580,9 @@ int runner_run_suite(struct runner *R, const struct suite *s)
 		if (!runs_in_vm(R, &s->sc[i]))
 			R->total += 1 + nginx_eligible(R, &s->sc[i]);
 	R->t0_ns = procstat_now_ns();
+	char www[400];
+	snprintf(www, sizeof www, "%s/www/file", R->tmp);
+	util_mkdir_p(www); /* the servers' --docroot, even when no file scenario runs */
 
 	for (size_t i = 0; i < s->n && !runner_stop; i++) {
 		const struct scenario *sc = &s->sc[i];

@@ -15,7 +15,8 @@ struct runner {
 	char bin[512];        /* folder of ktls-server, ktls-client, ktls */
 	char certs[512];      /* folder of <cert>.crt / <cert>.key */
 	char out[512];        /* the run folder */
-	char scripts[512];    /* folder of vm.sh */
+	char scripts[512];    /* folder of plot.sh */
+	char vm_script[600];  /* the VM harness, scripts/vm.sh */
 	int cpu_server, cpu_client;
 	bool nginx;           /* --peer nginx */
 	bool dry_run;

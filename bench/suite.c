@@ -295,6 +295,18 @@ const char *scenario_ciphersuite(const struct scenario *sc)
 	return "TLS_AES_128_GCM_SHA256";
 }
 
+/* TLS 1.2 lets an ECDSA certificate be used only on a curve the client lists
+ * in supported_groups: with an ECDSA P-256 certificate and another key
+ * exchange, P-256 is listed second (the key exchange stays the first). */
+const char *scenario_groups(const struct scenario *sc, char *buf, size_t len)
+{
+	if (sc->tls == 12 && strcmp(sc->cert, "ecdsa-p256") == 0 && strcmp(sc->group, "P-256") != 0)
+		snprintf(buf, len, "%s:P-256", sc->group);
+	else
+		snprintf(buf, len, "%s", sc->group);
+	return buf;
+}
+
 const char *scenario_cipher12(const struct scenario *sc)
 {
 	bool rsa = strncmp(sc->cert, "rsa", 3) == 0;

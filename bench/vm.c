@@ -131,7 +131,7 @@ int vm_collect(const char *text, const char *dir, const int *seqs, const struct 
 int vm_run_scenarios(struct runner *R, const struct scenario *const *scs, const int *seqs, size_t n)
 {
 	char vmsh[700], tmo[32], line[512], logp[1100];
-	size_t nargs = 16 + 2 * n, k = 0;
+	size_t nargs = 32 + 2 * n, k = 0;
 	char **argv = calloc(nargs + 1, sizeof *argv);
 	char (*lines)[512] = calloc(n, sizeof *lines);
 	double budget = 120; /* boot, module loading */
@@ -142,7 +142,7 @@ int vm_run_scenarios(struct runner *R, const struct scenario *const *scs, const 
 		free(lines);
 		return -ENOMEM;
 	}
-	snprintf(vmsh, sizeof vmsh, "%s/vm.sh", R->scripts);
+	snprintf(vmsh, sizeof vmsh, "%s", R->vm_script);
 	if (access(vmsh, X_OK)) {
 		fprintf(stderr, "ktls-bench: %zu kTLS scenarios need the VM harness, but %s is missing: "
 			"they are left out (run on a host with kTLS, or add scripts/vm.sh)\n", n, vmsh);
@@ -161,6 +161,7 @@ int vm_run_scenarios(struct runner *R, const struct scenario *const *scs, const 
 	argv[k++] = R->vm_kernel;
 	argv[k++] = "--timeout";
 	argv[k++] = tmo;
+	argv[k++] = "--quiet";
 	argv[k++] = "--";
 	char bench[600], certs[600];
 	snprintf(bench, sizeof bench, "%s/ktls-bench", R->bin);
@@ -182,6 +183,8 @@ int vm_run_scenarios(struct runner *R, const struct scenario *const *scs, const 
 		argv[k++] = lines[i];
 	}
 	argv[k] = NULL;
+	if (k > nargs) /* a bug, not an input error: the count above must cover every argument */
+		abort();
 
 	snprintf(line, sizeof line, "VM (%s, emulated): %zu scenarios", R->vm_kernel, n);
 	runner_progress(R, line, 0, budget);

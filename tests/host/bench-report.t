@@ -29,7 +29,7 @@ for f in "$A"/hs-*.run.json; do
 	conns=$(jq -r '.scenario.line' "$f" | sed 's/.*conns=\([0-9]*\).*/\1/')
 	us=$(jq -r --slurpfile c "$A/$stem.client.json" '.server_cpu_s * 1e6 / $c[0].handshakes' "$f")
 	want=$(printf '%.0f' "$us")
-	grep -Eq "^\| [0-9.]+ \| [a-z0-9-]+ \| [A-Z0-9-]+ \| (full|resumed) \| $conns \| [0-9,]+ \| $want \|" "$R"
+	grep -Eq "^\| [0-9.]+ \| [a-z0-9-]+ \| [A-Z0-9-]+ \| (full|resumed) \| $conns \| [0-9,]+ \| [0-9]+% \| $want \|" "$R"
 	ok $? "$stem: $want µs of server CPU per handshake"
 done
 
@@ -38,8 +38,13 @@ floor=$(jq -r '1e6 / .sign["ecdsa-p256"].per_s + 2e6 / .kex.X25519.per_s' "$A/ce
 meas=$(jq -r --slurpfile c "$A/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c1.client.json" \
 	'.server_cpu_s * 1e6 / $c[0].handshakes' "$A/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c1.run.json")
 ratio=$(awk -v f="$floor" -v m="$meas" 'BEGIN { printf "%.2f", f / m }')
-grep -q "| 1 | 2000 | $(printf '%.0f' "$meas") | $(printf '%.0f' "$floor") | ${ratio}× |" "$R"
+grep -q "| 1 | 2000 | [0-9]*% | $(printf '%.0f' "$meas") | $(printf '%.0f' "$floor") | ${ratio}× |" "$R"
 ok $? "handshake row shows its floor ($floor µs) and ratio to ceiling ($ratio)"
+
+# the server's CPU share of one core over the client's run
+f=$A/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16
+pct=$(jq -r --slurpfile c "$f.client.json" '.server_cpu_s * 100 / $c[0].duration_s' "$f.run.json")
+grep -q "| full | 16 | 4000 | $(printf '%.0f' "$pct")% |" "$R"; ok $? "server CPU share $pct% shown"
 
 # ours/nginx on the c16 row
 o=$(jq -r --slurpfile c "$A/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16.client.json" '.server_cpu_s / $c[0].handshakes' \
@@ -56,7 +61,7 @@ for stem in bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519 bulk-13-chacha20-po
 	fl=$(jq -r --arg c "$cipher" '1e9 / .aead[$c].bytes_per_s' "$A/ceiling.json")
 	want=$(printf '%.3f' "$ns")
 	rat=$(awk -v f="$fl" -v m="$ns" 'BEGIN { printf "%.2f", f / m }')
-	grep -q "| $cipher | user | 1m | 1 | [0-9.]* | $want | [0-9.—]* | $(printf '%.3f' "$fl") | ${rat}× |" "$R"
+	grep -q "| $cipher | user | 1 MiB | 1 | [0-9.]* | [0-9]*% | $want | [0-9.—]* | $(printf '%.3f' "$fl") | ${rat}× |" "$R"
 	ok $? "$stem: $want ns/B, floor ratio $rat"
 done
 cyc=$(jq -r --slurpfile c "$A/bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519.client.json" \
@@ -73,10 +78,20 @@ grep -q 'kTLS\*\* rows ran only in the VM' "$R"; ok $? "the text says kTLS was o
 grep -q '| bulk-13-aes-256-gcm-user-64m-c1-ecdsa-p256-x25519 | ktls-server | ktls-client exited with status 1' "$R"
 ok $? "failed scenario listed with its error"
 mean=$(jq -r '.results[0].mean' "$A/hyperfine-13-aes-128-gcm-user-16m-ecdsa-p256-x25519.hyperfine.json")
-grep -q "| user | 16m | $(printf '%.3f' "$mean") |" "$R"; ok $? "hyperfine mean $mean s"
+grep -q "| user | 16 MiB | $(printf '%.3f' "$mean") |" "$R"; ok $? "hyperfine mean $mean s"
 grep -q 'Cheapest per byte here: AES-128-GCM' "$R"; ok $? "cipher advice names the cheapest AEAD"
 grep -q 'ChaCha20-Poly1305 costs 2.0× AES-128-GCM' "$R"; ok $? "ChaCha20 vs AES-GCM ratio from the ceiling"
 grep -q 'AES-NI \*\*yes\*\*' "$R"; ok $? "AES-NI presence stated"
+
+# a row whose peer negotiated something else is flagged
+cp -r "$A" "$tmp/neg"
+f=$tmp/neg/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c1.client.json
+jq '.tls = {"version": "1.3", "cipher": "TLS_CHACHA20_POLY1305_SHA256", "group": "x25519"}' "$f" >"$f.new" && mv "$f.new" "$f"
+f=$tmp/neg/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16.client.json
+jq '.tls = {"version": "1.3", "cipher": "TLS_AES_128_GCM_SHA256", "group": "x25519"}' "$f" >"$f.new" && mv "$f.new" "$f"
+"$bench" report "$tmp/neg" >/dev/null
+grep -q '| full | 1 | .*| negotiated TLS_CHACHA20_POLY1305_SHA256 |$' "$tmp/neg/report.md"; ok $? "a cipher other than the scenario's is flagged"
+grep -q '| full | 16 | .*| saturated |$' "$tmp/neg/report.md"; ok $? "the expected cipher and group are not flagged"
 
 # --- plot data -------------------------------------------------------------------
 check "plotdata run-a" "$bench" plotdata "$A"

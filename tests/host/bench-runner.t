@@ -98,16 +98,16 @@ grep -q 'interrupted' "$tmp/err4"; ok $? "says it was interrupted"
 cat >"$tmp/root/scripts/vm.sh" <<'SH'
 #!/bin/bash
 # test stand-in for scripts/vm.sh: check the arguments, run COMMAND on the host
-[[ $1 == --kernel && -n $2 && $3 == --timeout && $4 =~ ^[0-9]+$ && $5 == -- ]] || { echo "bad args: $*" >&2; exit 9; }
-shift 5
+[[ $1 == --kernel && -n $2 && $3 == --timeout && $4 =~ ^[0-9]+$ && $5 == --quiet && $6 == -- ]] || { echo "bad args: $*" >&2; exit 9; }
+shift 6
 echo "[    0.000000] Linux version (console noise that the host must ignore)"
 exec "$@"
 SH
 chmod +x "$tmp/root/scripts/vm.sh"
 ln -s "$bench" "$tmp/root/bin/ktls-bench"
 out=$tmp/run5
-# ktls-bench finds scripts/ next to the folder it runs from: run the linked copy's folder
 "$bench" run --bin "$tmp/root/bin" --out "$out" --cpus "$cpus" --no-ceiling --no-plots --force-vm \
+	--vm-script "$tmp/root/scripts/vm.sh" \
 	--scenario 'bulk layer=ktls size=4K duration=200ms' 2>"$tmp/err5" >/dev/null
 is $? 0 "VM run exits 0"
 for l in ktls user; do
