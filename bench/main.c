@@ -115,11 +115,27 @@ static int parse_cpus(const char *s, int *a, int *b)
 	return 0;
 }
 
-static int render(const char *dir, bool plots, const char *scripts)
+/* Draw the plots (optional), then write report.md, which lists them.
+ * *failed counts the scenarios the loaded run shows as failed. */
+static int render(const char *dir, bool plots, const char *scripts, size_t *failed)
 {
 	struct run r;
 	char err[600], path[1100];
-	int rc = run_load(&r, dir, err, sizeof err);
+	int rc;
+	if (plots) {
+		char sh[700];
+		snprintf(sh, sizeof sh, "%s/plot.sh", scripts);
+		char *argv[] = { sh, (char *)dir, NULL };
+		pid_t p;
+		int st = 0;
+		char log[1100];
+		snprintf(log, sizeof log, "%s/plot.log", dir);
+		if (!(access(sh, X_OK) == 0 && proc_spawn(argv, -1, log, &p) == 0 &&
+		      proc_wait(p, 120000, &st) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0))
+			fprintf(stderr, "ktls-bench: plots not drawn (%s %s failed: see %s; is gnuplot-nox installed?)\n",
+				sh, dir, log);
+	}
+	rc = run_load(&r, dir, err, sizeof err);
 	if (rc) {
 		fprintf(stderr, "ktls-bench: %s\n", err);
 		return 1;
@@ -128,21 +144,15 @@ static int render(const char *dir, bool plots, const char *scripts)
 	rc = report_write(&r, path, err, sizeof err);
 	if (rc)
 		fprintf(stderr, "ktls-bench: %s\n", err);
+	if (failed) {
+		*failed = 0;
+		for (size_t i = 0; i < r.n; i++)
+			*failed += !r.rows[i].ok;
+	}
 	run_free(&r);
 	if (rc)
 		return 1;
 	printf("ktls-bench: wrote %s\n", path);
-	if (plots) {
-		char sh[700];
-		snprintf(sh, sizeof sh, "%s/plot.sh", scripts);
-		char *argv[] = { sh, (char *)dir, NULL };
-		pid_t p;
-		int st = 0;
-		if (access(sh, X_OK) == 0 && proc_spawn(argv, -1, NULL, &p) == 0 &&
-		    proc_wait(p, 120000, &st) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-			return 0;
-		fprintf(stderr, "ktls-bench: plots not drawn (%s %s failed; is gnuplot-nox installed?)\n", sh, dir);
-	}
 	return 0;
 }
 
@@ -356,7 +366,13 @@ static int cmd_run(int argc, char **argv, const char *self)
 		fprintf(stderr, "ktls-bench: interrupted: the report covers the %zu scenarios that finished\n", R.done);
 	else
 		fprintf(stderr, "ktls-bench: %zu scenarios run, %zu failed\n", R.done, R.failed);
-	int rr = render(R.out, !no_plots, R.scripts);
+	size_t failed = 0;
+	int rr = render(R.out, !no_plots, R.scripts, &failed);
+	if (rc == 0 && failed) {
+		fprintf(stderr, "ktls-bench: %zu scenarios measured nothing or failed: see the end of %s/report.md\n",
+			failed, R.out);
+		rc = 1;
+	}
 	return rc ? rc : rr;
 }
 
@@ -409,7 +425,7 @@ int main(int argc, char **argv)
 			return cmd_plotdata(argv[2]);
 		self_dir(dir, sizeof dir);
 		strncat(dir, "/../scripts", sizeof dir - strlen(dir) - 1);
-		return render(argv[2], false, dir);
+		return render(argv[2], false, dir, NULL);
 	}
 	if (strcmp(cmd, "compare") == 0) {
 		if (argc != 4) {

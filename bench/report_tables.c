@@ -32,7 +32,12 @@ static const char *client_flag(const struct row *w)
 		return w->mismatch;
 	if (w->client_saturated)
 		return "saturated";
-	return w->client_errors ? "errors" : "ok";
+	if (w->client_errors) {
+		static _Thread_local char buf[40];
+		snprintf(buf, sizeof buf, "%ld errors", w->client_errors);
+		return buf;
+	}
+	return "ok";
 }
 
 /* Server CPU over the client's run, as a share of one core. */
@@ -293,16 +298,20 @@ void report_bytes(const struct run *r, struct sbuf *b, enum scen_kind kind)
 	else
 		sb_printf(b, "## File serving: `GET /file/NAME`\n\nUserspace reads the file and `SSL_write`s it; "
 			     "under kTLS the server `splice`s it from the page cache into the socket.\n\n");
-	bytes_header(b, false);
+	bool any_host = false;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct row *w = &r->rows[i];
-		if (w->sc.kind != kind || w->nginx)
-			continue;
-		if (w->emulated) {
-			any_vm = true;
-			continue;
+		if (w->sc.kind == kind && !w->nginx) {
+			any_vm |= w->emulated;
+			any_host |= !w->emulated;
 		}
-		bytes_row(r, b, w);
+	}
+	if (any_host)
+		bytes_header(b, false);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct row *w = &r->rows[i];
+		if (w->sc.kind == kind && !w->nginx && !w->emulated)
+			bytes_row(r, b, w);
 	}
 	if (any_vm) {
 		sb_printf(b, "\n**In the VM — " EMULATED ".** This kernel has no kTLS, so these rows ran in "

@@ -121,6 +121,21 @@ static void row_hyperfine(struct row *w, const cJSON *h)
 		 cJSON_IsString(timer) ? timer->valuestring : "hyperfine");
 }
 
+/* "nothing measured; client errors: eof 37, timeout 2" */
+static void error_kinds(struct row *w, const cJSON *errors)
+{
+	const cJSON *e;
+	size_t o = (size_t)snprintf(w->error, sizeof w->error, "nothing measured (%s); client errors:",
+				    w->sc.kind == SCEN_HANDSHAKE ? "no handshake completed" : "no byte arrived");
+	cJSON_ArrayForEach(e, errors) {
+		if (o >= sizeof w->error || !cJSON_IsNumber(e) || e->valuedouble <= 0)
+			continue;
+		o += (size_t)snprintf(w->error + o, sizeof w->error - o, " %s %.0f", e->string, e->valuedouble);
+	}
+	if (o < sizeof w->error && w->error[o - 1] == ':')
+		snprintf(w->error + o, sizeof w->error - o, " none");
+}
+
 static int row_load(struct row *w, const char *dir, const char *file, char *err, size_t errlen)
 {
 	char path[1024];
@@ -164,6 +179,12 @@ static int row_load(struct row *w, const char *dir, const char *file, char *err,
 	if (w->ok && !c && w->sc.kind != SCEN_HYPERFINE) {
 		w->ok = false;
 		snprintf(w->error, sizeof w->error, "client JSON missing");
+	}
+	/* a run that exited 0 but moved nothing measured nothing */
+	if (w->ok && c && ((w->sc.kind == SCEN_HANDSHAKE && w->handshakes <= 0) ||
+			   ((w->sc.kind == SCEN_BULK || w->sc.kind == SCEN_FILE) && w->bytes <= 0))) {
+		w->ok = false;
+		error_kinds(w, cJSON_GetObjectItemCaseSensitive(c, "errors"));
 	}
 	if (w->ok && !h && w->sc.kind == SCEN_HYPERFINE) {
 		w->ok = false;
