@@ -44,6 +44,7 @@ BENCH_SRC  := $(wildcard bench/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 VMT_SRC    := $(wildcard tests/vm/*.c)
 HELP_SRC   := $(wildcard tests/helpers/*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 # A program's main() lives in <dir>/main.c; everything else in the folder
@@ -71,11 +72,12 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 VMT_BINS  := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VMT_SRC))
 HELP_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELP_SRC))
 TEST_BINS := $(UNIT_BINS) $(VMT_BINS) $(HELP_BINS)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
 # Libraries every program and test links, most dependent first.
 APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBKTLS) $(LIBCOMMON)
 
-.PHONY: all deps programs tests test test-host vm-test asan fuzz bench certs clean
+.PHONY: all deps programs tests test test-host vm-test asan fuzz fuzzers bench certs clean
 .DEFAULT_GOAL := all
 # Keep objects of test programs (make would delete them as intermediates).
 .SECONDARY:
@@ -131,6 +133,20 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(APP_LIBS)
 	@echo "  LD    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(APP_LIBS) $(LDLIBS)
 
+# --- libFuzzer targets: one .c each in tests/fuzz, built by `make fuzzers`
+# (clang, into build/fuzz) and run by scripts/fuzz.sh.
+$(BUILD)/fuzzers/%: $(BUILD)/tests/fuzz/%.o $(APP_LIBS)
+	@mkdir -p $(@D)
+	@echo "  LD    $@"
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(APP_LIBS) $(LDLIBS)
+
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	       -fno-sanitize-recover=undefined -Wall -Wextra
+fuzzers:
+	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/fuzz BIN=build/fuzz/bin \
+		CFLAGS="$(FUZZ_CFLAGS)" fuzz-bins
+fuzz-bins: $(FUZZ_BINS)
+
 # --- certificates for tests and benchmarks ---------------------------------
 certs: $(BUILD)/certs/.done
 $(BUILD)/certs/.done: scripts/certs.sh
@@ -157,8 +173,10 @@ asan: deps
 		CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 		KTLS_ASAN=1 test-host
 
+# FUZZ_SECONDS per target (default 60).
 fuzz: deps
-	$(Q)scripts/fuzz.sh
+	$(Q)$(MAKE) --no-print-directory fuzzers
+	$(Q)scripts/fuzz.sh --seconds $(or $(FUZZ_SECONDS),60)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory programs certs

@@ -44,8 +44,9 @@ static const struct err_text texts[] = {
 	  "a TLS 1.2 renegotiation is pending or happened: kTLS cannot follow "
 	  "it; set SSL_OP_NO_RENEGOTIATION" },
 	{ KTLS_E_USERSPACE_KEY_UPDATE, "KTLS_E_USERSPACE_KEY_UPDATE",
-	  "a TLS 1.3 KeyUpdate was processed by OpenSSL before offload, so the "
-	  "captured secrets are stale: enable kTLS right after the handshake" },
+	  "OpenSSL has a TLS 1.3 KeyUpdate queued that is not on the socket yet: "
+	  "let it go out (SSL_do_handshake() and flush the write BIO), then "
+	  "enable TX" },
 	{ KTLS_E_ALREADY, "KTLS_E_ALREADY",
 	  "that direction is already offloaded to the kernel" },
 	{ KTLS_E_NOT_SOCKET, "KTLS_E_NOT_SOCKET",
@@ -73,6 +74,9 @@ static const struct err_text texts[] = {
 	{ KTLS_E_INTERNAL, "KTLS_E_INTERNAL",
 	  "OpenSSL failed unexpectedly while deriving keys (see the OpenSSL "
 	  "error queue)" },
+	{ KTLS_E_NOT_OFFLOADED, "KTLS_E_NOT_OFFLOADED",
+	  "that direction is not in the kernel: call ktls_enable() with KTLS_TX "
+	  "(to send) or KTLS_RX (to receive) first, or keep using OpenSSL" },
 };
 
 static const struct err_text *find(int err)

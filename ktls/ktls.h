@@ -57,7 +57,7 @@ enum ktls_error {
 	KTLS_E_UNSENT_DATA,            /* the SSL still holds output not yet on the socket */
 	KTLS_E_COMPRESSION,            /* TLS compression is on */
 	KTLS_E_RENEGOTIATION,          /* a renegotiation is pending or happened */
-	KTLS_E_USERSPACE_KEY_UPDATE,   /* a KeyUpdate was processed before offload */
+	KTLS_E_USERSPACE_KEY_UPDATE,   /* OpenSSL has a KeyUpdate queued but not sent */
 	KTLS_E_ALREADY,                /* that direction is already in the kernel */
 	KTLS_E_NOT_SOCKET,             /* fd is not a connected TCP socket */
 	KTLS_E_REKEY_UNSUPPORTED,      /* peer sent KeyUpdate; kernel cannot rekey (needs 6.14+) */
@@ -69,6 +69,7 @@ enum ktls_error {
 	KTLS_E_TRUNCATED,              /* connection closed in the middle of a record */
 	KTLS_E_CLOSED,                 /* close_notify already received or sent */
 	KTLS_E_INTERNAL,               /* OpenSSL or the KDF failed unexpectedly */
+	KTLS_E_NOT_OFFLOADED,          /* that direction is not in the kernel (yet) */
 	KTLS_E_LAST
 };
 
@@ -137,9 +138,11 @@ enum ktls_dir {
 };
 
 /* Install libktls's keylog and message callbacks on ctx: must be called before
- * the SSL objects that will be offloaded are created. A keylog callback already
- * set on ctx (e.g. an SSLKEYLOGFILE writer) is kept and still called.
- * 0 or KTLS_E_INTERNAL. */
+ * the SSL objects that will be offloaded are created (SSL_new copies the
+ * message callback), and on every SSL_CTX an SNI callback may switch to. A
+ * keylog callback already set on ctx (e.g. an SSLKEYLOGFILE writer) is kept
+ * and still called with every line. Calling it twice is harmless.
+ * 0, -ENOMEM or KTLS_E_INTERNAL. */
 int ktls_ctx_prepare(SSL_CTX *ctx);
 
 /* For programs that install their own SSL message callback after
@@ -149,33 +152,59 @@ void ktls_msg_callback(int write_p, int version, int content_type,
 		       const void *buf, size_t len, SSL *ssl, void *arg);
 
 struct ktls_report {
-	unsigned dirs;                 /* KTLS_TX | KTLS_RX now in the kernel */
+	unsigned dirs;                 /* KTLS_TX | KTLS_RX in the kernel after this call */
 	int version;                   /* TLS1_2_VERSION or TLS1_3_VERSION */
 	enum ktls_cipher cipher;
-	uint64_t tx_seq, rx_seq;       /* first sequence number the kernel used */
-	/* Plaintext OpenSSL had already read and decrypted when RX moved to the
-	 * kernel: it comes before anything ktls_recv() returns. malloc'd; the
-	 * caller frees it. NULL when there was none. */
+	uint64_t tx_seq, rx_seq;       /* sequence number of the kernel's first record
+					  (of the directions installed by this call) */
+	/* Plaintext OpenSSL had already received when RX moved to the kernel
+	 * (records buffered in a memory BIO or by read-ahead, or decrypted and
+	 * not yet read): it comes before anything ktls_recv() returns.
+	 * malloc'd, the caller frees it; NULL when there was none. It can be
+	 * set even when ktls_enable() fails (KTLS_E_PARTIAL_RECORD, an alert):
+	 * the data left the SSL, so use it. */
 	unsigned char *rx_data;
 	size_t rx_len;
+	bool rx_eof;                   /* close_notify was among the drained records */
+	int rx_alert;                  /* with KTLS_E_ALERT from the drain: the alert, else -1 */
 };
 
 struct ktls_conn;
 
 /* Move the directions in `dirs` of the established session `ssl` on socket
  * `fd` into the kernel. Everything is checked before anything is installed:
- * on failure nothing changed and the SSL can go on in userspace.
+ * on a refusal nothing changed and the SSL can go on in userspace.
  *
  * *connp: NULL on the first call (a connection object is allocated and
- * returned); pass it again to add the other direction later (for example TX
- * once the SSL's last handshake output has been flushed).
+ * returned, or left NULL when nothing was installed); pass it again to add
+ * the other direction later (for example TX once the SSL's last handshake
+ * output has been flushed). Keep the SSL until every direction you want is
+ * in the kernel; after that it may be freed (never SSL_read/SSL_write/
+ * SSL_shutdown it again in an offloaded direction).
  *
- * Returns 0, or: KTLS_E_NO_ULP, KTLS_E_VERSION, KTLS_E_CIPHER_UNSUPPORTED,
- * KTLS_E_KERNEL_CIPHER, KTLS_E_HANDSHAKE_INCOMPLETE, KTLS_E_NO_SECRETS,
- * KTLS_E_PARTIAL_RECORD (RX only: TX alone can still be enabled),
- * KTLS_E_UNSENT_DATA (TX only), KTLS_E_COMPRESSION, KTLS_E_RENEGOTIATION,
- * KTLS_E_USERSPACE_KEY_UPDATE, KTLS_E_ALREADY, KTLS_E_NOT_SOCKET,
- * KTLS_E_INTERNAL, -ENOMEM, or another -errno from setsockopt. */
+ * RX drains first: records OpenSSL can still read without the socket are
+ * decrypted in userspace into rep->rx_data. RX is refused with
+ * KTLS_E_PARTIAL_RECORD if part of a record was consumed (TX alone can still
+ * be enabled).
+ *
+ * Sequence numbers come from counting records in the message callback
+ * (ktls_ctx_prepare): TLS 1.2 starts after ChangeCipherSpec (1 after
+ * Finished), TLS 1.3 at 0 plus the records already sent or received under
+ * the application keys (NewSessionTickets, drained data). A KeyUpdate OpenSSL
+ * processed before offload is followed (the next secret is derived).
+ *
+ * Returns 0, or (nothing installed): -EINVAL (bad arguments, fd differs
+ * from *connp's), KTLS_E_ALREADY, KTLS_E_NOT_SOCKET, KTLS_E_HANDSHAKE_INCOMPLETE,
+ * KTLS_E_VERSION, KTLS_E_CIPHER_UNSUPPORTED, KTLS_E_COMPRESSION,
+ * KTLS_E_RENEGOTIATION, KTLS_E_NO_SECRETS, KTLS_E_USERSPACE_KEY_UPDATE (TX),
+ * KTLS_E_UNSENT_DATA (TX), KTLS_E_PARTIAL_RECORD (RX), KTLS_E_NO_ULP,
+ * KTLS_E_KERNEL_CIPHER, KTLS_E_ALERT / KTLS_E_DECRYPT / KTLS_E_BAD_RECORD /
+ * KTLS_E_RECORD_OVERFLOW (a drained record was bad), KTLS_E_INTERNAL,
+ * -ENOMEM, or another -errno from setsockopt.
+ * When both directions were asked and RX went in but TX could not (the
+ * drain made OpenSSL queue output: KTLS_E_UNSENT_DATA; or the kernel refused
+ * TX), the TX error is returned with rep->dirs == KTLS_RX and *connp set:
+ * flush, then call again for TX. */
 int ktls_enable(SSL *ssl, int fd, unsigned dirs, struct ktls_conn **connp,
 		struct ktls_report *rep);
 
@@ -188,29 +217,45 @@ unsigned ktls_conn_dirs(const struct ktls_conn *c);
 
 /* Receive application data. Uses recvmsg with a control-message buffer, so
  * non-data records are seen and handled:
- *   close_notify            -> returns 0 (EOF)
- *   other alert             -> KTLS_E_ALERT (ktls_conn_alert() names it)
+ *   close_notify            -> returns 0 (EOF), and 0 on every later call
+ *   fatal alert             -> KTLS_E_ALERT (ktls_conn_alert() names it);
+ *                              TLS 1.2 warnings and user_canceled are skipped
  *   NewSessionTicket        -> passed to the handshake callback, or dropped
- *   KeyUpdate               -> new RX key installed (and, if the peer asked,
- *                              a KeyUpdate sent and the TX key rotated); on
- *                              kernels without rekey: KTLS_E_REKEY_UNSUPPORTED
- * and the call goes on to the next record. flags: 0 or MSG_DONTWAIT.
- * Returns bytes (> 0), 0 at EOF, -EAGAIN, KTLS_E_* or -errno. */
+ *   KeyUpdate               -> next RX key installed (and, if the peer asked,
+ *                              our KeyUpdate sent and the TX key rotated)
+ * and the call goes on to the next record; a control record may be split
+ * over small reads. buf is scratch space for control records too.
+ * A server using plain recv() (or io_uring recv) that gets -EIO has met a
+ * control record: call ktls_recv(c, ..., MSG_DONTWAIT) then.
+ * flags: 0 or MSG_DONTWAIT (MSG_PEEK is ignored).
+ * Returns bytes (> 0); 0 at close_notify or at a TCP EOF without one
+ * (ktls_conn_stats().unclean_eof tells); -EAGAIN; KTLS_E_NOT_OFFLOADED (no
+ * kernel RX); KTLS_E_ALERT; KTLS_E_DECRYPT (EBADMSG: bad_record_mac sent);
+ * KTLS_E_RECORD_OVERFLOW (EMSGSIZE); KTLS_E_BAD_RECORD (unexpected or
+ * malformed control record: unexpected_message / decode_error sent);
+ * KTLS_E_TRUNCATED (EOF inside a control message); KTLS_E_REKEY_UNSUPPORTED
+ * (peer KeyUpdate on a kernel without rekey: close_notify sent, the stream
+ * ends); KTLS_E_KEY_UPDATE_LIMIT; or -errno. Errors other than -EAGAIN and
+ * -EINTR are sticky: later calls return them again. */
 ssize_t ktls_recv(struct ktls_conn *c, void *buf, size_t len, int flags);
 
-/* send() all of buf (retrying short writes); for convenience, plain send()
- * on the fd works the same way. Returns len or a negative code. */
+/* send() all of buf (retrying short writes and EINTR); plain send() on the
+ * fd works the same way. Returns len; with MSG_DONTWAIT the count sent so far
+ * when the socket is full (or -EAGAIN when nothing was); KTLS_E_NOT_OFFLOADED,
+ * KTLS_E_CLOSED (after ktls_close), or -errno. */
 ssize_t ktls_send(struct ktls_conn *c, const void *buf, size_t len, int flags);
 
-/* Send one record of another content type (21 alert, 22 handshake) through
- * the kernel's TX key. 0 or a negative code. */
+/* Send one record of content type `type` (20..23; 21 alert, 22 handshake)
+ * through the kernel's TX key. 0, -EINVAL, KTLS_E_NOT_OFFLOADED,
+ * KTLS_E_CLOSED or -errno. */
 int ktls_send_record(struct ktls_conn *c, uint8_t type, const void *buf, size_t len);
 
-/* Send close_notify (once). 0 or a negative code. */
+/* Send close_notify; once: later calls return 0 and send nothing. After it,
+ * ktls_send() returns KTLS_E_CLOSED. 0, KTLS_E_NOT_OFFLOADED or -errno. */
 int ktls_close(struct ktls_conn *c);
 
 /* The alert description received with KTLS_E_ALERT (-1 if none), and its
- * RFC 8446 name ("handshake_failure", ...). */
+ * RFC 8446 name ("handshake_failure", ...; "unknown_alert" otherwise). */
 int ktls_conn_alert(const struct ktls_conn *c);
 const char *ktls_alert_name(int desc);
 
@@ -224,14 +269,17 @@ void ktls_set_handshake_cb(struct ktls_conn *c, ktls_handshake_cb cb, void *arg)
 /* Counters of what ktls_recv() handled on this connection. */
 struct ktls_conn_stats {
 	uint64_t tickets, key_updates_rx, key_updates_tx, alerts;
+	bool unclean_eof;              /* TCP EOF seen without close_notify */
 };
 void ktls_conn_stats(const struct ktls_conn *c, struct ktls_conn_stats *st);
 
 /* --- TLS 1.3 key update (ktls/keyupdate.c) -------------------------------------
  * Send a KeyUpdate and move our TX key to the next generation; with
  * request_peer the peer is asked to update its key too (its KeyUpdate is
- * handled by ktls_recv()). 0, KTLS_E_VERSION (TLS 1.2), KTLS_E_REKEY_UNSUPPORTED
- * (kernel older than 6.14: nothing was sent), or a negative code. */
+ * handled by ktls_recv()). 0; KTLS_E_VERSION (TLS 1.2); KTLS_E_NOT_OFFLOADED
+ * (TX not in the kernel, or request_peer without kernel RX);
+ * KTLS_E_REKEY_UNSUPPORTED (kernel older than 6.14: nothing was sent);
+ * KTLS_E_CLOSED; a sticky error of the connection; or -errno. */
 int ktls_key_update(struct ktls_conn *c, bool request_peer);
 
 /* --- record-exact reading during the handshake (ktls/framer.c) ---------------
@@ -251,9 +299,11 @@ struct ktls_framer {
 void ktls_framer_init(struct ktls_framer *f);
 /* Bytes to read next so as to stop at the next boundary (header, then body). */
 size_t ktls_framer_want(const struct ktls_framer *f);
-/* Account n bytes just read (n <= ktls_framer_want()). 0, or
- * KTLS_E_BAD_RECORD for a header no TLS peer would send (unknown content
- * type, bad version, length over 2^14 + 2048), or -EINVAL if n > want. */
+/* Account n bytes just read, in stream order (any n; reading at most
+ * ktls_framer_want() keeps every read within one record). 0, or
+ * KTLS_E_BAD_RECORD for a header no TLS peer would send (content type not
+ * 20..23, version not 3.x, length over 2^14 + 2048): the stream is then
+ * unusable. -EINVAL for NULL arguments. */
 int ktls_framer_feed(struct ktls_framer *f, const void *buf, size_t n);
 bool ktls_framer_at_boundary(const struct ktls_framer *f);
 

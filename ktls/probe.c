@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -316,4 +317,22 @@ int ktls_probe(struct ktls_probe *r)
 					     sizeof(r->tls_stat) / sizeof(r->tls_stat[0]),
 					     &r->n_tls_stat) == 0;
 	return 0;
+}
+
+static int rekey_cached;
+static pthread_once_t rekey_once = PTHREAD_ONCE_INIT;
+
+static void rekey_probe_once(void)
+{
+	struct ktls_probe r;
+
+	memset(&r, 0, sizeof(r));
+	probe_rekey(&r);
+	rekey_cached = r.rekey;
+}
+
+int ktls_probe_rekey_cached(void)
+{
+	pthread_once(&rekey_once, rekey_probe_once);
+	return rekey_cached;
 }
