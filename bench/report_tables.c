@@ -80,6 +80,7 @@ static void hs_sentences(const struct run *r, struct sbuf *b)
 {
 	char t1[32], t2[32], t3[32];
 	size_t said = 0;
+	bool explained = false;
 	for (size_t i = 0; i < r->n && said < 12; i++) {
 		const struct row *w = &r->rows[i];
 		if (w->nginx || w->sc.kind != SCEN_HANDSHAKE)
@@ -90,8 +91,9 @@ static void hs_sentences(const struct run *r, struct sbuf *b)
 		said++;
 		const char *what = "";
 		double floor_us = r->have_ceiling ? ceiling_handshake_us(&r->ceil, &w->sc, &what) : 0;
-		sb_printf(b, "- **TLS %s, %s, %s, %s**, best at %u connections: %s handshakes/s, %s µs of server CPU each",
+		sb_printf(b, "- **TLS %s, %s, %s, %s**, best at %u connection%s: %s handshakes/s, %s µs of server CPU each",
 			  tlsname(&w->sc), w->sc.cert, w->sc.group, w->sc.resume ? "resumed" : "full", w->sc.conns,
+			  w->sc.conns == 1 ? "" : "s",
 			  fnum(t1, sizeof t1, w->handshakes_per_s, 0), fnum(t2, sizeof t2, w->us_per_hs, 0));
 		if (floor_us > 0 && w->us_per_hs > 0) {
 			double sign = w->sc.resume ? 0 : 1e6 / ceiling_get(&r->ceil, 's', w->sc.cert);
@@ -105,10 +107,14 @@ static void hs_sentences(const struct run *r, struct sbuf *b)
 					  w->sc.cert, kex, sign);
 			else
 				sb_printf(b, "resumption leaves only the key exchange");
-			sb_printf(b, "; the remaining %.0f µs are OpenSSL's handshake machinery (transcript hashes, "
-				     "key schedule, certificate and record handling), memory, and the system calls of "
-				     "accepting and closing a connection",
-				  w->us_per_hs - floor_us > 0 ? w->us_per_hs - floor_us : 0);
+			double rest = w->us_per_hs - floor_us > 0 ? w->us_per_hs - floor_us : 0;
+			if (!explained)
+				sb_printf(b, "; the remaining %.0f µs are OpenSSL's handshake machinery (transcript hashes, "
+					     "key schedule, certificate and record handling), memory, and the system calls of "
+					     "accepting and closing a connection", rest);
+			else
+				sb_printf(b, "; the other %.0f µs are protocol, memory and system calls", rest);
+			explained = true;
 		} else if (w->sc.resume && w->sc.tls == 12) {
 			sb_printf(b, ". A TLS 1.2 resumption has no public-key crypto at all: what is left is "
 				     "symmetric crypto, protocol and system calls, which is why it is the cheapest");
