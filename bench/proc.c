@@ -132,6 +132,13 @@ int proc_stop(pid_t pid, int sig, unsigned timeout_ms, int *status)
 
 int proc_capture(char *const argv[], int cpu, unsigned timeout_s, char **out, int *status)
 {
+	struct proc_capture_opts o = { .timeout_s = timeout_s };
+	return proc_capture_ex(argv, cpu, &o, out, status);
+}
+
+int proc_capture_ex(char *const argv[], int cpu, const struct proc_capture_opts *o, char **out,
+		    int *status)
+{
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC))
 		return -errno;
@@ -145,7 +152,8 @@ int proc_capture(char *const argv[], int cpu, unsigned timeout_s, char **out, in
 	if (p == 0) {
 		child_setup(cpu, -1);
 		dup2(pfd[1], 1);
-		int dn = open("/dev/null", O_WRONLY);
+		int dn = open(o->err_path ? o->err_path : "/dev/null",
+			      O_WRONLY | (o->err_path ? O_CREAT | O_TRUNC : 0), 0644);
 		if (dn >= 0)
 			dup2(dn, 2);
 		execvp(argv[0], argv);
@@ -154,7 +162,7 @@ int proc_capture(char *const argv[], int cpu, unsigned timeout_s, char **out, in
 	close(pfd[1]);
 	size_t cap = 8192, n = 0;
 	char *buf = malloc(cap);
-	uint64_t end = procstat_now_ns() + (uint64_t)timeout_s * 1000000000ull;
+	uint64_t end = procstat_now_ns() + (uint64_t)o->timeout_s * 1000000000ull;
 	int rc = 0;
 	while (buf) {
 		int64_t left = (int64_t)(end - procstat_now_ns()) / 1000000;
@@ -162,16 +170,23 @@ int proc_capture(char *const argv[], int cpu, unsigned timeout_s, char **out, in
 			rc = -ETIMEDOUT;
 			break;
 		}
+		if (o->stop && *o->stop) {
+			rc = -EINTR;
+			break;
+		}
 		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
-		int pr = poll(&pf, 1, (int)(left > 1000 ? 1000 : left + 1));
+		int pr = poll(&pf, 1, (int)(left > 250 ? 250 : left + 1));
 		if (pr < 0 && errno != EINTR) {
 			rc = -errno;
 			break;
 		}
-		if (pr <= 0)
+		if (pr <= 0) {
+			if (o->tick)
+				o->tick(buf, n, o->arg);
 			continue;
+		}
 		if (cap - n < 1024) {
-			char *nb = cap > (16u << 20) ? NULL : realloc(buf, cap * 2);
+			char *nb = cap > (64u << 20) ? NULL : realloc(buf, cap * 2);
 			if (!nb) {
 				rc = -ENOMEM;
 				break;
@@ -185,24 +200,33 @@ int proc_capture(char *const argv[], int cpu, unsigned timeout_s, char **out, in
 		if (r <= 0)
 			break;
 		n += (size_t)r;
+		buf[n] = 0;
+		if (o->tick)
+			o->tick(buf, n, o->arg);
 	}
 	close(pfd[0]);
 	if (!buf)
-		rc = -ENOMEM;
+		return -ENOMEM;
 	int st = 0;
-	if (rc)
-		proc_stop(p, SIGKILL, 2000, &st);
-	else
-		proc_wait(p, timeout_s * 1000u + 1000u, &st);
 	if (rc) {
+		/* the whole group: the child may have started its own */
+		kill(-p, SIGTERM);
+		if (proc_wait(p, 5000, &st) == -ETIMEDOUT) {
+			kill(-p, SIGKILL);
+			proc_wait(p, 5000, &st);
+		}
+	} else {
+		proc_wait(p, o->timeout_s * 1000u + 1000u, &st);
+	}
+	buf[n] = 0;
+	if (rc && !o->keep_on_error) {
 		free(buf);
 		return rc;
 	}
-	buf[n] = 0;
 	*out = buf;
 	if (status)
 		*status = st;
-	return 0;
+	return rc;
 }
 
 int proc_cpu_s(pid_t pid, double *s)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "bench/proc.h"
+#include "common/procstat.h"
 
 #define BEGIN "@@ktls-bench-file "
 #define END "@@ktls-bench-end "
@@ -128,6 +129,29 @@ int vm_collect(const char *text, const char *dir, const int *seqs, const struct 
 	return 0;
 }
 
+struct vm_tick {
+	struct runner *R;
+	size_t n;
+	double budget;
+	uint64_t t0;
+};
+
+/* Progress: how many scenarios came back from the VM so far. */
+static void vm_progress(const char *out, size_t len, void *arg)
+{
+	struct vm_tick *t = arg;
+	size_t got = 0;
+	char what[120];
+	(void)len;
+	for (const char *p = out; p && (p = strstr(p, END)); p++) {
+		const char *nl = strchr(p, '\n');
+		if (nl && nl - p > 9 && strncmp(nl - 9, ".run.json", 9) == 0)
+			got++;
+	}
+	snprintf(what, sizeof what, "VM (%s, emulated): %zu of %zu scenarios back", t->R->vm_kernel, got, t->n);
+	runner_progress(t->R, what, (double)(procstat_now_ns() - t->t0) / 1e9, t->budget);
+}
+
 int vm_run_scenarios(struct runner *R, const struct scenario *const *scs, const int *seqs, size_t n)
 {
 	char vmsh[700], tmo[32], line[512], logp[1100];
@@ -188,25 +212,34 @@ int vm_run_scenarios(struct runner *R, const struct scenario *const *scs, const 
 
 	snprintf(line, sizeof line, "VM (%s, emulated): %zu scenarios", R->vm_kernel, n);
 	runner_progress(R, line, 0, budget);
-	/* proc_capture bounds it; vm.sh bounds the guest itself too */
+	/* bounded here, and vm.sh bounds the guest itself too; Ctrl-C stops it
+	 * and keeps the scenarios that came back before */
+	struct vm_tick t = { .R = R, .n = n, .budget = budget, .t0 = procstat_now_ns() };
+	char errp[1100];
+	snprintf(errp, sizeof errp, "%s/vm.stderr.log", R->out);
+	struct proc_capture_opts o = { .timeout_s = (unsigned)budget + 60, .err_path = errp,
+				       .tick = vm_progress, .arg = &t, .stop = &runner_stop,
+				       .keep_on_error = true };
 	char *out = NULL;
 	int st = 0;
-	rc = proc_capture(argv, -1, (unsigned)budget + 60, &out, &st);
+	rc = proc_capture_ex(argv, -1, &o, &out, &st);
 	snprintf(logp, sizeof logp, "%s/vm.log", R->out);
-	if (rc == 0) {
+	if (out) {
 		util_write_file(logp, out, strlen(out));
 		size_t got = 0;
-		rc = vm_collect(out, R->out, seqs, scs, n, &got);
+		int crc = vm_collect(out, R->out, seqs, scs, n, &got);
 		R->done += got;
-		if (rc == 0 && got < n) {
-			fprintf(stderr, "\nktls-bench: the VM returned %zu of %zu scenarios (exit %d): see %s\n",
-				got, n, WIFEXITED(st) ? WEXITSTATUS(st) : -1, logp);
+		if (rc == 0 && crc == 0 && got < n) {
+			fprintf(stderr, "\nktls-bench: the VM returned %zu of %zu scenarios (exit %d): see %s and %s\n",
+				got, n, WIFEXITED(st) ? WEXITSTATUS(st) : -1, logp, errp);
 			R->failed += n - got;
 		}
+		if (rc == 0)
+			rc = crc;
 		free(out);
-	} else {
-		fprintf(stderr, "\nktls-bench: the VM run failed: %s\n", strerror(-rc));
 	}
+	if (rc && rc != -EINTR)
+		fprintf(stderr, "\nktls-bench: the VM run failed: %s (see %s)\n", strerror(-rc), errp);
 	free(argv);
 	free(lines);
 	return rc;

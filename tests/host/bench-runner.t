@@ -119,4 +119,30 @@ done
 is "$(grep -c '| VM: emulated (TCG): correctness only, not performance |$' "$out/report.md")" 2 "both VM rows labelled in the report"
 grep -q 'console noise' "$out/vm.log"; ok $? "the VM's whole output is kept in vm.log"
 is "$(alive)" 0 "nothing left running after the VM part"
+
+# Ctrl-C while the VM still runs: stop it (its whole process group), keep what came back
+cat >"$tmp/root/scripts/vm-slow.sh" <<SH
+#!/bin/bash
+shift 6
+"\$@"
+sleep 120 &
+echo \$! >"$pids/vmsleep.\$!"
+wait
+SH
+chmod +x "$tmp/root/scripts/vm-slow.sh"
+out=$tmp/run6
+"$bench" run --bin "$tmp/root/bin" --out "$out" --cpus "$cpus" --no-ceiling --no-plots --force-vm \
+	--vm-script "$tmp/root/scripts/vm-slow.sh" --scenario 'bulk layer=ktls size=4K duration=200ms' \
+	2>"$tmp/err6" >/dev/null &
+bp=$!
+for _ in $(seq 150); do ls "$pids"/vmsleep.* >/dev/null 2>&1 && break; sleep 0.1; done
+kill -INT $bp
+t0=$SECONDS
+wait $bp
+is $? 130 "Ctrl-C during the VM part: exit status 130"
+ok "$((SECONDS - t0 < 15 ? 0 : 1))" "stopped within seconds"
+is "$(alive)" 0 "the VM harness and everything under it stopped"
+ok "$([[ -e $out/bulk-13-aes-128-gcm-ktls-4k-c1-ecdsa-p256-x25519.vm.run.json ]]; echo $?)" \
+	"the scenarios that came back before are kept"
+grep -q 'VM: emulated' "$out/report.md"; ok $? "and reported"
 done_testing
