@@ -602,7 +602,7 @@ int runner_run_suite(struct runner *R, const struct suite *s)
 			char line[512];
 			printf("# in the VM (%s kernel; emulated, correctness only):\n", R->vm_kernel);
 			for (size_t i = 0; i < nvm; i++)
-				if (scenario_to_line(vm[i], line, sizeof line) == 0)
+				if (scenario_to_line_vm(vm[i], line, sizeof line) == 0)
 					printf("  %s\n", line);
 		} else {
 			rc = vm_run_scenarios(R, vm, vm_seq, nvm);

@@ -58,6 +58,10 @@ void nginx_version(char *buf, size_t len);
 /* vm.c: run these scenarios inside scripts/vm.sh and bring their files back,
  * labelled emulated. 0 or -errno. */
 int vm_run_scenarios(struct runner *R, const struct scenario *const *scs, const int *seqs, size_t n);
+/* The duration a scenario gets in the VM (long enough for a few responses at
+ * emulated speed), and its suite line with it. */
+uint64_t vm_duration_ns(const struct scenario *sc);
+int scenario_to_line_vm(const struct scenario *sc, char *buf, size_t len);
 /* Print a result file on stdout between markers (inside the VM). */
 void vm_emit_file(const char *dir, const char *name);
 /* Parse marked output: write each file into dir as <stem>.vm.<rest>, patched. */
