@@ -312,6 +312,22 @@ static int cmd_run(int argc, char **argv, const char *self)
 				return 1;
 			}
 		}
+		for (size_t i = 0; i < s.n; i++) {
+			snprintf(need, sizeof need, "%.500s/%s.key", R.certs, s.sc[i].cert);
+			if (access(need, R_OK)) {
+				fprintf(stderr, "ktls-bench: %s is missing: run make certs (or point --certs at "
+					"a folder with <cert>.crt and <cert>.key)\n", need);
+				nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+				suite_free(&s);
+				return 1;
+			}
+		}
+		if (R.nginx && system("command -v nginx >/dev/null 2>&1") != 0) {
+			fprintf(stderr, "ktls-bench: --peer nginx, but nginx is not installed: apt-get install nginx\n");
+			nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+			suite_free(&s);
+			return 1;
+		}
 		if ((rc = util_mkdir_p(R.out))) {
 			fprintf(stderr, "ktls-bench: cannot create %s: %s\n", R.out, strerror(-rc));
 			nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

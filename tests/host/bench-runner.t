@@ -16,7 +16,8 @@ command -v jq >/dev/null || skip_all "jq missing (apt-get install jq)"
 
 tmp=$(mktemp -d)
 pids=$tmp/pids
-mkdir -p "$tmp/root/bin" "$tmp/root/scripts" "$pids"
+mkdir -p "$tmp/root/bin" "$tmp/root/scripts" "$pids" "$tmp/certs"
+touch "$tmp/certs/ecdsa-p256.crt" "$tmp/certs/ecdsa-p256.key"   # the stand-ins read no certificate
 export FAKE_PID_DIR=$pids
 cleanup() {
 	local f
@@ -34,7 +35,7 @@ alive() { local f n=0; for f in "$pids"/*; do [[ -e $f ]] && kill -0 "${f##*.}" 
 
 # --- a normal run -----------------------------------------------------------------
 out=$tmp/run1
-"$bench" run --bin "$tmp/root/bin" --out "$out" --cpus "$cpus" --no-ceiling --no-plots \
+"$bench" run --bin "$tmp/root/bin" --certs "$tmp/certs" --out "$out" --cpus "$cpus" --no-ceiling --no-plots \
 	--scenario 'handshake conns=2 duration=300ms' --scenario 'bulk size=1K duration=300ms' 2>"$tmp/err1" >/dev/null
 is $? 0 "run with two scenarios exits 0"
 hs=hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c2
@@ -61,7 +62,7 @@ grep -q '\[  1/2\]' "$tmp/err1"; ok $? "progress lines on stderr"
 
 # --- a failing client is recorded, the run goes on ------------------------------------
 out=$tmp/run2
-FAKE_CLIENT_EXIT=3 "$bench" run --bin "$tmp/root/bin" --out "$out" --cpus "$cpus" --no-ceiling --no-plots \
+FAKE_CLIENT_EXIT=3 "$bench" run --bin "$tmp/root/bin" --certs "$tmp/certs" --out "$out" --cpus "$cpus" --no-ceiling --no-plots \
 	--scenario 'handshake conns=1,2 duration=200ms' 2>"$tmp/err2" >/dev/null
 is $? 1 "a failing client makes the run exit 1"
 is "$(jq -s '[.[] | select(.ok == false)] | length' "$out"/*.run.json)" 2 "both scenarios recorded as failed"
@@ -70,7 +71,7 @@ ok $? "the error names the client's exit status"
 grep -q '## Scenarios that failed' "$out/report.md"; ok $? "the report lists the failures"
 
 out=$tmp/run3
-FAKE_SERVER_EXIT=4 "$bench" run --bin "$tmp/root/bin" --out "$out" --cpus "$cpus" --no-ceiling --no-plots \
+FAKE_SERVER_EXIT=4 "$bench" run --bin "$tmp/root/bin" --certs "$tmp/certs" --out "$out" --cpus "$cpus" --no-ceiling --no-plots \
 	--scenario 'handshake duration=200ms' >/dev/null 2>&1
 is $? 1 "a server that dies at start fails the scenario"
 grep -q 'did not accept on 127.0.0.1:[0-9]* (it exited)' "$out"/*.run.json; ok $? "and says the server exited"
@@ -78,7 +79,7 @@ grep -q 'did not accept on 127.0.0.1:[0-9]* (it exited)' "$out"/*.run.json; ok $
 # --- Ctrl-C: stop the servers, keep what finished ---------------------------------------
 out=$tmp/run4
 rm -f "$pids"/*
-"$bench" run --bin "$tmp/root/bin" --out "$out" --cpus "$cpus" --no-ceiling --no-plots \
+"$bench" run --bin "$tmp/root/bin" --certs "$tmp/certs" --out "$out" --cpus "$cpus" --no-ceiling --no-plots \
 	--scenario 'handshake conns=1 duration=200ms' --scenario 'handshake conns=3 duration=60s' 2>"$tmp/err4" >/dev/null &
 bp=$!
 for _ in $(seq 100); do [[ -e $out/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c1.run.json ]] && break; sleep 0.1; done
@@ -106,7 +107,7 @@ SH
 chmod +x "$tmp/root/scripts/vm.sh"
 ln -s "$bench" "$tmp/root/bin/ktls-bench"
 out=$tmp/run5
-"$bench" run --bin "$tmp/root/bin" --out "$out" --cpus "$cpus" --no-ceiling --no-plots --force-vm \
+"$bench" run --bin "$tmp/root/bin" --certs "$tmp/certs" --out "$out" --cpus "$cpus" --no-ceiling --no-plots --force-vm \
 	--vm-script "$tmp/root/scripts/vm.sh" \
 	--scenario 'bulk layer=ktls size=4K duration=200ms' 2>"$tmp/err5" >/dev/null
 is $? 0 "VM run exits 0"
@@ -131,7 +132,7 @@ wait
 SH
 chmod +x "$tmp/root/scripts/vm-slow.sh"
 out=$tmp/run6
-"$bench" run --bin "$tmp/root/bin" --out "$out" --cpus "$cpus" --no-ceiling --no-plots --force-vm \
+"$bench" run --bin "$tmp/root/bin" --certs "$tmp/certs" --out "$out" --cpus "$cpus" --no-ceiling --no-plots --force-vm \
 	--vm-script "$tmp/root/scripts/vm-slow.sh" --scenario 'bulk layer=ktls size=4K duration=200ms' \
 	2>"$tmp/err6" >/dev/null &
 bp=$!
