@@ -142,6 +142,8 @@ t0=$SECONDS
 wait $bp
 is $? 130 "Ctrl-C during the VM part: exit status 130"
 ok "$((SECONDS - t0 < 15 ? 0 : 1))" "stopped within seconds"
+# the group got SIGTERM; give an orphan a moment to be gone
+for _ in $(seq 20); do [[ $(alive) == 0 ]] && break; sleep 0.1; done
 is "$(alive)" 0 "the VM harness and everything under it stopped"
 ok "$([[ -e $out/bulk-13-aes-128-gcm-ktls-4k-c1-ecdsa-p256-x25519.vm.run.json ]]; echo $?)" \
 	"the scenarios that came back before are kept"
