@@ -78,7 +78,10 @@ grep -q 'kTLS\*\* rows ran only in the VM' "$R"; ok $? "the text says kTLS was o
 grep -q '| bulk-13-aes-256-gcm-user-64m-c1-ecdsa-p256-x25519 | ktls-server | ktls-client exited with status 1' "$R"
 ok $? "failed scenario listed with its error"
 mean=$(jq -r '.results[0].mean' "$A/hyperfine-13-aes-128-gcm-user-16m-ecdsa-p256-x25519.hyperfine.json")
-grep -q "| user | 16 MiB | $(printf '%.3f' "$mean") |" "$R"; ok $? "hyperfine mean $mean s"
+hr=$(jq -r --argjson m "$mean" '16777216 / $m / .aead["AES-128-GCM"].bytes_per_s' "$A/ceiling.json")
+hrs=$(awk -v r="$hr" 'BEGIN { printf(r < 0.1 ? "%.3f" : "%.2f", r) }')  # three decimals below 0.1
+grep -q "| user | 16 MiB | $(printf '%.3f' "$mean") | [0-9.]* | [0-9.]* | ${hrs}× |" "$R"
+ok $? "hyperfine mean $mean s and its ratio to the AEAD ceiling $hr"
 grep -q 'Cheapest per byte here: AES-128-GCM' "$R"; ok $? "cipher advice names the cheapest AEAD"
 grep -q 'ChaCha20-Poly1305 costs 2.0× AES-128-GCM' "$R"; ok $? "ChaCha20 vs AES-GCM ratio from the ceiling"
 grep -q 'AES-NI \*\*yes\*\*' "$R"; ok $? "AES-NI presence stated"
