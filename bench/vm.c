@@ -149,6 +149,33 @@ int scenario_to_line_vm(const struct scenario *sc, char *buf, size_t len)
 	return scenario_to_line(&v, buf, len);
 }
 
+/* A failed record for every scenario that did not come back, so that the
+ * report lists them with the reason instead of leaving them out silently. */
+static void vm_record_missing(struct runner *R, const struct scenario *const *scs, const int *seqs,
+			      size_t n, int status)
+{
+	char path[1100], err[300];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "%s/%s.vm.run.json", R->out, scs[i]->id);
+		if (access(path, F_OK) == 0)
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		if (!o)
+			return;
+		cJSON_AddItemToObject(o, "scenario", scenario_to_json(scs[i]));
+		cJSON_AddNumberToObject(o, "seq", seqs[i]);
+		cJSON_AddStringToObject(o, "peer", "ktls-server");
+		cJSON_AddStringToObject(o, "where", "vm");
+		cJSON_AddBoolToObject(o, "emulated", true);
+		cJSON_AddBoolToObject(o, "ok", false);
+		snprintf(err, sizeof err, "did not come back from the VM (harness exit %d): see vm.log and "
+			 "vm.stderr.log", status);
+		cJSON_AddStringToObject(o, "error", err);
+		util_write_json(path, o);
+		cJSON_Delete(o);
+	}
+}
+
 struct vm_tick {
 	struct runner *R;
 	size_t n;
@@ -249,6 +276,8 @@ int vm_run_scenarios(struct runner *R, const struct scenario *const *scs, const 
 		size_t got = 0;
 		int crc = vm_collect(out, R->out, seqs, scs, n, &got);
 		R->done += got;
+		if (crc == 0 && got < n && rc != -EINTR)
+			vm_record_missing(R, scs, seqs, n, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 		if (rc == 0 && crc == 0 && got < n) {
 			fprintf(stderr, "\nktls-bench: the VM returned %zu of %zu scenarios (exit %d): see %s and %s\n",
 				got, n, WIFEXITED(st) ? WEXITSTATUS(st) : -1, logp, errp);
@@ -258,8 +287,11 @@ int vm_run_scenarios(struct runner *R, const struct scenario *const *scs, const 
 			rc = crc;
 		free(out);
 	}
-	if (rc && rc != -EINTR)
+	if (rc && rc != -EINTR) {
 		fprintf(stderr, "\nktls-bench: the VM run failed: %s (see %s)\n", strerror(-rc), errp);
+		if (!out)
+			vm_record_missing(R, scs, seqs, n, -1);
+	}
 	free(argv);
 	free(lines);
 	return rc;

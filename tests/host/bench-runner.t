@@ -121,6 +121,17 @@ is "$(grep -c '| VM: emulated (TCG): correctness only, not performance |$' "$out
 grep -q 'console noise' "$out/vm.log"; ok $? "the VM's whole output is kept in vm.log"
 is "$(alive)" 0 "nothing left running after the VM part"
 
+# a harness that fails: the scenarios are reported as failed, with the reason
+printf '#!/bin/bash\necho "vm: error: no kernel" >&2\nexit 125\n' >"$tmp/root/scripts/vm-broken.sh"
+chmod +x "$tmp/root/scripts/vm-broken.sh"
+out=$tmp/run7
+"$bench" run --bin "$tmp/root/bin" --certs "$tmp/certs" --out "$out" --cpus "$cpus" --no-ceiling --no-plots --force-vm \
+	--vm-script "$tmp/root/scripts/vm-broken.sh" --scenario 'bulk layer=ktls size=4K duration=200ms' >/dev/null 2>&1
+is $? 1 "a failing VM harness fails the run"
+grep -q 'ktls-64k\|ktls-4k-c1-ecdsa-p256-x25519 (VM) | ktls-server | did not come back from the VM (harness exit 125)' "$out/report.md"
+ok $? "the report lists the scenarios that did not come back, with the harness's status"
+grep -q 'no kernel' "$out/vm.stderr.log"; ok $? "the harness's stderr is kept"
+
 # Ctrl-C while the VM still runs: stop it (its whole process group), keep what came back
 cat >"$tmp/root/scripts/vm-slow.sh" <<SH
 #!/bin/bash
