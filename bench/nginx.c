@@ -17,7 +17,7 @@
 
 #include "bench/proc.h"
 
-static int write_conf(struct runner *R, const struct scenario *sc, int port, const char *prefix,
+int nginx_write_conf(struct runner *R, const struct scenario *sc, int port, const char *prefix,
 		      char *err, size_t errlen)
 {
 	char path[700], conf[4096];
@@ -90,7 +90,7 @@ int nginx_start(struct runner *R, const struct scenario *sc, int port, pid_t *pi
 	int rc;
 
 	snprintf(prefix, sizeof prefix, "%s/nginx", R->tmp);
-	rc = write_conf(R, sc, port, prefix, err, errlen);
+	rc = nginx_write_conf(R, sc, port, prefix, err, errlen);
 	if (rc)
 		return rc;
 	snprintf(conf, sizeof conf, "%s/nginx.conf", prefix);

@@ -220,24 +220,31 @@ static bool perf_works(struct runner *R)
 	return R->have_perf == 1;
 }
 
-static double perf_read_cycles(const char *path)
+double runner_perf_cycles(const char *text)
 {
-	char *t = util_read_file(path, NULL);
 	double v = -1;
-	if (!t)
-		return -1;
-	for (char *l = t; l && *l; ) {
-		char *nl = strchr(l, '\n');
-		if (nl)
-			*nl = 0;
-		if (strstr(l, ",cycles")) {
+	for (const char *l = text; l && *l; ) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		char line[256];
+		if (len < sizeof line) {
+			memcpy(line, l, len);
+			line[len] = 0;
+			/* "123456789,,cycles,..." (perf stat -x,); "<not supported>,,cycles" has no number */
 			char *end;
-			double d = strtod(l, &end);
-			if (end != l && *end == ',' && d > 0)
+			double d = strtod(line, &end);
+			if (end != line && strncmp(end, ",,cycles", 8) == 0 && d > 0)
 				v = d;
 		}
 		l = nl ? nl + 1 : NULL;
 	}
+	return v;
+}
+
+static double perf_read_cycles(const char *path)
+{
+	char *t = util_read_file(path, NULL);
+	double v = t ? runner_perf_cycles(t) : -1;
 	free(t);
 	return v;
 }

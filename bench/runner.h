@@ -42,6 +42,9 @@ extern volatile sig_atomic_t runner_stop;
 int runner_run_suite(struct runner *R, const struct suite *s);
 /* One scenario against ours (nginx false) or nginx. Writes <stem>.run.json. */
 int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool nginx);
+/* The cycles counted in `perf stat -x, -e cycles` output, or -1 (absent,
+ * "<not supported>", "<not counted>"). */
+double runner_perf_cycles(const char *text);
 /* The live progress line (stderr). */
 void runner_progress(struct runner *R, const char *what, double elapsed_s, double total_s);
 void runner_progress_done(struct runner *R);
@@ -50,6 +53,8 @@ int runner_docroot_file(struct runner *R, const char *sub, uint64_t size, char *
 
 /* nginx.c: write the config of a private nginx for sc into R->tmp and start it
  * pinned to R->cpu_server. 0 or -errno with err. */
+int nginx_write_conf(struct runner *R, const struct scenario *sc, int port, const char *prefix,
+		     char *err, size_t errlen);
 int nginx_start(struct runner *R, const struct scenario *sc, int port, pid_t *pid,
 		char *err, size_t errlen);
 /* "nginx version: nginx/1.22.1" or "" */
