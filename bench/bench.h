@@ -57,7 +57,8 @@ int scen_kind_parse(const char *s, enum scen_kind *k);
  * valid values" in err. */
 int suite_parse_text(struct suite *s, const char *text, const char *name,
 		     char *err, size_t errlen);
-/* Read and parse a file; "quick"/"full" name files in suites_dir. */
+/* Read and parse a file: a path, or a name without a slash that is no file in
+ * the current folder, looked up in suites_dir ("quick", "full"). */
 int suite_load(struct suite *s, const char *name_or_path, const char *suites_dir,
 	       char *err, size_t errlen);
 void suite_free(struct suite *s);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "common/units.h"
 
@@ -547,7 +548,8 @@ int suite_load(struct suite *s, const char *name_or_path, const char *suites_dir
 	char *text;
 	int rc;
 
-	if (!strchr(name_or_path, '/') && suites_dir)
+	/* a name without a slash that is no file here is one of bench/suites/ */
+	if (!strchr(name_or_path, '/') && suites_dir && access(name_or_path, F_OK) != 0)
 		snprintf(path, sizeof path, "%s/%s", suites_dir, name_or_path);
 	else
 		snprintf(path, sizeof path, "%s", name_or_path);

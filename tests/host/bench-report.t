@@ -156,6 +156,10 @@ out=$("$bench" run --suite "$tmp/bad.suite" --dry-run 2>&1); rc=$?
 is "$rc" 2 "a bad suite file: usage error"
 grep -q "bad.suite:2: bad size value '12Q'" <<<"$out"; ok $? "with file:line: $out"
 "$bench" --help | grep -q -- '--suite NAME|FILE .*\[quick\]'; ok $? "--help shows the defaults"
+out=$(cd "$tmp" && "$bench" run --suite bad.suite --dry-run 2>&1)
+grep -q "^ktls-bench: bad.suite:2:" <<<"$out"; ok $? "a suite file in the current folder is found by its bare name"
+out=$("$bench" run --suite quick --dry-run 2>&1)
+grep -q 'bench/suites/quick:[0-9]*)' <<<"$out"; ok $? "quick is the shipped suite"
 
 # --- dry run: the commands it would run ---------------------------------------------------
 out=$("$bench" run --dry-run --cpus 0:1 --scenario 'handshake tls=1.3 conns=4' --scenario 'bulk size=64K layer=user' 2>&1)
