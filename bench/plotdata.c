@@ -6,7 +6,7 @@
  *   throughput.dat     one block per cipher x layer (x place): "size_bytes mbps"
  *   cpu_per_byte.dat   one line per cipher at the largest size:
  *                      "cipher user_ns ktls_ns nginx_ns floor_ns" ('?' = missing)
- *   ceiling_ratio.dat  one line per native scenario: "label ratio"
+ *   ceiling_ratio.dat  one line per native scenario: "label ours nginx"
  * Blocks are separated by two blank lines (gnuplot's "index"). Figures from
  * the VM carry "(VM, emulated)" in their titles; they are left out of the CPU
  * and ceiling plots, which would otherwise show emulation as cost.
@@ -114,6 +114,23 @@ static void put(FILE *f, double v)
 		fprintf(f, " ?");
 }
 
+/* floor / measured for one row, or -1 */
+static double ceiling_ratio(const struct run *r, const struct row *w)
+{
+	const char *what;
+	if (!w->ok)
+		return -1;
+	if (w->sc.kind == SCEN_HANDSHAKE && w->us_per_hs > 0) {
+		double fl = ceiling_handshake_us(&r->ceil, &w->sc, &what);
+		return fl > 0 ? fl / w->us_per_hs : -1;
+	}
+	if ((w->sc.kind == SCEN_BULK || w->sc.kind == SCEN_FILE) && w->ns_per_byte > 0) {
+		double a = ceiling_get(&r->ceil, 'a', w->sc.cipher);
+		return a > 0 ? 1e9 / a / w->ns_per_byte : -1;
+	}
+	return -1;
+}
+
 static FILE *open_dat(const char *dir, const char *name, char *err, size_t errlen)
 {
 	char path[1100];
@@ -171,32 +188,30 @@ int plotdata_write(const struct run *r, const char *dir, char *err, size_t errle
 
 	if (!(f = open_dat(dir, "ceiling_ratio.dat", err, errlen)))
 		return -errno;
-	fprintf(f, "# floor / measured server CPU per unit of work (1.0 = nothing but crypto); native runs\n"
-		   "scenario ratio\n");
+	fprintf(f, "# floor / measured server CPU per unit of work (1.0 = nothing but crypto), native runs;\n"
+		   "# one line per scenario: ours and nginx ('?' = not run)\n"
+		   "scenario ours nginx\n");
 	for (size_t i = 0; i < r->n && r->have_ceiling; i++) {
 		const struct row *w = &r->rows[i];
-		const char *what;
-		double ratio = -1;
-		char sz[24];
-		if (!w->ok || w->emulated)
+		char label[96], sz[24];
+		if (w->nginx || w->emulated || w->sc.kind == SCEN_HYPERFINE)
 			continue;
-		if (w->sc.kind == SCEN_HANDSHAKE && w->us_per_hs > 0) {
-			double fl = ceiling_handshake_us(&r->ceil, &w->sc, &what);
-			if (fl > 0)
-				ratio = fl / w->us_per_hs;
-			if (ratio > 0)
-				fprintf(f, "\"%shs %s %s %s c%u\" %.4f\n", w->nginx ? "nginx " : "",
-					w->sc.tls == 12 ? "1.2" : "1.3", w->sc.cert, w->sc.resume ? "res" : "full",
-					w->sc.conns, ratio);
-		} else if ((w->sc.kind == SCEN_BULK || w->sc.kind == SCEN_FILE) && w->ns_per_byte > 0) {
-			double a = ceiling_get(&r->ceil, 'a', w->sc.cipher);
-			if (a > 0)
-				ratio = 1e9 / a / w->ns_per_byte;
-			util_fmt_size_short(w->sc.size, sz, sizeof sz);
-			if (ratio > 0)
-				fprintf(f, "\"%s%s %s %s %s\" %.4f\n", w->nginx ? "nginx " : "",
-					w->sc.kind == SCEN_FILE ? "file" : "bulk", w->sc.cipher, w->sc.layer, sz, ratio);
-		}
+		double ours = ceiling_ratio(r, w);
+		const struct row *ng = report_peer(r, w);
+		double theirs = ng ? ceiling_ratio(r, ng) : -1;
+		if (ours <= 0 && theirs <= 0)
+			continue;
+		util_fmt_size_short(w->sc.size, sz, sizeof sz);
+		if (w->sc.kind == SCEN_HANDSHAKE)
+			snprintf(label, sizeof label, "hs %s %s %s c%u", w->sc.tls == 12 ? "1.2" : "1.3", w->sc.cert,
+				 w->sc.resume ? "res" : "full", w->sc.conns);
+		else
+			snprintf(label, sizeof label, "%s %s %s %s", w->sc.kind == SCEN_FILE ? "file" : "bulk",
+				 w->sc.cipher, w->sc.layer, sz);
+		fprintf(f, "\"%s\"", label);
+		put(f, ours);
+		put(f, theirs);
+		fprintf(f, "\n");
 	}
 	fclose(f);
 	return 0;

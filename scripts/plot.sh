@@ -85,14 +85,18 @@ plot $plot"
 fi
 
 if (($(rows "$p/ceiling_ratio.dat") > 1)); then
+	nginx_col=
+	awk '!/^#/ && NR > 3 && $NF != "?" { f = 1 } END { exit !f }' "$p/ceiling_ratio.dat" &&
+		nginx_col=", '' using 3 title 'nginx'"
 	draw ceiling_ratio "
 set title 'Crypto floor / measured server CPU (1.0 = nothing but crypto)'
 set style data histograms
+set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set key autotitle columnheader
 set xtics rotate by -40 font ',9'
 set bmargin 12
 set ylabel 'ratio to the crypto ceiling'
 set yrange [0:1.05]
-plot '$p/ceiling_ratio.dat' using 2:xtic(1) notitle, 1 with lines dt 2 lc 'black' title 'ceiling'"
+plot '$p/ceiling_ratio.dat' using 2:xtic(1) title 'ktls-server'$nginx_col, 1 with lines dt 2 lc 'black' title 'ceiling'"
 fi

@@ -108,7 +108,15 @@ u=$(jq -r --slurpfile c "$A/bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519.cli
 is "$(grep '^AES-128-GCM ' "$P/cpu_per_byte.dat" | awk '{ print $2, $3, $5 }')" "$(printf '%.4f' "$u") ? 0.2500" \
 	"cpu_per_byte.dat: user ns/B, no native kTLS figure, AEAD floor"
 ok "$(grep -q -i 'vm\|ktls' "$P/ceiling_ratio.dat"; [[ $? == 1 ]]; echo $?)" "ceiling_ratio.dat leaves the VM rows out"
-is "$(grep -c '^"' "$P/ceiling_ratio.dat")" 7 "ceiling_ratio.dat: one line per native scenario with a floor"
+is "$(grep -c '^"' "$P/ceiling_ratio.dat")" 5 "ceiling_ratio.dat: one line per native scenario with a floor"
+f=$A/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16
+want=$(jq -rn --slurpfile c "$f.client.json" --slurpfile n "$f.nginx.client.json" --slurpfile r "$f.run.json" \
+	--slurpfile rn "$f.nginx.run.json" --slurpfile ce "$A/ceiling.json" \
+	'($ce[0].sign["ecdsa-p256"].per_s | 1e6 / .) + 2e6 / $ce[0].kex.X25519.per_s | . as $fl
+	 | [$fl / ($r[0].server_cpu_s * 1e6 / $c[0].handshakes), $fl / ($rn[0].server_cpu_s * 1e6 / $n[0].handshakes)]
+	 | map(. * 10000 | round / 10000 | tostring) | join(" ")')
+is "$(grep '^"hs 1.3 ecdsa-p256 full c16"' "$P/ceiling_ratio.dat" | cut -d' ' -f6-)" "$want" \
+	"ceiling_ratio.dat: ours and nginx side by side"
 
 if command -v gnuplot >/dev/null; then
 	check "scripts/plot.sh draws run-a" scripts/plot.sh "$A"
