@@ -1,9 +1,10 @@
 /* bench/plotdata.c: a run folder's JSON -> gnuplot data files (DIR/plots/).
  *
- *   handshakes.dat     one block per series (TLS, cert, group, full/resumed,
- *                      peer): "conns handshakes_per_s", the first line of a
- *                      block is its title (gnuplot: title columnheader(1))
+ *   handshakes.dat     one block per series of ours (TLS, cert, group,
+ *                      full/resumed): "conns handshakes_per_s", the first line
+ *                      of a block is its title (gnuplot: title columnheader(1))
  *   throughput.dat     one block per cipher x layer (x place): "size_bytes mbps"
+ *   *_nginx.dat        block i: nginx's twin of block i above (maybe no point)
  *   cpu_per_byte.dat   one line per cipher at the largest size:
  *                      "cipher user_ns ktls_ns nginx_ns floor_ns" ('?' = missing)
  *   ceiling_ratio.dat  one line per native scenario: "label ours nginx"
@@ -48,10 +49,36 @@ static int cmp_x(const void *a, const void *b)
 }
 
 /* Blocks of (x, y) per series of rows of kind; x/y picked by the callers' kind. */
-static int write_series(const struct run *r, FILE *f, enum scen_kind kind, size_t *blocks)
+/* The points of the series of w (ours or, with nginx, its nginx twin), sorted. */
+static size_t series_points(const struct run *r, const struct row *w, bool nginx, bool *done,
+			    double (*pts)[2])
+{
+	size_t n = 0;
+	for (size_t j = 0; j < r->n; j++) {
+		const struct row *y = &r->rows[j];
+		if (done[j] || !y->ok || y->nginx != nginx)
+			continue;
+		struct row probe = *w;
+		probe.nginx = nginx;
+		if (!same_series(&probe, y))
+			continue;
+		done[j] = true;
+		pts[n][0] = w->sc.kind == SCEN_HANDSHAKE ? (double)y->sc.conns : (double)y->sc.size;
+		pts[n][1] = w->sc.kind == SCEN_HANDSHAKE ? y->handshakes_per_s : y->mbps;
+		n++;
+	}
+	qsort(pts, n, sizeof *pts, cmp_x);
+	return n;
+}
+
+/* One block per series of ours in f, and in fn the nginx twin of each in the
+ * same order (a block with no point when nginx did not run it), so that
+ * plot.sh can draw block i of both in the same colour. */
+static int write_series(const struct run *r, FILE *f, FILE *fn, enum scen_kind kind, size_t *blocks)
 {
 	bool *done = calloc(r->n + 1, sizeof *done);
 	double (*pts)[2] = calloc(r->n + 1, sizeof *pts);
+	const char *ylab = kind == SCEN_HANDSHAKE ? "handshakes_per_s" : "mbps";
 	char title[160];
 	if (!done || !pts) {
 		free(done);
@@ -61,29 +88,22 @@ static int write_series(const struct run *r, FILE *f, enum scen_kind kind, size_
 	*blocks = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct row *w = &r->rows[i];
-		if (done[i] || w->sc.kind != kind || !w->ok)
+		if (done[i] || w->sc.kind != kind || !w->ok || w->nginx)
 			continue;
-		size_t n = 0;
-		for (size_t j = i; j < r->n; j++) {
-			const struct row *y = &r->rows[j];
-			if (done[j] || !y->ok || !same_series(w, y))
-				continue;
-			done[j] = true;
-			if (kind == SCEN_HANDSHAKE) {
-				pts[n][0] = y->sc.conns;
-				pts[n][1] = y->handshakes_per_s;
-			} else {
-				pts[n][0] = (double)y->sc.size;
-				pts[n][1] = y->mbps;
-			}
-			n++;
-		}
-		qsort(pts, n, sizeof *pts, cmp_x);
+		size_t n = series_points(r, w, false, done, pts);
 		series_title(w, title, sizeof title);
-		fprintf(f, "%s\"%s\" \"%s\"\n", *blocks ? "\n\n" : "", title,
-			kind == SCEN_HANDSHAKE ? "handshakes_per_s" : "mbps");
+		fprintf(f, "%s\"%s\" \"%s\"\n", *blocks ? "\n\n" : "", title, ylab);
 		for (size_t k = 0; k < n; k++)
 			fprintf(f, "%.0f %.3f\n", pts[k][0], pts[k][1]);
+		struct row twin = *w;
+		twin.nginx = true;
+		n = series_points(r, w, true, done, pts);
+		series_title(&twin, title, sizeof title);
+		fprintf(fn, "%s\"%s\" \"%s\"\n", *blocks ? "\n\n" : "", title, ylab);
+		for (size_t k = 0; k < n; k++)
+			fprintf(fn, "%.0f %.3f\n", pts[k][0], pts[k][1]);
+		if (!n)
+			fprintf(fn, "? ?\n");
 		(*blocks)++;
 	}
 	free(done);
@@ -151,21 +171,28 @@ int plotdata_write(const struct run *r, const char *dir, char *err, size_t errle
 		return rc;
 	}
 
-	if (!(f = open_dat(dir, "handshakes.dat", err, errlen)))
-		return -errno;
-	fprintf(f, "# handshakes/s against concurrency, one block per series (title first)\n");
-	rc = write_series(r, f, SCEN_HANDSHAKE, &blocks);
-	fclose(f);
-	if (rc)
-		goto oom;
-
-	if (!(f = open_dat(dir, "throughput.dat", err, errlen)))
-		return -errno;
-	fprintf(f, "# MB/s against response size in bytes, one block per cipher x layer (title first)\n");
-	rc = write_series(r, f, SCEN_BULK, &blocks);
-	fclose(f);
-	if (rc)
-		goto oom;
+	static const struct { const char *name, *nginx, *what; enum scen_kind kind; } series[] = {
+		{ "handshakes.dat", "handshakes_nginx.dat",
+		  "handshakes/s against concurrency, one block per series (title first)", SCEN_HANDSHAKE },
+		{ "throughput.dat", "throughput_nginx.dat",
+		  "MB/s against response size in bytes, one block per cipher x layer (title first)", SCEN_BULK },
+	};
+	for (size_t i = 0; i < 2; i++) {
+		FILE *fn;
+		if (!(f = open_dat(dir, series[i].name, err, errlen)))
+			return -errno;
+		if (!(fn = open_dat(dir, series[i].nginx, err, errlen))) {
+			fclose(f);
+			return -errno;
+		}
+		fprintf(f, "# %s\n", series[i].what);
+		fprintf(fn, "# nginx: block i is the twin of block i of %s\n", series[i].name);
+		rc = write_series(r, f, fn, series[i].kind, &blocks);
+		fclose(f);
+		fclose(fn);
+		if (rc)
+			goto oom;
+	}
 
 	if (!(f = open_dat(dir, "cpu_per_byte.dat", err, errlen)))
 		return -errno;

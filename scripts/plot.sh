@@ -27,7 +27,8 @@ draw() {
 		    "pngcairo size 1280,800 font 'sans,11'"; do
 		local ext=svg
 		[[ $term == pngcairo* ]] && ext=png
-		gnuplot <<-GP
+		# an nginx block with no point is expected: drop gnuplot's word on it
+		gnuplot 2> >(grep -v 'no valid points' >&2) <<-GP
 		set terminal $term
 		set output '$p/$name.$ext'
 		set grid
@@ -39,27 +40,38 @@ draw() {
 	echo "plot.sh: $p/$name.svg, $p/$name.png"
 }
 
+# nginx's twin series of NAME.dat, dashed in the same colour, when nginx ran any
+nginx_series() {
+	local f=$p/$1_nginx.dat
+	grep -q '^[0-9]' "$f" 2>/dev/null || return 0
+	echo ", for [i=0:$((n - 1))] '$f' index i using 1:2 with linespoints lw 2 dt 2 lc i+1 title columnheader(1)"
+}
+
 n=$(blocks "$p/handshakes.dat")
 if ((n > 0)); then
 	draw handshakes "
-set title 'Handshakes per second against concurrency (server: one core)'
+set title 'Handshakes per second against concurrency (server: one core; nginx dashed)'
 set logscale x 2
 set xlabel 'connections in flight'
-set ylabel 'handshakes/s'
-set yrange [0:*]
-plot for [i=0:$((n - 1))] '$p/handshakes.dat' index i using 1:2 with linespoints lw 2 title columnheader(1)"
+set ylabel 'handshakes/s (log scale)'
+set logscale y 10
+set key font ',9'
+plot for [i=0:$((n - 1))] '$p/handshakes.dat' index i using 1:2 with linespoints lw 2 lc i+1 title columnheader(1)$(
+	nginx_series handshakes)"
 fi
 
 n=$(blocks "$p/throughput.dat")
 if ((n > 0)); then
 	draw throughput "
-set title 'Throughput against response size (VM series: emulated, not performance)'
+set title 'Throughput against response size (nginx dashed; VM series: emulated, not performance)'
 set logscale x 2
 set logscale y 10
 set format x '%.0b%B'
 set xlabel 'response size (bytes, binary prefixes)'
 set ylabel 'MB/s'
-plot for [i=0:$((n - 1))] '$p/throughput.dat' index i using 1:2 with linespoints lw 2 title columnheader(1)"
+set key font ',9'
+plot for [i=0:$((n - 1))] '$p/throughput.dat' index i using 1:2 with linespoints lw 2 lc i+1 title columnheader(1)$(
+	nginx_series throughput)"
 fi
 
 # a column of cpu_per_byte.dat with at least one figure ('?' = not measured)

@@ -101,7 +101,9 @@ check "plotdata run-a" "$bench" plotdata "$A"
 P=$A/plots
 blk=$(awk '/^"TLS 1.3 ecdsa-p256 X25519 full"/ { on = 1; next } /^$/ { on = 0 } on' "$P/handshakes.dat" | tr '\n' ' ')
 is "$blk" "1 2000.000 16 4000.000 " "handshakes.dat: the TLS 1.3 full series, sorted by concurrency"
-grep -q '^"nginx TLS 1.3 ecdsa-p256 X25519 full"' "$P/handshakes.dat"; ok $? "nginx is its own series"
+blk=$(awk '/^"nginx TLS 1.3 ecdsa-p256 X25519 full"/ { on = 1; next } /^$/ { on = 0 } on' "$P/handshakes_nginx.dat" | tr '\n' ' ')
+is "$blk" "16 3000.000 " "handshakes_nginx.dat: nginx's twin of the series"
+is "$(grep -c '^"' "$P/handshakes_nginx.dat")" "$(grep -c '^"' "$P/handshakes.dat")" "one nginx block per series of ours, same order"
 grep -q '^"AES-128-GCM ktls TLS 1.3 c1 (VM, emulated)"' "$P/throughput.dat"; ok $? "VM series titled emulated"
 u=$(jq -r --slurpfile c "$A/bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519.client.json" '.server_cpu_s * 1e9 / $c[0].bytes' \
 	"$A/bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519.run.json")
