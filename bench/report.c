@@ -136,6 +136,13 @@ static void header(const struct run *r, struct sbuf *b)
 	sb_printf(b, "| cycles per byte | %s |\n",
 		  util_json_num(r->env, "perf_cycles", 0) ? "from `perf stat -e cycles` on the server"
 							    : "not available (`perf stat -e cycles` unsupported here)");
+	size_t failed = 0, vm = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		failed += !r->rows[i].ok;
+		vm += r->rows[i].emulated;
+	}
+	sb_printf(b, "| run | suite %s: %zu scenario runs (%zu in the VM), %zu failed |\n", env_str(r, "suite", "?"),
+		  r->n, vm, failed);
 	sb_printf(b, "| command | `%s` |\n\n", env_str(r, "command", "?"));
 }
 

@@ -21,6 +21,10 @@ R=$A/report.md
 ok "$([[ -s $R ]]; echo $?)" "report.md written"
 is "$(sed -n 3p "$R" | cut -c1-30)" "> **This kernel (6.1.0-fixture" "no-kTLS banner on top, naming the kernel"
 grep -q 'modprobe tls' "$R"; ok $? "the banner gives the fix"
+nrun=$(ls "$A"/*.run.json | wc -l)
+nvmr=$(jq -s '[.[] | select(.emulated)] | length' "$A"/*.run.json)
+nbad=$(jq -s '[.[] | select(.ok | not)] | length' "$A"/*.run.json)
+grep -q "| run | suite quick: $nrun scenario runs ($nvmr in the VM), $nbad failed |" "$R"; ok $? "counts of runs, VM runs, failures"
 
 # every native handshake row of ours: server µs per handshake = server_cpu_s / client handshakes
 for f in "$A"/hs-*.run.json; do
