@@ -1,0 +1,348 @@
+/* client/cli.c: ktls-client's command line. */
+#include "client/client.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/http.h"
+#include "common/cpus.h"
+#include "common/units.h"
+
+#define DEF_HOST "127.0.0.1"
+#define DEF_PORT 8443
+#define DEF_DURATION "10s"
+#define DEF_TIMEOUT "5s"
+#define DEF_CONNECTIONS 16
+#define DEF_MAX_INFLIGHT 1024
+#define DEF_SIZE "64K"
+#define DEF_TRACE_REQUEST "/"
+
+const char *mode_name(enum client_mode m)
+{
+	return m == MODE_HANDSHAKE ? "handshake" : m == MODE_GET ? "get" : "trace";
+}
+
+void cli_usage(FILE *f)
+{
+	fprintf(f,
+"usage: ktls-client handshake|get|trace [OPTIONS]\n"
+"\n"
+"Commands:\n"
+"  handshake   connect, TLS handshake, optionally one request, close; again and again\n"
+"  get         keep-alive GET requests on a few connections (bulk throughput, latency)\n"
+"  trace       one connection, each handshake message explained in order\n"
+"  help        this text\n"
+"\n"
+"Target:\n"
+"      --host HOST          server address or name (default " DEF_HOST ")\n"
+"  -p, --port PORT          server port (default %d)\n"
+"      --sni NAME           server name sent in the ClientHello (default: --host\n"
+"                           when it is a name, none for an address)\n"
+"Load (handshake, get):\n"
+"  -c, --connections N      connections in flight, closed loop (default %d)\n"
+"  -r, --rate R             handshake: open loop, start R handshakes/s on a fixed\n"
+"                           schedule whatever the server does (default: closed loop)\n"
+"      --max-inflight N     open loop: most connections in flight (default %d)\n"
+"  -n, --handshakes N       handshake: stop after starting N connections (default: none)\n"
+"  -n, --requests N         get: stop after N requests (default: none)\n"
+"  -d, --duration D         measured time (default " DEF_DURATION "; also the cap with -n)\n"
+"  -w, --warmup D           run this long first, not counted (default 0)\n"
+"      --timeout D          connect, handshake and each request (default " DEF_TIMEOUT ")\n"
+"  -t, --threads N          worker threads (default 1)\n"
+"      --cpus LIST          pin worker i to the i-th CPU of LIST, e.g. 1 or 2-3\n"
+"                           (default: not pinned)\n"
+"Handshake mode:\n"
+"      --request PATH       send one GET PATH per connection before closing\n"
+"                           (trace: default " DEF_TRACE_REQUEST "; 'none' for no request)\n"
+"      --resume             offer the previous session of the connection slot: TLS 1.3\n"
+"                           tickets, TLS 1.2 tickets (default off)\n"
+"      --no-tickets         with --resume on TLS 1.2: session IDs instead of tickets\n"
+"Get mode:\n"
+"  -s, --size N             GET /bytes/N, checked against the pattern (default " DEF_SIZE ")\n"
+"      --path PATH          GET PATH instead (e.g. /file/x; not checked)\n"
+"      --rx user|ktls       who decrypts responses: OpenSSL, or the kernel through\n"
+"                           libktls (default user)\n"
+"Trace mode:\n"
+"      --ktls               move the record layer into the kernel after the handshake\n"
+"TLS:\n"
+"      --tls-version V      1.2, 1.3 or any (default any)\n"
+"      --ciphers LIST       TLS 1.2 ciphers (default: OpenSSL's)\n"
+"      --ciphersuites LIST  TLS 1.3 suites (default: OpenSSL's)\n"
+"      --groups LIST        key exchange groups, e.g. X25519:P-256 (default: OpenSSL's)\n"
+"      --sigalgs LIST       signature algorithms (default: OpenSSL's)\n"
+"      --verify CAFILE      check the server's certificate chain and name against\n"
+"                           CAFILE (default: off, and the report says so)\n"
+"      --provider-keys      decode the server's key through OpenSSL 3's provider\n"
+"                           decoders, as stock clients do (default: OpenSSL's direct\n"
+"                           path, same checks, far less CPU per handshake)\n"
+"Output:\n"
+"  -j, --json FILE          write the results as JSON to FILE ('-': stdout)\n"
+"  -q, --quiet              no progress line (default: one a second on a terminal)\n"
+"  -h, --help               this text\n"
+"\n"
+"Units: durations 250ms, 10s, 2m (a bare number is seconds); sizes 64K, 1M, 1G\n"
+"(x1024); rates and counts 500, 10k, 1M (x1000).\n"
+"SSLKEYLOGFILE=path appends the session secrets there (for Wireshark).\n"
+"Exit status: 0 when the run completed, 1 when it could not run, nothing\n"
+"succeeded or a body did not match the pattern, 2 on a usage error.\n",
+		DEF_PORT, DEF_CONNECTIONS, DEF_MAX_INFLIGHT);
+}
+
+enum {
+	O_HOST = 256, O_SNI, O_MAX_INFLIGHT, O_TIMEOUT, O_CPUS, O_REQUEST, O_RESUME, O_NO_TICKETS,
+	O_PATH, O_RX, O_KTLS, O_TLS_VERSION, O_CIPHERS, O_CIPHERSUITES, O_GROUPS, O_SIGALGS,
+	O_VERIFY, O_PROVIDER_KEYS,
+};
+
+static const struct option long_opts[] = {
+	{ "host", required_argument, NULL, O_HOST },
+	{ "port", required_argument, NULL, 'p' },
+	{ "sni", required_argument, NULL, O_SNI },
+	{ "connections", required_argument, NULL, 'c' },
+	{ "rate", required_argument, NULL, 'r' },
+	{ "max-inflight", required_argument, NULL, O_MAX_INFLIGHT },
+	{ "handshakes", required_argument, NULL, 'n' },
+	{ "requests", required_argument, NULL, 'n' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "warmup", required_argument, NULL, 'w' },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "threads", required_argument, NULL, 't' },
+	{ "cpus", required_argument, NULL, O_CPUS },
+	{ "request", required_argument, NULL, O_REQUEST },
+	{ "resume", no_argument, NULL, O_RESUME },
+	{ "no-tickets", no_argument, NULL, O_NO_TICKETS },
+	{ "size", required_argument, NULL, 's' },
+	{ "path", required_argument, NULL, O_PATH },
+	{ "rx", required_argument, NULL, O_RX },
+	{ "ktls", no_argument, NULL, O_KTLS },
+	{ "tls-version", required_argument, NULL, O_TLS_VERSION },
+	{ "ciphers", required_argument, NULL, O_CIPHERS },
+	{ "ciphersuites", required_argument, NULL, O_CIPHERSUITES },
+	{ "groups", required_argument, NULL, O_GROUPS },
+	{ "sigalgs", required_argument, NULL, O_SIGALGS },
+	{ "verify", required_argument, NULL, O_VERIFY },
+	{ "provider-keys", no_argument, NULL, O_PROVIDER_KEYS },
+	{ "json", required_argument, NULL, 'j' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int bad(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "ktls-client: ");
+	fprintf(stderr, fmt, a, b);
+	fprintf(stderr, "\n(ktls-client --help lists the options)\n");
+	return 2;
+}
+
+/* A parse error for option name with value v, by the parser's return code. */
+static int bad_number(const char *name, const char *v, int rc, const char *want)
+{
+	fprintf(stderr, "ktls-client: %s '%s': %s; expected %s\n", name, v,
+		rc == -ERANGE ? "out of range" : "not a valid value", want);
+	return 2;
+}
+
+static int resolve(struct client_cfg *cfg)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	char port[8];
+	unsigned char tmp[16];
+	int rc;
+
+	cfg->host_is_ip = inet_pton(AF_INET, cfg->host, tmp) == 1 ||
+			  inet_pton(AF_INET6, cfg->host, tmp) == 1;
+	snprintf(port, sizeof(port), "%u", cfg->port);
+	rc = getaddrinfo(cfg->host, port, &hints, &res);
+	if (rc || !res) {
+		fprintf(stderr, "ktls-client: --host %s: cannot resolve: %s (give an address such as "
+			"127.0.0.1, or a name in /etc/hosts)\n", cfg->host, gai_strerror(rc));
+		return 2;
+	}
+	memcpy(&cfg->addr, res->ai_addr, res->ai_addrlen);
+	cfg->addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+int cli_parse(struct client_cfg *cfg, int argc, char **argv)
+{
+	bool have_conns = false, have_size = false, have_max = false, have_count = false;
+	const char *count_name = NULL;
+	uint64_t v;
+	int opt, rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!strcmp(argv[0], "handshake"))
+		cfg->mode = MODE_HANDSHAKE;
+	else if (!strcmp(argv[0], "get"))
+		cfg->mode = MODE_GET;
+	else if (!strcmp(argv[0], "trace"))
+		cfg->mode = MODE_TRACE;
+	else
+		return bad("unknown command '%s'%s", argv[0], "");
+	cfg->host = DEF_HOST;
+	cfg->port = DEF_PORT;
+	cfg->threads = 1;
+	units_parse_duration(DEF_DURATION, &cfg->duration_ns);
+	units_parse_duration(DEF_TIMEOUT, &cfg->timeout_ns);
+	cfg->connections = DEF_CONNECTIONS;
+	cfg->max_inflight = DEF_MAX_INFLIGHT;
+	units_parse_size(DEF_SIZE, &cfg->size);
+	cfg->rx = RX_USER;
+	tlsopts_init(&cfg->tls);
+	if (cfg->mode == MODE_TRACE)
+		cfg->request_path = DEF_TRACE_REQUEST;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "p:c:r:n:d:w:t:s:j:qh", long_opts, NULL)) != -1) {
+		const char *a = optarg;
+		switch (opt) {
+		case O_HOST: cfg->host = a; break;
+		case 'p':
+			if ((rc = units_parse_u64(a, &v)) || v == 0 || v > 65535)
+				return bad_number("--port", a, rc ? rc : -ERANGE, "1-65535");
+			cfg->port = (uint16_t)v;
+			break;
+		case O_SNI: cfg->sni = a; break;
+		case 'c':
+			if ((rc = units_parse_rate(a, &v)) || v == 0 || v > 1000000)
+				return bad_number("--connections", a, rc ? rc : -ERANGE, "1 to 1M");
+			cfg->connections = v;
+			have_conns = true;
+			break;
+		case 'r':
+			if ((rc = units_parse_rate(a, &v)) || v == 0 || v > 10000000)
+				return bad_number("--rate", a, rc ? rc : -ERANGE,
+						  "handshakes per second, 1 to 10M (e.g. 500, 10k)");
+			cfg->rate = v;
+			break;
+		case O_MAX_INFLIGHT:
+			if ((rc = units_parse_rate(a, &v)) || v == 0 || v > 1000000)
+				return bad_number("--max-inflight", a, rc ? rc : -ERANGE, "1 to 1M");
+			cfg->max_inflight = v;
+			have_max = true;
+			break;
+		case 'n':
+			if ((rc = units_parse_rate(a, &v)) || v == 0)
+				return bad_number("--handshakes/--requests", a, rc ? rc : -ERANGE,
+						  "a count such as 1000 or 10k");
+			cfg->count = v;
+			have_count = true;
+			break;
+		case 'd':
+			if ((rc = units_parse_duration(a, &cfg->duration_ns)) || cfg->duration_ns < NS_PER_MS)
+				return bad_number("--duration", a, rc ? rc : -ERANGE, "a duration such as 10s");
+			break;
+		case 'w':
+			if ((rc = units_parse_duration(a, &cfg->warmup_ns)))
+				return bad_number("--warmup", a, rc, "a duration such as 2s");
+			break;
+		case O_TIMEOUT:
+			if ((rc = units_parse_duration(a, &cfg->timeout_ns)) || cfg->timeout_ns < NS_PER_MS)
+				return bad_number("--timeout", a, rc ? rc : -ERANGE,
+						  "a duration of at least 1ms, such as 5s");
+			break;
+		case 't':
+			if ((rc = units_parse_u64(a, &v)) || v == 0 || v > 1024)
+				return bad_number("--threads", a, rc ? rc : -ERANGE, "1-1024");
+			cfg->threads = (unsigned)v;
+			break;
+		case O_CPUS:
+			if ((rc = cpus_parse(a, &cfg->cpus)))
+				return bad_number("--cpus", a, rc, "a CPU list such as 1 or 0,2-3");
+			cfg->have_cpus = true;
+			break;
+		case O_REQUEST: cfg->request_path = a; break;
+		case O_RESUME: cfg->resume = true; break;
+		case O_NO_TICKETS: cfg->no_tickets = true; break;
+		case 's':
+			if ((rc = units_parse_size(a, &cfg->size)) || cfg->size > (1ULL << 50))
+				return bad_number("--size", a, rc ? rc : -ERANGE, "a size such as 4096, 64K, 1G");
+			have_size = true;
+			break;
+		case O_PATH: cfg->request_path = a; break;
+		case O_RX:
+			if (!strcmp(a, "user"))
+				cfg->rx = RX_USER;
+			else if (!strcmp(a, "ktls"))
+				cfg->rx = RX_KTLS;
+			else
+				return bad("--rx '%s': expected 'user' or 'ktls'%s", a, "");
+			break;
+		case O_KTLS: cfg->trace_ktls = true; break;
+		case O_TLS_VERSION:
+			if (tlsopts_set_version(&cfg->tls, a))
+				return bad("--tls-version '%s': expected 1.2, 1.3 or any%s", a, "");
+			break;
+		case O_CIPHERS: cfg->tls.ciphers = a; break;
+		case O_CIPHERSUITES: cfg->tls.ciphersuites = a; break;
+		case O_GROUPS: cfg->tls.groups = a; break;
+		case O_SIGALGS: cfg->tls.sigalgs = a; break;
+		case O_VERIFY: cfg->verify_ca = a; break;
+		case O_PROVIDER_KEYS: cfg->provider_keys = true; break;
+		case 'j': cfg->json_path = a; break;
+		case 'q': cfg->quiet = true; break;
+		case 'h': cli_usage(stdout); return 1;
+		default: return bad("unknown option or missing value%s%s", "", "");
+		}
+	}
+	if (optind < argc)
+		return bad("unexpected argument '%s'%s", argv[optind], "");
+
+	/* which options belong to which command */
+	count_name = cfg->mode == MODE_GET ? "--requests" : "--handshakes";
+	if (cfg->mode != MODE_HANDSHAKE && (cfg->rate || have_max || cfg->resume || cfg->no_tickets))
+		return bad("--rate, --max-inflight, --resume and --no-tickets are for 'handshake'%s%s", "", "");
+	if (cfg->mode != MODE_GET && (have_size || cfg->rx != RX_USER))
+		return bad("--size and --rx are for 'get'%s%s", "", "");
+	if (cfg->mode != MODE_TRACE && cfg->trace_ktls)
+		return bad("--ktls is for 'trace' (get mode: --rx ktls)%s%s", "", "");
+	if (cfg->mode == MODE_TRACE && (have_conns || have_count || cfg->threads > 1 || cfg->have_cpus))
+		return bad("trace runs one connection: --connections, %s, --threads and --cpus do not apply%s",
+			   count_name, "");
+	if (cfg->mode == MODE_HANDSHAKE && cfg->rate && have_conns)
+		return bad("--rate (open loop) and --connections (closed loop) exclude each other; "
+			   "--max-inflight caps the open loop%s%s", "", "");
+	if (cfg->no_tickets && !cfg->resume)
+		return bad("--no-tickets only matters with --resume%s%s", "", "");
+	if (cfg->no_tickets && cfg->tls.max_version != TLS1_2_VERSION)
+		return bad("--no-tickets: session IDs exist only in TLS 1.2; add --tls-version 1.2 "
+			   "(TLS 1.3 resumes with tickets only)%s%s", "", "");
+	if (cfg->mode == MODE_GET && have_size && cfg->request_path)
+		return bad("--size and --path exclude each other%s%s", "", "");
+	if (cfg->mode == MODE_TRACE && cfg->request_path && !strcmp(cfg->request_path, "none"))
+		cfg->request_path = NULL;
+
+	if (cfg->mode == MODE_GET && !cfg->request_path) {
+		static char path[40];
+		snprintf(path, sizeof(path), "/bytes/%llu", (unsigned long long)cfg->size);
+		cfg->request_path = path;
+	}
+	if (cfg->request_path) {
+		char tmp[1024];
+		if (http_format_get(tmp, sizeof(tmp), cfg->request_path, cfg->host) < 0)
+			return bad("'%s': a request path starts with '/' and has no spaces%s",
+				   cfg->request_path, "");
+		cfg->verify_pattern = http_bytes_path(cfg->request_path) >= 0;
+	}
+	if (cfg->mode == MODE_HANDSHAKE && cfg->rate && cfg->rate < cfg->threads)
+		return bad("--rate is below one handshake per second per thread: lower --threads%s%s",
+			   "", "");
+	if (cfg->have_cpus && CPU_COUNT(&cfg->cpus) < (int)cfg->threads)
+		fprintf(stderr, "ktls-client: note: %u threads on %d CPUs of --cpus: some share a CPU\n",
+			cfg->threads, CPU_COUNT(&cfg->cpus));
+	if (cfg->mode != MODE_HANDSHAKE || !cfg->rate) {
+		if (cfg->connections < cfg->threads)
+			return bad("--connections is below --threads: each thread needs a connection%s%s",
+				   "", "");
+	}
+	return resolve(cfg);
+}

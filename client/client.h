@@ -1,0 +1,195 @@
+/* client/client.h: ktls-client, the load generator (handshakes, keep-alive GETs, trace).
+ *
+ * Layout of client/:
+ *   main.c       subcommand dispatch
+ *   cli.c        command line -> struct client_cfg
+ *   tls.c        the SSL_CTX of a worker, error classification, session store
+ *   engine.c     worker threads, the epoll loop, scheduling, timeouts
+ *   conn.c       the connection state machine (connect, handshake, request, response)
+ *   handshake.c  what a handshake-mode connection does once established
+ *   get.c        what a get-mode connection does between requests
+ *   http.c       request formatting and response-head parsing (pure)
+ *   rxktls.c     client-side kTLS RX through libktls
+ *   stats.c      counters, error kinds, timeline, merging
+ *   report.c     human summary, progress line, JSON
+ *   trace.c      one connection explained step by step
+ */
+#ifndef KTLS_CLIENT_CLIENT_H
+#define KTLS_CLIENT_CLIENT_H
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+#include "common/hist.h"
+#include "common/tlsopts.h"
+
+#define NS_PER_S 1000000000ULL
+#define NS_PER_MS 1000000ULL
+
+enum client_mode { MODE_HANDSHAKE, MODE_GET, MODE_TRACE };
+enum client_rx { RX_USER, RX_KTLS };
+
+struct client_cfg {
+	enum client_mode mode;
+	const char *host;
+	uint16_t port;
+	struct sockaddr_storage addr;   /* resolved --host/--port */
+	socklen_t addrlen;
+	const char *sni;                /* NULL: host when it is a name, none for an IP */
+	bool host_is_ip;
+
+	unsigned threads;
+	cpu_set_t cpus;
+	bool have_cpus;
+
+	uint64_t duration_ns, warmup_ns, timeout_ns;
+	uint64_t connections;           /* closed loop: in flight (all threads) */
+	uint64_t rate;                  /* open loop: handshakes/s (0: closed loop) */
+	uint64_t max_inflight;          /* open loop: cap on connections in flight */
+	uint64_t count;                 /* --handshakes / --requests; 0: until the duration */
+
+	bool resume, no_tickets;
+	const char *request_path;       /* handshake --request, trace --request, get path */
+	uint64_t size;                  /* get --size */
+	bool verify_pattern;            /* the path is /bytes/N */
+	enum client_rx rx;
+	bool trace_ktls;
+
+	struct tlsopts tls;
+	const char *verify_ca;          /* NULL: certificate verification off */
+
+	bool provider_keys;             /* --provider-keys: no fastkeys_install() */
+
+	const char *json_path;          /* NULL, "-" (stdout) or a file */
+	bool quiet;
+};
+
+/* cli.c: parse argv (argv[0] is the subcommand). 0, or 2 after printing a
+ * usage error; 1 when --help was printed (exit 0). */
+int cli_parse(struct client_cfg *cfg, int argc, char **argv);
+void cli_usage(FILE *f);
+const char *mode_name(enum client_mode m);
+
+/* --- error kinds (stats.c) ------------------------------------------------- */
+enum err_kind {
+	ERR_CONNECT_REFUSED,
+	ERR_CONNECT,
+	ERR_ADDRNOTAVAIL,
+	ERR_FD_LIMIT,
+	ERR_TIMEOUT_CONNECT,
+	ERR_TIMEOUT_HANDSHAKE,
+	ERR_TIMEOUT_REQUEST,
+	ERR_RESET,
+	ERR_EOF,
+	ERR_IO,
+	ERR_TLS,
+	ERR_CERT_VERIFY,
+	ERR_HTTP_BAD,
+	ERR_HTTP_UNSUPPORTED,
+	ERR_PATTERN,
+	ERR_KTLS,
+	ERR_SCHEDULE_MISSED,
+	ERR__COUNT
+};
+const char *err_kind_name(enum err_kind k);
+
+#define HTTP_STATUS_MAX 600
+
+/* One second of the run, written by one worker, read by the progress line. */
+struct tl_slot {
+	uint64_t handshakes, resumed, requests, bytes, errors;
+	uint64_t lat_sum_ns, lat_n, lat_max_ns;
+};
+
+/* What a worker (or the whole run, once merged) counted in the measured window. */
+struct client_stats {
+	uint64_t handshakes, resumed, requests, bytes;
+	uint64_t connections;           /* TCP connections opened */
+	uint64_t unfinished;            /* in flight when the run ended (not errors) */
+	uint64_t unfinished_max_age_ns; /* how long the oldest of them had been going */
+	uint64_t late_starts;           /* open loop: started > 1 ms after schedule */
+	uint64_t max_start_lag_ns;
+	uint64_t err[ERR__COUNT];
+	uint64_t alert[256];            /* fatal alerts received, by description */
+	uint64_t http[HTTP_STATUS_MAX]; /* non-200 statuses */
+	struct hist lat;                /* per job: handshake mode per connection, get per request */
+	struct hist hs_lat;             /* connect + handshake, every mode */
+};
+
+void stats_init(struct client_stats *s);
+void stats_merge(struct client_stats *dst, const struct client_stats *src);
+uint64_t stats_errors(const struct client_stats *s);
+/* Visit every non-zero error kind by name ("connect_refused", "alert_handshake_failure",
+ * "http_404"). */
+void stats_each_error(const struct client_stats *s,
+		      void (*fn)(const char *name, uint64_t n, void *arg), void *arg);
+
+/* --- the run (engine.c) ----------------------------------------------------- */
+struct worker;
+
+/* The first full handshake's parameters, for the report. */
+struct negotiated {
+	bool set;
+	char version[16], cipher[64], group[48], sigalg[64], cert_key[96];
+};
+
+struct run {
+	const struct client_cfg *cfg;
+	uint64_t t0, t_measure, t_end;  /* CLOCK_MONOTONIC ns */
+	uint64_t claimed;               /* jobs handed out against cfg->count (atomic) */
+	int stop;                       /* atomic: end now (signal, fatal error) */
+	int workers_done;               /* atomic */
+	unsigned nslots;                /* seconds in the timeline */
+	struct worker **workers;
+	pthread_mutex_t lock;           /* fatal, negotiated */
+	pthread_cond_t done_cond;
+	char fatal[512];                /* a configuration problem that stopped the run */
+	struct negotiated neg;
+	/* filled by engine_run() at the end */
+	struct client_stats total;
+	double wall_s;                  /* measured window */
+	double cpu_user_s, cpu_sys_s;
+	uint64_t t_stopped;
+	bool ended_by_count;
+};
+
+/* Run handshake or get mode to the end. 0, or 1 when the run could not start
+ * or hit a fatal configuration error (run->fatal says which). */
+int engine_run(struct run *run, const struct client_cfg *cfg);
+void engine_free(struct run *run);
+/* The merged timeline slot i (0 <= i < run->nslots). */
+void engine_timeline(const struct run *run, unsigned i, struct tl_slot *out);
+void engine_fatal(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- TLS (tls.c) ------------------------------------------------------------ */
+/* A worker's client context: options, verification, session cache, keylog,
+ * and libktls preparation for --rx ktls. NULL with a sentence in err. */
+SSL_CTX *tls_ctx_new(const struct client_cfg *cfg, bool for_ktls, char *err, size_t errlen);
+/* Classify a failed SSL call (after SSL_get_error() said SSL_ERROR_SSL or
+ * SSL_ERROR_SYSCALL). Clears the thread's error queue. *alert is set to the
+ * alert description when the peer sent a fatal alert (and ERR_TLS returned). */
+enum err_kind tls_classify(int ssl_err, int saved_errno, int *alert);
+/* The peer's fatal alert description for a reason code, or -1. */
+void tls_describe(SSL *ssl, struct negotiated *n);
+const char *tls_alert_short(int desc, char *buf, size_t len);
+
+/* fastkeys.c: decode server keys on OpenSSL's direct path (see there).
+ * Call once before any handshake. 0, or -1 when unavailable. */
+int fastkeys_install(void);
+
+/* --- report (report.c) -------------------------------------------------------- */
+void report_progress(const struct run *run, unsigned sec, uint64_t inflight);
+void report_human(const struct run *run, FILE *f);
+/* 0, or -errno when the file cannot be written. */
+int report_json(const struct run *run, const char *path);
+
+/* --- trace (trace.c) -----------------------------------------------------------*/
+int trace_run(const struct client_cfg *cfg);
+
+#endif

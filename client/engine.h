@@ -1,0 +1,146 @@
+/* client/engine.h: a worker thread and its connections (shared by engine.c,
+ * conn.c, handshake.c, get.c, rxktls.c). */
+#ifndef KTLS_CLIENT_ENGINE_H
+#define KTLS_CLIENT_ENGINE_H
+
+#include "client/client.h"
+#include "client/http.h"
+
+struct ktls_conn;
+
+enum conn_state {
+	CS_IDLE,        /* free slot */
+	CS_CONNECTING,  /* TCP connect in progress (ClientHello not out yet) */
+	CS_HANDSHAKE,   /* ClientHello sent, handshake running */
+	CS_TICKET,      /* TLS 1.3 --resume: waiting for a NewSessionTicket */
+	CS_SEND,        /* writing the request */
+	CS_RECV,        /* reading the response */
+};
+
+#define CONN_HDR_MAX 4096
+
+struct conn {
+	struct worker *w;
+	SSL *ssl;                       /* kept across connections (SSL_clear) */
+	BIO *bio;                       /* socket BIO, kept too (BIO_NOCLOSE) */
+	int fd;
+	uint32_t ev;                    /* epoll events registered (0: not yet) */
+	enum conn_state st;
+	bool established;               /* the TLS handshake completed */
+	bool peer_closed;               /* EOF seen: no close_notify to send */
+	bool got_ticket;
+	bool has_session;
+	SSL_SESSION *sess;              /* this slot's session, for --resume */
+
+	uint64_t t_start;               /* job start: scheduled time in open loop */
+	uint64_t t_conn;                /* when connect() was called */
+	uint64_t t_req;                 /* request start */
+	uint64_t deadline;
+	struct conn *dl_prev, *dl_next; /* deadline list, ordered */
+	bool on_dl;
+	struct conn *next_free;
+
+	/* request */
+	size_t req_off;
+	/* response */
+	struct http_resp resp;
+	char hdr[CONN_HDR_MAX];
+	size_t hdr_len;
+	bool in_body;
+	bool verify_body;               /* check the body against the pattern */
+	uint64_t body_left, body_off;
+
+	/* --rx ktls */
+	struct ktls_conn *kc;
+	unsigned char *rx_data;         /* plaintext OpenSSL held when RX moved */
+	size_t rx_len, rx_off;
+};
+
+struct worker {
+	unsigned id;
+	pthread_t tid;
+	int cpu;                        /* -1: not pinned */
+	struct run *run;
+	const struct client_cfg *cfg;
+	SSL_CTX *ctx;
+	int epfd;
+
+	struct conn *conns;
+	unsigned nconns;                /* slots */
+	struct conn *free_list;
+	unsigned inflight;
+	unsigned target;                /* closed loop: connections to keep in flight */
+	struct conn *dl_head, *dl_tail;
+
+	/* open loop */
+	uint64_t interval_ns;           /* 0: closed loop */
+	uint64_t next_sched;
+	uint64_t sched_end;
+
+	char req[1024];                 /* the request, same for every connection */
+	size_t req_len;
+	uint8_t *rbuf;                  /* response body bytes land here, then are checked */
+	size_t rbuf_len;
+
+	bool measuring;                 /* now >= t_measure */
+	bool ending;                    /* no new jobs */
+	struct client_stats st;
+	struct tl_slot *tl;             /* run->nslots seconds */
+
+};
+
+/* engine.c */
+uint64_t now_ns(void);
+void worker_deadline_set(struct worker *w, struct conn *c, uint64_t deadline);
+void worker_deadline_clear(struct worker *w, struct conn *c);
+/* Claim one job against --handshakes/--requests: false when none is left. */
+bool worker_claim(struct worker *w);
+/* Is t inside the measured window (after the warmup, before the end)? */
+bool worker_in_window(const struct worker *w, uint64_t t);
+void worker_record_error(struct worker *w, enum err_kind k, int alert);
+void worker_record_http(struct worker *w, int status);
+/* Account a finished job at time t (request: it was an HTTP request). */
+void worker_record_job(struct worker *w, uint64_t t, uint64_t latency_ns, bool request);
+void worker_record_handshake(struct worker *w, uint64_t t, uint64_t latency_ns, bool resumed);
+void worker_record_bytes(struct worker *w, uint64_t t, uint64_t n);
+
+/* conn.c */
+/* Open a new connection on free slot c (job start time t_start). Never recurses
+ * into another start: on failure the slot is back on the free list. */
+void conn_start(struct conn *c, uint64_t t_start);
+/* Drive the connection after an epoll event (or right after a state change). */
+void conn_step(struct conn *c);
+/* Count kind (unless 0 > kind) and close; the slot returns to the free list. */
+void conn_fail(struct conn *c, enum err_kind kind, int alert);
+/* Close normally (close_notify first). */
+void conn_finish(struct conn *c);
+/* Close without counting anything (run ended). */
+void conn_abandon(struct conn *c);
+/* Make sure the socket is in the epoll set for EPOLLIN (and EPOLLOUT when
+ * write is set). 0, or -1 after conn_fail(). */
+int conn_watch(struct conn *c, bool write);
+/* Start sending w->req on an established connection. */
+void conn_send_request(struct conn *c);
+/* Called once the full response was read (status and body checked). */
+void conn_response_done(struct conn *c);
+/* Read application data: SSL_read or ktls_recv. >0 bytes, 0 would block,
+ * CONN_EOF when the server closed (close_notify or TCP EOF: the caller decides
+ * whether that was expected), -1 after conn_fail() was called. */
+#define CONN_EOF (-2)
+ssize_t conn_read(struct conn *c, void *buf, size_t len);
+
+/* handshake.c / get.c: what happens once the handshake completed, and after
+ * each response. */
+void handshake_established(struct conn *c);
+void handshake_response(struct conn *c);
+/* 1: the state changed, step again; 0: wait for the next event. */
+int handshake_ticket_wait(struct conn *c);
+void get_established(struct conn *c);
+void get_response(struct conn *c);
+
+/* rxktls.c: move RX into the kernel. 0, or <0 after conn_fail() / engine_fatal(). */
+int rxktls_enable(struct conn *c);
+ssize_t rxktls_read(struct conn *c, void *buf, size_t len);
+void rxktls_release(struct conn *c);
+
+#endif

@@ -1,0 +1,64 @@
+/* client/handshake.c: handshake mode. A job is one connection: connect, TLS
+ * handshake, optionally one request (--request), close. Its latency runs
+ * from the job's start (the scheduled start in open loop, so time spent
+ * waiting for a free slot or a slow server counts) to the handshake's end,
+ * or to the end of the response with --request. */
+#include "client/engine.h"
+
+#include <openssl/err.h>
+
+/* TLS 1.3 sends its tickets after the handshake: with --resume, stay until
+ * one arrived, so the slot's next connection has something to offer. */
+static void after_job(struct conn *c)
+{
+	if (c->w->cfg->resume && !c->got_ticket && SSL_version(c->ssl) >= TLS1_3_VERSION) {
+		c->st = CS_TICKET;
+		worker_deadline_set(c->w, c, now_ns() + c->w->cfg->timeout_ns);
+		return;
+	}
+	conn_finish(c);
+}
+
+void handshake_established(struct conn *c)
+{
+	if (c->w->cfg->request_path) {
+		c->t_req = now_ns();
+		conn_send_request(c);
+		return;
+	}
+	uint64_t t = now_ns();
+	worker_record_job(c->w, t, t - c->t_start, false);
+	after_job(c);
+}
+
+void handshake_response(struct conn *c)
+{
+	uint64_t t = now_ns();
+
+	if (c->resp.status == 200)
+		worker_record_job(c->w, t, t - c->t_start, true);
+	if (c->peer_closed)
+		conn_finish(c);
+	else
+		after_job(c);
+}
+
+int handshake_ticket_wait(struct conn *c)
+{
+	unsigned char b[256];
+	int r;
+
+	/* SSL_read processes the NewSessionTicket messages (on_new_session()
+	 * sets got_ticket) and reports that no application data came */
+	while (!c->got_ticket) {
+		r = SSL_read(c->ssl, b, sizeof(b));
+		if (r > 0)
+			continue; /* unexpected data: ignored */
+		if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ && !c->got_ticket)
+			return 0;
+		ERR_clear_error();
+		break; /* the server closed without a ticket: nothing to resume */
+	}
+	conn_finish(c);
+	return 0;
+}

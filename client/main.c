@@ -1,0 +1,70 @@
+/* ktls-client: TLS load generator (handshake rate, keep-alive GETs) and a
+ * step-by-step handshake tracer. See client/client.h for the layout. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client/client.h"
+
+static void print_sentence(FILE *f, const char *s)
+{
+	fprintf(f, "ktls-client: %s\n", s);
+}
+
+int main(int argc, char **argv)
+{
+	struct client_cfg cfg;
+	struct run run;
+	int rc;
+
+	if (argc < 2) {
+		cli_usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		cli_usage(stdout);
+		return 0;
+	}
+	rc = cli_parse(&cfg, argc - 1, argv + 1);
+	if (rc == 1)
+		return 0;
+	if (rc)
+		return rc;
+	if (!cfg.provider_keys && fastkeys_install())
+		fprintf(stderr, "ktls-client: note: OpenSSL's direct key decoding is unavailable "
+			"(built without ENGINE support): server keys go through the provider decoders\n");
+	if (cfg.mode == MODE_TRACE)
+		return trace_run(&cfg);
+
+	rc = engine_run(&run, &cfg);
+	if (run.workers && run.t0) {
+		bool json_stdout = cfg.json_path && !strcmp(cfg.json_path, "-");
+		report_human(&run, json_stdout ? stderr : stdout);
+		if (cfg.json_path) {
+			int jr = report_json(&run, cfg.json_path);
+			if (jr) {
+				fprintf(stderr, "ktls-client: --json %s: cannot write: %s\n", cfg.json_path,
+					strerror(-jr));
+				rc = 1;
+			}
+		}
+	}
+	if (run.fatal[0])
+		print_sentence(stderr, run.fatal);
+	/* nothing succeeded: say what the errors were and fail */
+	if (!rc && run.total.handshakes == 0 && stats_errors(&run.total) > 0) {
+		fprintf(stderr, "ktls-client: no handshake completed (%s:%u): is the server running, "
+			"and do --tls-version/--ciphers/--groups match what it accepts?\n", cfg.host,
+			cfg.port);
+		rc = 1;
+	}
+	/* wrong bytes are never just noise */
+	if (!rc && run.total.err[ERR_PATTERN]) {
+		fprintf(stderr, "ktls-client: %llu response%s did not match the /bytes pattern: the server "
+			"(or something between) sent wrong data\n",
+			(unsigned long long)run.total.err[ERR_PATTERN], run.total.err[ERR_PATTERN] == 1 ? "" : "s");
+		rc = 1;
+	}
+	engine_free(&run);
+	return rc;
+}

@@ -1,0 +1,335 @@
+/* client/report.c: the progress line, the human summary and the JSON document. */
+#include "client/client.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/units.h"
+
+/* The client counts as saturated when its threads were busy this much of the
+ * measured wall time: its own CPU, not the server, may have set the pace. */
+#define SATURATED 0.90
+
+static double rate(uint64_t n, double s)
+{
+	return s > 0 ? (double)n / s : 0;
+}
+
+static double cpu_share(const struct run *run)
+{
+	double wall = run->wall_s * run->cfg->threads;
+	return wall > 0 ? (run->cpu_user_s + run->cpu_sys_s) / wall : 0;
+}
+
+/* Seconds of the run, up to its end (stragglers counted just after the end
+ * fall in the last second). */
+static unsigned timeline_len(const struct run *run)
+{
+	uint64_t end = run->t_stopped < run->t_end ? run->t_stopped : run->t_end;
+	if (end < run->t0)
+		end = run->t0;
+	unsigned n = (unsigned)((end - run->t0 + NS_PER_S - 1) / NS_PER_S);
+	return n > run->nslots ? run->nslots : n;
+}
+
+void report_progress(const struct run *run, unsigned sec, uint64_t inflight)
+{
+	struct tl_slot s;
+	char lat[32] = "-", mx[32] = "-";
+	bool warm = (uint64_t)(sec + 1) * NS_PER_S <= run->cfg->warmup_ns;
+
+	engine_timeline(run, sec, &s);
+	if (s.lat_n) {
+		units_fmt_duration(s.lat_sum_ns / s.lat_n, lat, sizeof(lat));
+		units_fmt_duration(s.lat_max_ns, mx, sizeof(mx));
+	}
+	fprintf(stderr, "[%4us%s] %7" PRIu64 " hs/s %7" PRIu64 " req/s %9.1f MB/s  latency mean %s "
+		"max %s  errors %" PRIu64 "  in flight %" PRIu64 "\n", sec + 1, warm ? " warmup" : "",
+		s.handshakes, s.requests, (double)s.bytes / 1e6, lat, mx, s.errors, inflight);
+}
+
+static void print_lat(FILE *f, const char *what, const struct hist *h)
+{
+	static const double ps[] = { 50, 90, 99, 99.9 };
+	static const char *const names[] = { "p50", "p90", "p99", "p99.9" };
+	char b[32];
+
+	if (!h->count) {
+		fprintf(f, "  %-16s none\n", what);
+		return;
+	}
+	fprintf(f, "  %-16s", what);
+	for (int i = 0; i < 4; i++)
+		fprintf(f, " %s %s ", names[i], units_fmt_duration(hist_percentile(h, ps[i]), b, sizeof(b)));
+	fprintf(f, " max %s\n", units_fmt_duration(h->max, b, sizeof(b)));
+}
+
+static void print_error(const char *name, uint64_t n, void *arg)
+{
+	fprintf(arg, " %s %" PRIu64, name, n);
+}
+
+void report_human(const struct run *run, FILE *f)
+{
+	const struct client_cfg *cfg = run->cfg;
+	const struct client_stats *t = &run->total;
+	const struct negotiated *n = &run->neg;
+	double s = run->wall_s, share = cpu_share(run);
+	char b1[32], b2[32];
+
+	fprintf(f, "ktls-client %s: %s:%u, ", mode_name(cfg->mode), cfg->host, cfg->port);
+	if (cfg->mode == MODE_HANDSHAKE && cfg->rate)
+		fprintf(f, "open loop at %" PRIu64 " handshakes/s (at most %" PRIu64 " in flight)",
+			cfg->rate, cfg->max_inflight);
+	else
+		fprintf(f, "closed loop, %" PRIu64 " connection%s", cfg->connections,
+			cfg->connections == 1 ? "" : "s");
+	fprintf(f, ", %u thread%s, measured %.2f s", cfg->threads, cfg->threads == 1 ? "" : "s", s);
+	if (cfg->warmup_ns)
+		fprintf(f, " after %s warmup", units_fmt_duration(cfg->warmup_ns, b1, sizeof(b1)));
+	if (run->ended_by_count)
+		fprintf(f, " (stopped at --%s %" PRIu64 ")",
+			cfg->mode == MODE_GET ? "requests" : "handshakes", cfg->count);
+	fprintf(f, "\n");
+	if (cfg->request_path)
+		fprintf(f, "request: GET %s%s\n", cfg->request_path,
+			cfg->verify_pattern ? " (body checked against the /bytes pattern)" : "");
+	if (n->set)
+		fprintf(f, "TLS %s %s, group %s, signature %s, server key %s\n", n->version, n->cipher,
+			n->group, n->sigalg, n->cert_key);
+	if (cfg->verify_ca)
+		fprintf(f, "certificate verification: on (CA file %s)\n", cfg->verify_ca);
+	else
+		fprintf(f, "certificate verification: off (--verify CAFILE checks the chain and name)\n");
+	if (cfg->mode == MODE_GET)
+		fprintf(f, "record layer for responses: %s\n",
+			cfg->rx == RX_KTLS ? "kernel (kTLS RX)" : "OpenSSL (userspace)");
+	fprintf(f, "\n");
+
+	fprintf(f, "  %-16s %" PRIu64 " (%.1f/s)", "handshakes", t->handshakes, rate(t->handshakes, s));
+	if (cfg->resume)
+		fprintf(f, ", resumed %" PRIu64 " (%.1f%%)", t->resumed,
+			t->handshakes ? 100.0 * (double)t->resumed / (double)t->handshakes : 0);
+	fprintf(f, "\n");
+	if (cfg->request_path)
+		fprintf(f, "  %-16s %" PRIu64 " (%.1f/s)\n", "requests", t->requests, rate(t->requests, s));
+	if (t->bytes || cfg->mode == MODE_GET)
+		fprintf(f, "  %-16s %s (%.2f MB/s, %.1f Mbit/s)\n", "bytes",
+			units_fmt_size(t->bytes, b1, sizeof(b1)), rate(t->bytes, s) / 1e6,
+			rate(t->bytes, s) * 8 / 1e6);
+	if (cfg->mode == MODE_GET) {
+		print_lat(f, "latency", &t->lat);
+		fprintf(f, "  %-16s per request, first byte sent to last byte received\n", "");
+		print_lat(f, "handshake", &t->hs_lat);
+	} else {
+		print_lat(f, "latency", &t->lat);
+		fprintf(f, "  %-16s per connection, from %s to the %s\n", "",
+			cfg->rate ? "its scheduled start" : "connect()",
+			cfg->request_path ? "response's last byte" : "handshake's end");
+	}
+	if (cfg->rate)
+		fprintf(f, "  %-16s %" PRIu64 " started over 1 ms late, worst %s\n", "schedule",
+			t->late_starts, units_fmt_duration(t->max_start_lag_ns, b1, sizeof(b1)));
+	fprintf(f, "  %-16s %" PRIu64, "errors", stats_errors(t));
+	if (stats_errors(t)) {
+		fprintf(f, " (");
+		stats_each_error(t, print_error, f);
+		fprintf(f, " )");
+	}
+	fprintf(f, "\n");
+	if (t->unfinished)
+		fprintf(f, "  %-16s %" PRIu64 " still in flight at the end, the oldest for %s (not in "
+			"the counts or the percentiles)\n", "unfinished", t->unfinished,
+			units_fmt_duration(t->unfinished_max_age_ns, b1, sizeof(b1)));
+	fprintf(f, "  %-16s user %.2f s, sys %.2f s: %.0f%% of %u thread%s", "client CPU",
+		run->cpu_user_s, run->cpu_sys_s, share * 100, cfg->threads, cfg->threads == 1 ? "" : "s");
+	if (share >= SATURATED)
+		fprintf(f, ": SATURATED, the client may be the bottleneck (add --threads/--cpus)");
+	fprintf(f, "\n");
+	if (t->handshakes && cfg->mode == MODE_HANDSHAKE)
+		fprintf(f, "  %-16s %.1f us per handshake\n", "client CPU cost",
+			(run->cpu_user_s + run->cpu_sys_s) * 1e6 / (double)t->handshakes);
+	else if (t->requests)
+		fprintf(f, "  %-16s %.1f us per request, %s per MB\n", "client CPU cost",
+			(run->cpu_user_s + run->cpu_sys_s) * 1e6 / (double)t->requests,
+			t->bytes ? units_fmt_duration((uint64_t)((run->cpu_user_s + run->cpu_sys_s) * 1e15 /
+						   (double)t->bytes), b2, sizeof(b2)) : "-");
+	if (run->fatal[0])
+		fprintf(f, "\nstopped: %s\n", run->fatal);
+}
+
+/* --- JSON ---------------------------------------------------------------------- */
+static cJSON *lat_json(const struct hist *h)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "p50", (double)hist_percentile(h, 50) / 1e3);
+	cJSON_AddNumberToObject(o, "p90", (double)hist_percentile(h, 90) / 1e3);
+	cJSON_AddNumberToObject(o, "p99", (double)hist_percentile(h, 99) / 1e3);
+	cJSON_AddNumberToObject(o, "p999", (double)hist_percentile(h, 99.9) / 1e3);
+	cJSON_AddNumberToObject(o, "max", (double)h->max / 1e3);
+	cJSON_AddNumberToObject(o, "mean", hist_mean(h) / 1e3);
+	cJSON_AddNumberToObject(o, "count", (double)h->count);
+	return o;
+}
+
+static void add_error(const char *name, uint64_t n, void *arg)
+{
+	cJSON_AddNumberToObject(arg, name, (double)n);
+}
+
+static cJSON *config_json(const struct client_cfg *cfg)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "host", cfg->host);
+	cJSON_AddNumberToObject(o, "port", cfg->port);
+	if (cfg->sni)
+		cJSON_AddStringToObject(o, "sni", cfg->sni);
+	cJSON_AddNumberToObject(o, "threads", cfg->threads);
+	if (cfg->have_cpus) {
+		cJSON *a = cJSON_AddArrayToObject(o, "cpus");
+		for (int i = 0; i < CPU_SETSIZE; i++)
+			if (CPU_ISSET(i, &cfg->cpus))
+				cJSON_AddItemToArray(a, cJSON_CreateNumber(i));
+	}
+	cJSON_AddStringToObject(o, "loop", cfg->mode == MODE_HANDSHAKE && cfg->rate ? "open" : "closed");
+	if (cfg->mode == MODE_HANDSHAKE && cfg->rate) {
+		cJSON_AddNumberToObject(o, "rate_per_s", (double)cfg->rate);
+		cJSON_AddNumberToObject(o, "max_inflight", (double)cfg->max_inflight);
+	} else {
+		cJSON_AddNumberToObject(o, "connections", (double)cfg->connections);
+	}
+	if (cfg->count)
+		cJSON_AddNumberToObject(o, cfg->mode == MODE_GET ? "requests" : "handshakes",
+					(double)cfg->count);
+	cJSON_AddNumberToObject(o, "duration_s", (double)cfg->duration_ns / 1e9);
+	cJSON_AddNumberToObject(o, "warmup_s", (double)cfg->warmup_ns / 1e9);
+	cJSON_AddNumberToObject(o, "timeout_s", (double)cfg->timeout_ns / 1e9);
+	if (cfg->request_path)
+		cJSON_AddStringToObject(o, "path", cfg->request_path);
+	else
+		cJSON_AddNullToObject(o, "path");
+	if (cfg->mode == MODE_GET) {
+		cJSON_AddStringToObject(o, "rx", cfg->rx == RX_KTLS ? "ktls" : "user");
+		cJSON_AddBoolToObject(o, "pattern_checked", cfg->verify_pattern);
+	}
+	if (cfg->mode == MODE_HANDSHAKE) {
+		cJSON_AddBoolToObject(o, "resume", cfg->resume);
+		cJSON_AddBoolToObject(o, "tickets", !cfg->no_tickets);
+	}
+	cJSON_AddStringToObject(o, "tls_version", cfg->tls.min_version == cfg->tls.max_version ?
+				tlsopts_version_name(cfg->tls.min_version) : "any");
+#define STR_OR_NULL(k, v) (v ? cJSON_AddStringToObject(o, k, v) : cJSON_AddNullToObject(o, k))
+	STR_OR_NULL("ciphers", cfg->tls.ciphers);
+	STR_OR_NULL("ciphersuites", cfg->tls.ciphersuites);
+	STR_OR_NULL("groups", cfg->tls.groups);
+	STR_OR_NULL("sigalgs", cfg->tls.sigalgs);
+	STR_OR_NULL("verify", cfg->verify_ca);
+#undef STR_OR_NULL
+	return o;
+}
+
+static cJSON *timeline_json(const struct run *run)
+{
+	cJSON *a = cJSON_CreateArray();
+	unsigned n = timeline_len(run);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct tl_slot s;
+		cJSON *e = cJSON_CreateObject();
+		engine_timeline(run, i, &s);
+		cJSON_AddNumberToObject(e, "t_s", i + 1);
+		cJSON_AddBoolToObject(e, "warmup", (uint64_t)(i + 1) * NS_PER_S <= run->cfg->warmup_ns);
+		cJSON_AddNumberToObject(e, "handshakes", (double)s.handshakes);
+		cJSON_AddNumberToObject(e, "resumed", (double)s.resumed);
+		cJSON_AddNumberToObject(e, "requests", (double)s.requests);
+		cJSON_AddNumberToObject(e, "bytes", (double)s.bytes);
+		cJSON_AddNumberToObject(e, "errors", (double)s.errors);
+		cJSON_AddNumberToObject(e, "latency_mean_us",
+					s.lat_n ? (double)s.lat_sum_ns / (double)s.lat_n / 1e3 : 0);
+		cJSON_AddNumberToObject(e, "latency_max_us", (double)s.lat_max_ns / 1e3);
+		cJSON_AddItemToArray(a, e);
+	}
+	return a;
+}
+
+int report_json(const struct run *run, const char *path)
+{
+	const struct client_cfg *cfg = run->cfg;
+	const struct client_stats *t = &run->total;
+	double s = run->wall_s, cpu = run->cpu_user_s + run->cpu_sys_s;
+	cJSON *o = cJSON_CreateObject(), *x;
+	char *text;
+	int rc = 0;
+
+	cJSON_AddStringToObject(o, "tool", "ktls-client");
+	cJSON_AddStringToObject(o, "mode", mode_name(cfg->mode));
+	cJSON_AddNumberToObject(o, "duration_s", s);
+	cJSON_AddNumberToObject(o, "handshakes", (double)t->handshakes);
+	cJSON_AddNumberToObject(o, "handshakes_per_s", rate(t->handshakes, s));
+	cJSON_AddNumberToObject(o, "resumed", (double)t->resumed);
+	cJSON_AddNumberToObject(o, "resumed_ratio",
+				t->handshakes ? (double)t->resumed / (double)t->handshakes : 0);
+	cJSON_AddNumberToObject(o, "requests", (double)t->requests);
+	cJSON_AddNumberToObject(o, "requests_per_s", rate(t->requests, s));
+	cJSON_AddNumberToObject(o, "bytes", (double)t->bytes);
+	cJSON_AddNumberToObject(o, "bytes_per_s", rate(t->bytes, s));
+	cJSON_AddNumberToObject(o, "throughput_mbps", rate(t->bytes, s) * 8 / 1e6);
+	cJSON_AddItemToObject(o, "latency_us", lat_json(&t->lat));
+	cJSON_AddItemToObject(o, "handshake_latency_us", lat_json(&t->hs_lat));
+	x = cJSON_AddObjectToObject(o, "errors");
+	stats_each_error(t, add_error, x);
+	cJSON_AddNumberToObject(o, "errors_total", (double)stats_errors(t));
+	cJSON_AddNumberToObject(o, "connections", (double)t->connections);
+	cJSON_AddNumberToObject(o, "unfinished", (double)t->unfinished);
+	cJSON_AddNumberToObject(o, "unfinished_max_age_us", (double)t->unfinished_max_age_ns / 1e3);
+	if (cfg->mode == MODE_HANDSHAKE && cfg->rate) {
+		cJSON_AddNumberToObject(o, "late_starts", (double)t->late_starts);
+		cJSON_AddNumberToObject(o, "max_start_lag_us", (double)t->max_start_lag_ns / 1e3);
+	}
+	cJSON_AddNumberToObject(o, "cpu_user_s", run->cpu_user_s);
+	cJSON_AddNumberToObject(o, "cpu_sys_s", run->cpu_sys_s);
+	cJSON_AddNumberToObject(o, "cpu_busy_ratio", cpu_share(run));
+	cJSON_AddNumberToObject(o, "cpu_us_per_handshake", t->handshakes ? cpu * 1e6 / (double)t->handshakes : 0);
+	cJSON_AddNumberToObject(o, "cpu_us_per_request", t->requests ? cpu * 1e6 / (double)t->requests : 0);
+	cJSON_AddBoolToObject(o, "client_saturated", cpu_share(run) >= SATURATED);
+	cJSON_AddBoolToObject(o, "ended_by_count", run->ended_by_count);
+	if (run->fatal[0])
+		cJSON_AddStringToObject(o, "fatal", run->fatal);
+	else
+		cJSON_AddNullToObject(o, "fatal");
+	x = cJSON_AddObjectToObject(o, "tls");
+	if (run->neg.set) {
+		cJSON_AddStringToObject(x, "version", run->neg.version);
+		cJSON_AddStringToObject(x, "cipher", run->neg.cipher);
+		cJSON_AddStringToObject(x, "group", run->neg.group);
+		cJSON_AddStringToObject(x, "sigalg", run->neg.sigalg);
+		cJSON_AddStringToObject(x, "server_key", run->neg.cert_key);
+	}
+	cJSON_AddBoolToObject(x, "verify", cfg->verify_ca != NULL);
+	cJSON_AddItemToObject(o, "timeline", timeline_json(run));
+	cJSON_AddItemToObject(o, "config", config_json(cfg));
+
+	text = cJSON_Print(o);
+	cJSON_Delete(o);
+	if (!text)
+		return -ENOMEM;
+	if (!strcmp(path, "-")) {
+		printf("%s\n", text);
+		fflush(stdout);
+	} else {
+		FILE *f = fopen(path, "we");
+		if (!f || fprintf(f, "%s\n", text) < 0)
+			rc = -errno;
+		if (f && fclose(f) && !rc)
+			rc = -errno;
+		if (!rc && !f)
+			rc = -EIO;
+	}
+	free(text);
+	return rc;
+}

@@ -1,0 +1,282 @@
+/* tests/helpers/tls_test_server.c: a small misbehaving TLS server for the
+ * ktls-client tests. One thread per connection (or one at a time with
+ * --serial), blocking I/O, the wire protocol's GET /bytes/N and GET /stats.
+ *
+ *   tls_test_server --port P --cert C --key K [options]
+ *     --delay-handshake D   sleep D before each handshake (a slow server)
+ *     --delay-response D    sleep D before each response
+ *     --serial              serve one connection at a time (a server with a queue)
+ *     --corrupt N           flip body byte N of every /bytes response
+ *     --stall               accept TCP connections and never answer
+ *     --stats FILE          write the counters as JSON there at exit
+ *     --lifetime D          exit after D (default 60s): a test can never leave it behind
+ * Counters (GET /stats, and --stats at exit): accepted, handshakes, resumed,
+ * requests, body_bytes. SIGTERM/SIGINT: write --stats, exit 0.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "client/http.h"
+#include "common/pattern.h"
+#include "common/units.h"
+
+static uint64_t delay_hs_ns, delay_resp_ns, lifetime_ns = 60ULL * 1000000000ULL;
+static int64_t corrupt_at = -1;
+static int serial, stall;
+static const char *stats_path;
+static SSL_CTX *ctx;
+static uint64_t n_accepted, n_handshakes, n_resumed, n_requests, n_body;
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000ULL), (long)(ns % 1000000000ULL) };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static void write_stats(void)
+{
+	FILE *f;
+
+	if (!stats_path)
+		return;
+	f = fopen(stats_path, "w");
+	if (!f)
+		return;
+	fprintf(f, "{\"accepted\": %llu, \"handshakes\": %llu, \"resumed\": %llu, \"requests\": %llu, "
+		"\"body_bytes\": %llu}\n",
+		(unsigned long long)__atomic_load_n(&n_accepted, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&n_handshakes, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&n_resumed, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&n_requests, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(&n_body, __ATOMIC_RELAXED));
+	fclose(f);
+}
+
+static void on_term(int sig)
+{
+	(void)sig;
+	write_stats();
+	_exit(0);
+}
+
+static int ssl_write_all(SSL *ssl, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		int n = SSL_write(ssl, p, (int)(len > 65536 ? 65536 : len));
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_bytes(SSL *ssl, uint64_t n)
+{
+	char head[128];
+	uint8_t chunk[16384];
+	uint64_t off = 0;
+
+	snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %llu\r\n\r\n",
+		 (unsigned long long)n);
+	if (ssl_write_all(ssl, head, strlen(head)))
+		return -1;
+	while (off < n) {
+		size_t k = n - off < sizeof(chunk) ? (size_t)(n - off) : sizeof(chunk);
+		pattern_fill(chunk, off, k);
+		if (corrupt_at >= 0 && (uint64_t)corrupt_at >= off && (uint64_t)corrupt_at < off + k)
+			chunk[corrupt_at - (int64_t)off] ^= 0x20;
+		if (ssl_write_all(ssl, chunk, k))
+			return -1;
+		off += k;
+	}
+	__atomic_fetch_add(&n_body, n, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void serve(int fd)
+{
+	SSL *ssl = NULL;
+	char buf[4096];
+	size_t have = 0;
+
+	if (stall) {
+		/* hold the connection open, say nothing, until the peer leaves */
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		goto out;
+	}
+	if (delay_hs_ns)
+		sleep_ns(delay_hs_ns);
+	ssl = SSL_new(ctx);
+	if (!ssl || !SSL_set_fd(ssl, fd) || SSL_accept(ssl) != 1)
+		goto out;
+	__atomic_fetch_add(&n_handshakes, 1, __ATOMIC_RELAXED);
+	if (SSL_session_reused(ssl))
+		__atomic_fetch_add(&n_resumed, 1, __ATOMIC_RELAXED);
+	for (;;) {
+		size_t end;
+		while (!(end = http_head_end(buf, have))) {
+			int n;
+			if (have == sizeof(buf))
+				goto out;
+			n = SSL_read(ssl, buf + have, (int)(sizeof(buf) - have));
+			if (n <= 0)
+				goto out;
+			have += (size_t)n;
+		}
+		__atomic_fetch_add(&n_requests, 1, __ATOMIC_RELAXED);
+		if (delay_resp_ns)
+			sleep_ns(delay_resp_ns);
+		char path[256] = "";
+		sscanf(buf, "GET %255s HTTP/1.", path);
+		int64_t n = http_bytes_path(path);
+		int rc;
+		if (n >= 0) {
+			rc = send_bytes(ssl, (uint64_t)n);
+		} else if (!strcmp(path, "/stats")) {
+			char body[256], resp[512];
+			snprintf(body, sizeof(body), "{\"handshakes\": %llu, \"resumed\": %llu}",
+				 (unsigned long long)__atomic_load_n(&n_handshakes, __ATOMIC_RELAXED),
+				 (unsigned long long)__atomic_load_n(&n_resumed, __ATOMIC_RELAXED));
+			snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
+				 strlen(body), body);
+			rc = ssl_write_all(ssl, resp, strlen(resp));
+		} else {
+			static const char nf[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+			rc = ssl_write_all(ssl, nf, sizeof(nf) - 1);
+		}
+		if (rc)
+			goto out;
+		memmove(buf, buf + end, have - end);
+		have -= end;
+	}
+out:
+	if (ssl) {
+		SSL_shutdown(ssl);
+		SSL_free(ssl);
+	}
+	ERR_clear_error();
+	close(fd);
+}
+
+static void *conn_thread(void *arg)
+{
+	serve((int)(intptr_t)arg);
+	return NULL;
+}
+
+static void *lifetime_thread(void *arg)
+{
+	(void)arg;
+	sleep_ns(lifetime_ns);
+	write_stats();
+	_exit(0);
+	return NULL;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: tls_test_server --port P --cert FILE --key FILE [--delay-handshake D] "
+		"[--delay-response D] [--serial] [--corrupt N] [--stall] [--stats FILE] "
+		"[--lifetime D (default 60s)]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "delay-handshake", required_argument, NULL, 'H' },
+		{ "delay-response", required_argument, NULL, 'R' },
+		{ "serial", no_argument, NULL, 's' },
+		{ "corrupt", required_argument, NULL, 'x' },
+		{ "stall", no_argument, NULL, 'S' },
+		{ "stats", required_argument, NULL, 'o' },
+		{ "lifetime", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cert = NULL, *key = NULL;
+	uint64_t port = 0, v;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int opt, lfd, one = 1;
+	pthread_t lt;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': if (units_parse_u64(optarg, &port) || !port || port > 65535) usage(); break;
+		case 'c': cert = optarg; break;
+		case 'k': key = optarg; break;
+		case 'H': if (units_parse_duration(optarg, &delay_hs_ns)) usage(); break;
+		case 'R': if (units_parse_duration(optarg, &delay_resp_ns)) usage(); break;
+		case 's': serial = 1; break;
+		case 'x': if (units_parse_u64(optarg, &v)) usage(); corrupt_at = (int64_t)v; break;
+		case 'S': stall = 1; break;
+		case 'o': stats_path = optarg; break;
+		case 'l': if (units_parse_duration(optarg, &lifetime_ns)) usage(); break;
+		default: usage();
+		}
+	}
+	if (!port || !cert || !key)
+		usage();
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx || SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		fprintf(stderr, "tls_test_server: cannot load %s / %s\n", cert, key);
+		return 1;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1024)) {
+		fprintf(stderr, "tls_test_server: 127.0.0.1:%llu: %s\n", (unsigned long long)port,
+			strerror(errno));
+		return 1;
+	}
+	pthread_create(&lt, NULL, lifetime_thread, NULL);
+	pthread_detach(lt);
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		__atomic_fetch_add(&n_accepted, 1, __ATOMIC_RELAXED);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (serial) {
+			serve(fd);
+		} else {
+			pthread_t t;
+			pthread_attr_t at;
+			pthread_attr_init(&at);
+			pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+			pthread_attr_setstacksize(&at, 256 * 1024);
+			if (pthread_create(&t, &at, conn_thread, (void *)(intptr_t)fd))
+				close(fd);
+			pthread_attr_destroy(&at);
+		}
+	}
+}

@@ -1,0 +1,73 @@
+#!/bin/bash
+# ktls-client against ktls-server (user record layer): the client's counts
+# equal the server's own (GET /stats): full handshakes, resumed handshakes
+# (TLS 1.3 tickets, TLS 1.2 session IDs), requests and bytes.
+# timeout: 120
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/client_common.sh"
+SERVER=$KTLS_BIN/ktls-server
+if [[ ! -x $SERVER ]]; then
+	# Without server sources there is nothing to build: not a failure even
+	# where skips are. With them, make builds it, so a missing binary is.
+	if ! compgen -G "$(dirname "$0")/../../server/*.c" >/dev/null; then
+		echo "1..0 # SKIP no ktls-server in this tree (server/)"
+		exit 0
+	fi
+	skip_all "bin/ktls-server is not built (make)"
+fi
+
+start_ktls_server() {
+	local try pid
+	for try in 1 2 3 4 5; do
+		PORT=$(free_port) || continue
+		"$SERVER" --port "$PORT" --threads 1 --cert "$CERTS/ecdsa-p256.crt" --key "$CERTS/ecdsa-p256.key" \
+			--duration 100s -q "$@" >"$TMP/server.$PORT.log" 2>&1 &
+		pid=$!
+		SERVER_PIDS+=($pid)
+		wait_port_of "$pid" "$PORT" && return 0
+		diag "ktls-server on port $PORT: $(head -c 300 "$TMP/server.$PORT.log")"
+	done
+	return 1
+}
+start_ktls_server || bail "ktls-server started"
+
+# snap NAME: the server's GET /stats into $TMP/NAME.json. Each snapshot is one
+# more full handshake and one more request, so a difference between two
+# snapshots counts one of them: subtract 1.
+snap() { curl -sk --max-time 5 "https://127.0.0.1:$PORT/stats" >"$TMP/$1.json"; }
+stat() { jq -r ".$2" "$TMP/$1.json"; }
+
+snap a
+"$CLIENT" handshake --port "$PORT" -n 300 -c 4 -d 60s -q --json "$TMP/h.json" >/dev/null 2>&1
+is "$?" 0 "300 full handshakes: exit 0"
+snap b
+is "$(jqv $TMP/h.json .handshakes)" 300 "the client counted 300"
+is "$(( $(stat b handshakes_full) - $(stat a handshakes_full) - 1 ))" 300 "ktls-server counted 300 full handshakes"
+
+resume_case() {
+	local name=$1; shift
+	snap a
+	"$CLIENT" handshake --port "$PORT" -n 100 -c 2 -d 60s -q --resume "$@" --json "$TMP/r.json" >/dev/null 2>&1
+	snap b
+	is "$(jqv $TMP/r.json .resumed)" 98 "$name: 98 of 100 resumed (the first of each slot is full)"
+	is "$(( $(stat b handshakes_resumed) - $(stat a handshakes_resumed) ))" 98 \
+		"$name: ktls-server counted 98 resumed handshakes"
+}
+resume_case "TLS 1.3 tickets"
+resume_case "TLS 1.2 tickets" --tls-version 1.2
+resume_case "TLS 1.2 session IDs" --tls-version 1.2 --no-tickets
+
+snap a
+"$CLIENT" get --port "$PORT" --size 256K -n 100 -c 4 -d 60s -q --json "$TMP/g.json" >/dev/null 2>&1
+is "$?" 0 "get --size 256K -n 100: exit 0"
+snap b
+is "$(jqv $TMP/g.json .requests)" 100 "100 responses, every byte checked against the pattern"
+is "$(( $(stat b requests) - $(stat a requests) - 1 ))" 100 "ktls-server answered 100 requests"
+sent=$(( $(stat b bytes_out) - $(stat a bytes_out) ))
+ok "$(( sent >= 100 * 262144 && sent < 101 * 262144 ? 0 : 1 ))" "ktls-server sent 100 x 256 KiB and headers ($sent bytes)"
+
+"$CLIENT" handshake --port "$PORT" --rate 200 -d 1s -q --json "$TMP/ol.json" >/dev/null 2>&1
+n=$(jqv $TMP/ol.json '.handshakes + .unfinished')
+ok "$(( n >= 195 && n <= 201 ? 0 : 1 ))" "open loop at 200/s for 1 s: 200 starts (got $n)"
+is "$(jqv $TMP/ol.json .errors_total)" 0 "no errors"
+done_testing
