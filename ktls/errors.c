@@ -68,7 +68,9 @@ static const struct err_text texts[] = {
 	{ KTLS_E_RECORD_OVERFLOW, "KTLS_E_RECORD_OVERFLOW",
 	  "the peer sent a TLS record over the maximum size (record_overflow)" },
 	{ KTLS_E_TRUNCATED, "KTLS_E_TRUNCATED",
-	  "the connection closed in the middle of a TLS record (truncated)" },
+	  "the peer's TCP stream ended in the middle of a TLS record: the data "
+	  "is incomplete (truncation); treat it as an error, not as the end of "
+	  "the data" },
 	{ KTLS_E_CLOSED, "KTLS_E_CLOSED",
 	  "the TLS connection is already closed (close_notify sent or received)" },
 	{ KTLS_E_INTERNAL, "KTLS_E_INTERNAL",

@@ -66,6 +66,8 @@ struct ktls_sockops {
 	ssize_t (*recvmsg)(void *arg, int fd, struct msghdr *msg, int flags);
 	/* 1 when the kernel can replace TLS 1.3 keys (KeyUpdate), 0 when not. */
 	int (*rekey_supported)(void *arg);
+	/* Bytes received by TCP and not consumed yet (ioctl SIOCINQ), or -errno. */
+	int (*inq)(void *arg, int fd);
 };
 
 /* Replace the process-wide socket layer (tests); NULL restores the real
@@ -77,6 +79,7 @@ int ktls_sys_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 ssize_t ktls_sys_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t ktls_sys_recvmsg(int fd, struct msghdr *msg, int flags);
 int ktls_sys_rekey_supported(void);
+int ktls_sys_inq(int fd);
 
 /* This kernel's answer (ktls/probe.c), probed once per process: 1 or 0. */
 int ktls_probe_rekey_cached(void);

@@ -188,8 +188,22 @@ static int on_alert_bytes(struct ktls_conn *c, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* A bad record makes the kernel abort the TLS socket (tls_err_abort): its
+ * error stays on the socket and every send fails with it, so our alert
+ * could not leave. It was just reported to us: consume it (SO_ERROR) so the
+ * alert goes out (checked on 6.1 and 7.3: the peer gets bad_record_mac). */
+static void consume_socket_error(struct ktls_conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	ktls_sys_getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+}
+
 static int map_recv_error(struct ktls_conn *c, ssize_t n)
 {
+	if (n == -EBADMSG || n == -EMSGSIZE || n == -EINVAL)
+		consume_socket_error(c);
 	switch (n) {
 	case -EBADMSG:
 		return fail(c, KTLS_E_DECRYPT, 20 /* bad_record_mac */);
@@ -233,10 +247,13 @@ ssize_t ktls_recv(struct ktls_conn *c, void *buf, size_t len, int flags)
 				type = *CMSG_DATA(cm);
 		if (type == REC_DATA) {
 			if (n == 0) {
-				/* TCP EOF without close_notify. */
-				if (c->alert_have || c->hs_len)
-					return fail(c, KTLS_E_TRUNCATED, -1);
+				/* TCP EOF without close_notify. The kernel returns 0
+				 * just the same when it ends inside a record (6.1
+				 * and 7.3, checked); the bytes of that partial
+				 * record are still unread in TCP, so SIOCINQ tells. */
 				c->st.unclean_eof = true;
+				if (c->alert_have || c->hs_len || ktls_sys_inq(c->fd) > 0)
+					return fail(c, KTLS_E_TRUNCATED, -1);
 				return 0;
 			}
 			c->ku_in_a_row = 0;

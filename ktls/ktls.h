@@ -233,7 +233,11 @@ unsigned ktls_conn_dirs(const struct ktls_conn *c);
  * kernel RX); KTLS_E_ALERT; KTLS_E_DECRYPT (EBADMSG: bad_record_mac sent);
  * KTLS_E_RECORD_OVERFLOW (EMSGSIZE); KTLS_E_BAD_RECORD (unexpected or
  * malformed control record: unexpected_message / decode_error sent);
- * KTLS_E_TRUNCATED (EOF inside a control message); KTLS_E_REKEY_UNSUPPORTED
+ * KTLS_E_TRUNCATED (the TCP stream ended in the middle of a record: the
+ * kernel itself returns 0 there as at a record boundary, libktls sees the
+ * partial record's bytes still unread in TCP; if the kernel had to copy
+ * them out under memory pressure it reports a plain unclean EOF);
+ * KTLS_E_REKEY_UNSUPPORTED
  * (peer KeyUpdate on a kernel without rekey: close_notify sent, the stream
  * ends); KTLS_E_KEY_UPDATE_LIMIT; or -errno. Errors other than -EAGAIN and
  * -EINTR are sticky: later calls return them again. */

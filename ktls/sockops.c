@@ -5,6 +5,8 @@
 #include "ktls/internal.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 
 static const struct ktls_sockops *ops;
 static void *ops_arg;
@@ -54,4 +56,13 @@ int ktls_sys_rekey_supported(void)
 	if (ops && ops->rekey_supported)
 		return ops->rekey_supported(ops_arg);
 	return ktls_probe_rekey_cached();
+}
+
+int ktls_sys_inq(int fd)
+{
+	int n = 0;
+
+	if (ops && ops->inq)
+		return ops->inq(ops_arg, fd);
+	return ioctl(fd, SIOCINQ, &n) ? -errno : n;
 }

@@ -20,6 +20,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -52,6 +53,10 @@ struct emu_sock {
 	uint8_t pend_type;
 	uint8_t in[16384 + 2048 + 5];  /* raw bytes of the record being read */
 	size_t in_len;
+	int sk_err;                    /* as the kernel's tls_err_abort(): a bad
+					  record leaves its error on the socket;
+					  send and recv fail with it until SO_ERROR
+					  is read */
 };
 
 static struct emu_state {
@@ -330,6 +335,15 @@ static inline int emu_setsockopt(void *arg, int fd, int level, int name, const v
 static inline int emu_getsockopt(void *arg, int fd, int level, int name, void *val, socklen_t *len)
 {
 	(void)arg;
+	if (level == SOL_SOCKET && name == SO_ERROR) {
+		struct emu_sock *s = emu_sock(fd, false);
+		if (s && s->sk_err && *len >= sizeof(int)) {
+			*(int *)val = s->sk_err;
+			*len = sizeof(int);
+			s->sk_err = 0;
+			return 0;
+		}
+	}
 	if (level == IPPROTO_TCP && name == TCP_ULP) {
 		struct emu_sock *s = emu_sock(fd, false);
 		if (s && s->ulp && *len >= 4) {
@@ -348,6 +362,8 @@ static inline ssize_t emu_sendmsg(void *arg, int fd, const struct msghdr *msg, i
 	size_t total = 0;
 
 	(void)arg, (void)flags;
+	if (s && s->sk_err)
+		return -s->sk_err;
 	if (!s || !s->tx.set) {
 		ssize_t n = sendmsg(fd, msg, flags | MSG_NOSIGNAL);
 		return n < 0 ? -errno : n;
@@ -452,17 +468,23 @@ static inline ssize_t emu_recvmsg(void *arg, int fd, struct msghdr *msg, int fla
 		ssize_t n = recvmsg(fd, msg, flags);
 		return n < 0 ? -errno : n;
 	}
+	if (s->sk_err)
+		return -s->sk_err;
 	if (s->pend_off == s->pend_len) {
 		if (s->rx_paused)
 			return -EKEYEXPIRED;
 		rc = emu_fill(s, flags);
 		if (rc <= 0) {
+			if (rc == -EMSGSIZE)
+				s->sk_err = EMSGSIZE;
 			msg->msg_controllen = 0;
 			return rc;
 		}
 		rc = emu_open(s);
-		if (rc)
+		if (rc) {
+			s->sk_err = -rc;
 			return rc;
+		}
 	}
 	if (s->pend_type != 23 && !msg->msg_control)
 		return -EIO;
@@ -486,12 +508,25 @@ static inline int emu_rekey_supported(void *arg)
 	return emu.rekey;
 }
 
+/* Like the kernel: the bytes of a partial record are not consumed from TCP. */
+static inline int emu_inq(void *arg, int fd)
+{
+	struct emu_sock *s = emu_sock(fd, false);
+	int n = 0;
+
+	(void)arg;
+	if (ioctl(fd, FIONREAD, &n))
+		return -errno;
+	return n + (s && s->rx.set ? (int)s->in_len : 0);
+}
+
 static const struct ktls_sockops emu_ops = {
 	.setsockopt = emu_setsockopt,
 	.getsockopt = emu_getsockopt,
 	.sendmsg = emu_sendmsg,
 	.recvmsg = emu_recvmsg,
 	.rekey_supported = emu_rekey_supported,
+	.inq = emu_inq,
 };
 
 static inline void emu_install(void)

@@ -18,6 +18,39 @@ struct suite {
 	const char *name, *ossl;
 };
 
+/* Every version x cipher libktls offloads (ARIA: TLS 1.2 only). *n gets the count. */
+static inline const struct suite *world_suites(size_t *n)
+{
+	static const struct suite all[] = {
+		{ TLS1_2_VERSION, "aes128gcm", "ECDHE-ECDSA-AES128-GCM-SHA256" },
+		{ TLS1_2_VERSION, "aes256gcm", "ECDHE-ECDSA-AES256-GCM-SHA384" },
+		{ TLS1_2_VERSION, "chacha20", "ECDHE-ECDSA-CHACHA20-POLY1305" },
+		{ TLS1_2_VERSION, "aes128ccm", "ECDHE-ECDSA-AES128-CCM" },
+		{ TLS1_2_VERSION, "aria128gcm", "ECDHE-ECDSA-ARIA128-GCM-SHA256" },
+		{ TLS1_2_VERSION, "aria256gcm", "ECDHE-ECDSA-ARIA256-GCM-SHA384" },
+		{ TLS1_3_VERSION, "aes128gcm", "TLS_AES_128_GCM_SHA256" },
+		{ TLS1_3_VERSION, "aes256gcm", "TLS_AES_256_GCM_SHA384" },
+		{ TLS1_3_VERSION, "chacha20", "TLS_CHACHA20_POLY1305_SHA256" },
+		{ TLS1_3_VERSION, "aes128ccm", "TLS_AES_128_CCM_SHA256" },
+	};
+	*n = sizeof(all) / sizeof(all[0]);
+	return all;
+}
+
+/* Does the probed kernel offload su both ways? */
+static inline bool world_offloaded(const struct ktls_probe *pr, const struct suite *su)
+{
+	static const char *const names[] = { "aes128gcm", "aes256gcm", "chacha20", "aes128ccm", "aria128gcm",
+					     "aria256gcm" };
+	for (size_t j = 0; j < pr->n_ciphers; j++) {
+		const struct ktls_probe_cipher *c = &pr->ciphers[j];
+		if (c->version == su->version && c->tx && c->rx && (size_t)c->cipher < sizeof(names) / sizeof(names[0]) &&
+		    !strcmp(su->name, names[c->cipher]))
+			return true;
+	}
+	return false;
+}
+
 static int nst_count, nst_sent;
 static SSL_SESSION *saved;
 
@@ -112,6 +145,49 @@ static inline ssize_t krecv_all(struct ktls_conn *c, void *buf, size_t len)
 		got += (size_t)n;
 	}
 	return (ssize_t)got;
+}
+
+/* The TCP stream ends inside a record: our client (kTLS RX) against a
+ * memory-BIO userspace server that writes "complete" and a second record
+ * ("cut short...") of which only keep2 bytes reach the socket (keep2 < 0:
+ * all but -keep2 bytes) before its end closes. *first: what ktls_recv
+ * returns first (8: "complete"); the result: what it returns next. */
+static inline ssize_t world_truncated(const struct suite *su, long keep2, ssize_t *first, bool *unclean)
+{
+	static const char rec2[] = "cut short by the peer closing its TCP end";
+	struct world w;
+	struct ktls_conn *k = NULL;
+	struct ktls_report r;
+	struct ktls_conn_stats st;
+	char raw[1024], b[64];
+	ssize_t res = -9999;
+	int n1, n2;
+
+	*first = -9999;
+	if (world_ctx(&w, su, 0, false, false, true) || world_connect(&w, PUMP_EXACT, PUMP_SOCKET, NULL, NULL) ||
+	    ktls_enable(w.c.ssl, w.cfd, KTLS_TX | KTLS_RX, &k, &r))
+		goto out;
+	free(r.rx_data);
+	SSL_write(w.s.ssl, "complete", 8);
+	n1 = BIO_read(w.s.wb, raw, sizeof(raw));
+	SSL_write(w.s.ssl, rec2, (int)sizeof(rec2) - 1);
+	n2 = BIO_read(w.s.wb, raw + n1, (int)sizeof(raw) - n1);
+	if (n1 <= 0 || n2 <= 0)
+		goto out;
+	long keep = keep2 < 0 ? n2 + keep2 : keep2;
+	if (send(w.sfd, raw, (size_t)(n1 + keep), MSG_NOSIGNAL) != n1 + keep)
+		goto out;
+	shutdown(w.sfd, SHUT_WR);
+	*first = krecv_all(k, b, 8);
+	if (*first == 8 && memcmp(b, "complete", 8))
+		*first = -9998;
+	res = krecv_all(k, b, sizeof(b));
+	ktls_conn_stats(k, &st);
+	*unclean = st.unclean_eof;
+out:
+	ktls_conn_free(k);
+	world_free(&w);
+	return res;
 }
 
 static inline int peer_read_all(struct tend *e, void *buf, int len)

@@ -15,7 +15,7 @@ int ktls_example_get(const char *host, const char *port, char *out, size_t outle
 {
 	struct addrinfo *ai, hints = { .ai_socktype = SOCK_STREAM };
 	struct ktls_conn *c = NULL;
-	struct ktls_report rep;
+	struct ktls_report rep = { .rx_data = NULL };
 	char req[256];
 	ssize_t n = -1;
 
@@ -38,7 +38,6 @@ int ktls_example_get(const char *host, const char *port, char *out, size_t outle
 		size_t have = rep.rx_len < outlen ? rep.rx_len : outlen; /* already decrypted */
 		if (have)
 			memcpy(out, rep.rx_data, have);
-		free(rep.rx_data);
 		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host);
 		if (send(fd, req, strlen(req), 0) == (ssize_t)strlen(req))
 			n = ktls_recv(c, out + have, outlen - have, 0); /* alerts, tickets, KeyUpdate */
@@ -47,6 +46,7 @@ int ktls_example_get(const char *host, const char *port, char *out, size_t outle
 	} else if (rc < -1) {
 		fprintf(stderr, "kTLS: %s\n", ktls_strerror(rc));
 	}
+	free(rep.rx_data);                     /* set even by some refusals */
 	ktls_conn_free(c);                     /* wipes the secrets libktls kept */
 	if (fd >= 0)
 		close(fd);
