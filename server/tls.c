@@ -1,0 +1,430 @@
+/* server/tls.c: the SSL_CTX, the connection BIO, and the switch to kTLS.
+ *
+ * OpenSSL never touches a socket here. Each SSL reads and writes through one
+ * BIO of our own whose read side is the connection's ciphertext buffer
+ * (c->rin, filled from io_uring receives) and whose write side appends to
+ * the buffer io_uring sends from (c->out): ciphertext is copied once, from
+ * OpenSSL's record buffer into the send buffer, and sent in large batches.
+ */
+#include "server/server.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+/* Upper bound of what a record adds to its plaintext: header, explicit
+ * nonce or IV, tag or MAC, CBC padding. */
+#define REC_OVERHEAD 325
+#define REC_PLAIN 16384
+
+/* ---- the connection BIO ------------------------------------------------------ */
+static BIO_METHOD *bio_method;
+static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
+
+static int cbio_write(BIO *b, const char *data, int len)
+{
+	struct conn *c = BIO_get_data(b);
+	struct worker *w = c->w;
+
+	BIO_clear_retry_flags(b);
+	if (cbuf_ensure(&c->out, c->want_big ? &w->pool_big : &w->pool_small))
+		return -1;
+	if (cbuf_room(&c->out) < (uint32_t)len && c->out.off && !c->send_busy)
+		cbuf_compact(&c->out);
+	uint32_t n = cbuf_room(&c->out);
+	if (n == 0) {
+		BIO_set_retry_write(b);
+		return -1;
+	}
+	if (n > (uint32_t)len)
+		n = (uint32_t)len;
+	memcpy(c->out.p + c->out.len, data, n);
+	c->out.len += n;
+	return (int)n;
+}
+
+static int cbio_read(BIO *b, char *buf, int len)
+{
+	struct conn *c = BIO_get_data(b);
+	uint32_t have = cbuf_used(&c->rin);
+
+	BIO_clear_retry_flags(b);
+	if (!have) {
+		if (c->rd_eof)
+			return 0;
+		BIO_set_retry_read(b);
+		return -1;
+	}
+	uint32_t n = have < (uint32_t)len ? have : (uint32_t)len;
+	memcpy(buf, c->rin.p + c->rin.off, n);
+	cbuf_consume(&c->rin, n);
+	return (int)n;
+}
+
+static long cbio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct conn *c = BIO_get_data(b);
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_PENDING:
+		return c ? (long)cbuf_used(&c->rin) : 0;
+	case BIO_CTRL_WPENDING:
+		return c ? (long)cbuf_used(&c->out) : 0;
+	case BIO_CTRL_EOF:
+		return c && c->rd_eof && !cbuf_used(&c->rin);
+	default:
+		return 0;
+	}
+}
+
+static int cbio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static void bio_method_init(void)
+{
+	bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ktls-server conn");
+	if (!bio_method)
+		return;
+	BIO_meth_set_write(bio_method, cbio_write);
+	BIO_meth_set_read(bio_method, cbio_read);
+	BIO_meth_set_ctrl(bio_method, cbio_ctrl);
+	BIO_meth_set_create(bio_method, cbio_create);
+}
+
+/* ---- the context -------------------------------------------------------------- */
+static void ossl_why(char *buf, size_t len)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	snprintf(buf, len, "%s", r ? r : "unknown OpenSSL error");
+	ERR_clear_error();
+}
+
+int tls_ctx_create(const struct server_config *cfg, SSL_CTX **out, char *err, size_t errlen)
+{
+	char why[160];
+	SSL_CTX *ctx;
+	int rc;
+
+	*out = NULL;
+	pthread_once(&bio_once, bio_method_init);
+	if (!bio_method) {
+		snprintf(err, errlen, "cannot create the OpenSSL BIO method (out of memory)");
+		return -ENOMEM;
+	}
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx) {
+		ossl_why(why, sizeof why);
+		snprintf(err, errlen, "SSL_CTX_new failed: %s", why);
+		return -ENOMEM;
+	}
+	rc = tlsopts_apply(&cfg->tls, ctx, err, errlen);
+	if (rc)
+		goto fail;
+	if (access(cfg->cert, R_OK) || access(cfg->key, R_OK)) {
+		const char *f = access(cfg->cert, R_OK) ? cfg->cert : cfg->key;
+		snprintf(err, errlen, "%s %s: %s; run 'make certs' for the test set or pass --cert/--key",
+			 f == cfg->cert ? "--cert" : "--key", f, strerror(errno));
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1) {
+		ossl_why(why, sizeof why);
+		snprintf(err, errlen, "--cert %s: cannot load a PEM certificate (%s); run 'make certs' "
+			 "for the test set or pass --cert/--key", cfg->cert, why);
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key, SSL_FILETYPE_PEM) != 1) {
+		ossl_why(why, sizeof why);
+		snprintf(err, errlen, "--key %s: cannot load a PEM private key (%s); pass the key "
+			 "of --cert with --key", cfg->key, why);
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		ossl_why(why, sizeof why);
+		snprintf(err, errlen, "--key %s does not match --cert %s (%s)", cfg->key, cfg->cert, why);
+		rc = -EINVAL;
+		goto fail;
+	}
+	/* The chain is what the file holds: no chain building per handshake. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN | SSL_MODE_RELEASE_BUFFERS |
+			 SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+			    SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_num_tickets(ctx, (size_t)cfg->tickets);
+	if (cfg->tickets == 0)
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	if (cfg->session_cache) {
+		static const unsigned char sid_ctx[] = "ktls-server";
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+		SSL_CTX_sess_set_cache_size(ctx, (long)cfg->session_cache);
+		SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
+	} else {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	}
+	rc = tlsopts_keylog_from_env(ctx, err, errlen);
+	if (rc)
+		goto fail;
+	if (cfg->mode == TLS_MODE_KTLS) {
+		rc = ktls_ctx_prepare(ctx);
+		if (rc) {
+			snprintf(err, errlen, "ktls_ctx_prepare: %s", ktls_strerror(rc));
+			goto fail;
+		}
+	}
+	*out = ctx;
+	return 0;
+fail:
+	SSL_CTX_free(ctx);
+	return rc;
+}
+
+/* ---- per connection ------------------------------------------------------------- */
+int tls_conn_init(struct conn *c, SSL_CTX *ctx)
+{
+	struct worker *w = c->w;
+
+	if (w->nssl) {
+		/* a cleared SSL of an earlier connection, with its BIO */
+		c->ssl = w->ssl_pool[--w->nssl];
+		c->bio = SSL_get_rbio(c->ssl);
+		BIO_set_data(c->bio, c);
+		SSL_set_accept_state(c->ssl);
+		return 0;
+	}
+	c->ssl = SSL_new(ctx);
+	if (!c->ssl)
+		return -ENOMEM;
+	c->bio = BIO_new(bio_method);
+	if (!c->bio) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		return -ENOMEM;
+	}
+	BIO_set_data(c->bio, c);
+	SSL_set_bio(c->ssl, c->bio, c->bio);    /* one reference, owned by the SSL */
+	SSL_set_accept_state(c->ssl);
+	return 0;
+}
+
+void tls_conn_free(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	/* User mode keeps SSL objects for the next connections: SSL_clear()
+	 * resets one for a new handshake far more cheaply than SSL_free() and
+	 * SSL_new(), which copy the context's settings every time. (kTLS mode
+	 * does not: libktls keeps per-SSL state.) */
+	if (c->ssl && w->srv->cfg.mode == TLS_MODE_USER &&
+	    w->nssl < sizeof w->ssl_pool / sizeof w->ssl_pool[0]) {
+		BIO_set_data(c->bio, NULL);
+		if (SSL_clear(c->ssl) == 1) {
+			w->ssl_pool[w->nssl++] = c->ssl;
+			c->ssl = NULL;
+			c->bio = NULL;
+		}
+		ERR_clear_error();
+	}
+	if (c->ssl) {
+		SSL_free(c->ssl);               /* frees the BIO too */
+		c->ssl = NULL;
+		c->bio = NULL;
+	}
+	if (c->kc) {
+		ktls_conn_free(c->kc);
+		c->kc = NULL;
+	}
+}
+
+/* OpenSSL's reason as a JSON-friendly key: "no shared cipher" -> "no_shared_cipher". */
+static void reason_key(char *out, size_t len, int ssl_err)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	size_t i = 0;
+
+	if (!r)
+		r = (ssl_err == SSL_ERROR_SYSCALL || ssl_err == SSL_ERROR_ZERO_RETURN)
+			? "unexpected eof" : "openssl error";
+	for (; r[i] && i + 1 < len; i++) {
+		char ch = r[i];
+		out[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a')
+			 : ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) ? ch : '_';
+	}
+	out[i] = 0;
+	ERR_clear_error();
+}
+
+int tls_handshake(struct conn *c)
+{
+	char why[40];
+	int r, e;
+
+	ERR_clear_error();
+	r = SSL_do_handshake(c->ssl);
+	if (r == 1)
+		return 1;
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return 0;
+	reason_key(why, sizeof why, e);
+	STAT_ADD(c->w->st.handshake_failures, 1);
+	reasons_add(&c->w->st.hs_fail, why);
+	return -1;
+}
+
+int tls_read(struct conn *c)
+{
+	char why[40];
+
+	if (cbuf_ensure(&c->req, &c->w->pool_req))
+		return -1;
+	cbuf_compact(&c->req);
+	/* The error queue is empty here: every failing path clears it. */
+	while (cbuf_room(&c->req)) {
+		int n = SSL_read(c->ssl, c->req.p + c->req.len, (int)cbuf_room(&c->req));
+		if (n > 0) {
+			c->req.len += (uint32_t)n;
+			STAT_ADD(c->w->st.bytes_in, (uint64_t)n);
+			continue;
+		}
+		int e = SSL_get_error(c->ssl, n);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			break;
+		if (e == SSL_ERROR_ZERO_RETURN) {
+			c->rd_eof = true;
+			break;
+		}
+		reason_key(why, sizeof why, e);
+		reasons_add(&c->w->st.conn_errors, why);
+		return -1;
+	}
+	cbuf_release_if_empty(&c->req);
+	return 0;
+}
+
+size_t tls_write_budget(const struct conn *c)
+{
+	size_t room;
+
+	if (!c->out.p)
+		room = c->want_big ? OUT_BIG : OUT_SMALL;
+	else
+		room = cbuf_room(&c->out) + (c->send_busy ? 0 : c->out.off);
+	size_t full = room / (REC_PLAIN + REC_OVERHEAD);
+	size_t rest = room % (REC_PLAIN + REC_OVERHEAD);
+	size_t b = full * REC_PLAIN;
+	if (rest > REC_OVERHEAD + 512)
+		b += rest - REC_OVERHEAD;
+	return b;
+}
+
+long tls_write(struct conn *c, const void *buf, size_t len)
+{
+	char why[40];
+
+	if (len > INT_MAX)
+		len = INT_MAX;
+	int n = SSL_write(c->ssl, buf, (int)len);
+	if (n > 0)
+		return n;
+	int e = SSL_get_error(c->ssl, n);
+	if (e == SSL_ERROR_WANT_WRITE)
+		return 0;
+	reason_key(why, sizeof why, e);
+	reasons_add(&c->w->st.conn_errors, why);
+	return -1;
+}
+
+void tls_shutdown(struct conn *c)
+{
+	if (!c->ssl || c->shut_sent)
+		return;
+	c->shut_sent = true;
+	ERR_clear_error();
+	SSL_shutdown(c->ssl);           /* queues close_notify in c->out */
+	ERR_clear_error();
+}
+
+static int refuse(struct conn *c, int rc)
+{
+	STAT_ADD(c->w->st.ktls_refused, 1);
+	reasons_add(&c->w->st.ktls_refusal, ktls_errname(rc));
+	c->ktls_refused = true;
+	return c->w->srv->cfg.strict ? -1 : 0;
+}
+
+int tls_switch_to_ktls(struct conn *c)
+{
+	struct worker *w = c->w;
+	struct ktls_report rep;
+	unsigned have = c->kc ? ktls_conn_dirs(c->kc) : 0;
+	int rc;
+
+	memset(&rep, 0, sizeof rep);
+	/* Whole records read behind the client's Finished (the first request,
+	 * often) are decrypted here, as libktls would: its drain reads only
+	 * memory BIOs. The message callback counts them for the sequence. */
+	if (cbuf_used(&c->rin) && tls_read(c) < 0)
+		return -1;
+	if (cbuf_used(&c->rin) || SSL_has_pending(c->ssl) || !ktls_framer_at_boundary(&c->fr))
+		rc = KTLS_E_PARTIAL_RECORD;     /* more than c->req holds came behind Finished */
+	else
+		rc = ktls_enable(c->ssl, c->fd, (KTLS_TX | KTLS_RX) & ~have, &c->kc, &rep);
+	if (rc)
+		ERR_clear_error();
+	if (rep.rx_len) {
+		/* plaintext that left the SSL during the switch comes first */
+		if (cbuf_ensure(&c->req, &w->pool_req) || cbuf_room(&c->req) < rep.rx_len) {
+			free(rep.rx_data);
+			reasons_add(&w->st.conn_errors, "early_data_too_large");
+			return -1;
+		}
+		memcpy(c->req.p + c->req.len, rep.rx_data, rep.rx_len);
+		c->req.len += (uint32_t)rep.rx_len;
+		STAT_ADD(w->st.bytes_in, rep.rx_len);
+	}
+	free(rep.rx_data);
+	if (rep.rx_eof)
+		c->rd_eof = true;
+	have = c->kc ? ktls_conn_dirs(c->kc) : 0;
+	if (rc == 0 && have == (KTLS_TX | KTLS_RX)) {
+		STAT_ADD(w->st.ktls_offloads, 1);
+		c->mode = TLS_MODE_KTLS;
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		c->bio = NULL;
+		cbuf_release(&c->rin);
+		return 0;
+	}
+	if (have & KTLS_RX) {
+		/* RX is in the kernel and cannot come back: TX must follow */
+		if (rc == KTLS_E_UNSENT_DATA)
+			return 1;
+		refuse(c, rc);
+		return -1;
+	}
+	if (rc == KTLS_E_ALERT || rc == KTLS_E_DECRYPT || rc == KTLS_E_BAD_RECORD ||
+	    rc == KTLS_E_RECORD_OVERFLOW) {
+		reasons_add(&w->st.conn_errors, ktls_errname(rc));
+		return -1;                  /* a drained record was bad */
+	}
+	if (c->kc) {
+		ktls_conn_free(c->kc);
+		c->kc = NULL;
+	}
+	return refuse(c, rc);
+}
