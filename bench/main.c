@@ -192,8 +192,11 @@ static int cmd_run(int argc, char **argv, const char *self)
 	snprintf(R.vm_kernel, sizeof R.vm_kernel, "bookworm");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		R.cpu_client = 0;
-	/* the exact command, for env.json */
-	for (int i = 0, o = 0; i < argc && o < (int)sizeof R.cmdline - 1; i++)
+	/* the exact command, for env.json ("run" was argv[1] of the program) */
+	int o = 0;
+	if (strcmp(argv[0], "run") == 0)
+		o = snprintf(R.cmdline, sizeof R.cmdline, "%s ", self);
+	for (int i = 0; i < argc && o < (int)sizeof R.cmdline - 1; i++)
 		o += snprintf(R.cmdline + o, sizeof R.cmdline - (size_t)o, "%s%s", i ? " " : "", argv[i]);
 
 	optind = 1;
@@ -249,7 +252,6 @@ static int cmd_run(int argc, char **argv, const char *self)
 		free(lines);
 		return 2;
 	}
-	(void)self;
 	/* suites, certificates and scripts belong to this program's tree */
 	self_dir(root, sizeof root - 4);
 	strcat(root, "/..");

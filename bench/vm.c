@@ -176,6 +176,35 @@ static void vm_record_missing(struct runner *R, const struct scenario *const *sc
 	}
 }
 
+/* vm.log: what the VM printed, less the result files themselves (they are in
+ * the run folder): one line stands for each. */
+static void vm_write_log(const char *path, const char *out)
+{
+	FILE *f = fopen(path, "w");
+	const char *p = out;
+	if (!f)
+		return;
+	for (;;) {
+		const char *b = strstr(p, BEGIN);
+		if (!b) {
+			fputs(p, f);
+			break;
+		}
+		fwrite(p, 1, (size_t)(b - p), f);
+		const char *name = b + strlen(BEGIN);
+		int nlen = (int)strcspn(name, " \n");
+		fprintf(f, "[result file %.*s, taken into the run folder]\n", nlen, name);
+		const char *e = strstr(name, END);
+		if (!e)
+			break;
+		p = e + strlen(END);
+		p += strcspn(p, "\n");
+		if (*p)
+			p++;
+	}
+	fclose(f);
+}
+
 struct vm_tick {
 	struct runner *R;
 	size_t n;
@@ -272,7 +301,7 @@ int vm_run_scenarios(struct runner *R, const struct scenario *const *scs, const 
 	rc = proc_capture_ex(argv, -1, &o, &out, &st);
 	snprintf(logp, sizeof logp, "%s/vm.log", R->out);
 	if (out) {
-		util_write_file(logp, out, strlen(out));
+		vm_write_log(logp, out);
 		size_t got = 0;
 		int crc = vm_collect(out, R->out, seqs, scs, n, &got);
 		R->done += got;

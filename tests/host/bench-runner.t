@@ -51,7 +51,7 @@ for stem in $hs $bk; do
 		"$stem: server saw every connection the client made (+1 readiness probe)"
 done
 ok "$(jq -e '.handshakes > 10' "$out/$hs.client.json" >/dev/null; echo $?)" "the client ran for its duration"
-is "$(jq -r .command "$out/env.json" | grep -c -- '--scenario')" 1 "env.json keeps the exact command"
+is "$(jq -r .command "$out/env.json" | grep -c -- "^$bench run --bin .* --scenario")" 1 "env.json keeps the exact command"
 ok "$(jq -e '.cpu_model and .kernel and .cores and .openssl_library and .cpu_flags.aes != null' "$out/env.json" >/dev/null; echo $?)" \
 	"env.json: CPU model, flags, kernel, cores, OpenSSL"
 n=$(jq -r .handshakes "$out/$hs.client.json")
@@ -118,7 +118,9 @@ for l in ktls user; do
 	ok "$(jq -e '.handshakes > 0' "$out/$(jq -r .client_json "$f" 2>/dev/null)" >/dev/null 2>&1; echo $?)" "$l: the client JSON came through intact"
 done
 is "$(grep -c '| VM: emulated (TCG): correctness only, not performance |$' "$out/report.md")" 2 "both VM rows labelled in the report"
-grep -q 'console noise' "$out/vm.log"; ok $? "the VM's whole output is kept in vm.log"
+grep -q 'console noise' "$out/vm.log"; ok $? "the VM's own output is kept in vm.log"
+ok "$(grep -q '"handshakes"' "$out/vm.log"; [[ $? == 1 ]]; echo $?)" "without the result files, which are in the run folder"
+grep -q "result file bulk-13-aes-128-gcm-ktls-4k-c1-ecdsa-p256-x25519.client.json" "$out/vm.log"; ok $? "one line says where each went"
 is "$(alive)" 0 "nothing left running after the VM part"
 
 # a harness that fails: the scenarios are reported as failed, with the reason
