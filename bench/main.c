@@ -85,6 +85,30 @@ static void self_dir(char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)(len > 1 ? len - 1 : 0), exe);
 }
 
+/* The source tree this program belongs to: the nearest folder above its own
+ * (bin/ or build/asan/bin/) that holds bench/suites; else the parent. */
+static void find_root(char *root, size_t len)
+{
+	char dir[PATH_MAX], probe[PATH_MAX + 32];
+	self_dir(dir, sizeof dir);
+	for (int up = 1; up <= 4; up++) {
+		size_t n = strlen(dir);
+		if (n + 4 >= sizeof dir)
+			break;
+		strcat(dir, "/..");
+		snprintf(probe, sizeof probe, "%s/bench/suites", dir);
+		if (access(probe, F_OK) == 0 || up == 4)
+			break;
+	}
+	if (access(probe, F_OK) != 0) {
+		self_dir(dir, sizeof dir);
+		strncat(dir, "/..", sizeof dir - strlen(dir) - 1);
+	}
+	char *real = realpath(dir, NULL);
+	snprintf(root, len, "%.*s", (int)(len > 1 ? len - 1 : 0), real ? real : dir);
+	free(real);
+}
+
 static void default_out(char *buf, size_t len)
 {
 	char date[32], host[128] = "host";
@@ -253,15 +277,17 @@ static int cmd_run(int argc, char **argv, const char *self)
 		return 2;
 	}
 	/* suites, certificates and scripts belong to this program's tree */
-	self_dir(root, sizeof root - 4);
-	strcat(root, "/..");
-	char *real = realpath(root, NULL);
-	if (real) {
-		snprintf(root, sizeof root, "%.500s", real);
-		free(real);
+	find_root(root, sizeof root);
+	if (!certs_set) {
+		/* a build folder's own certs (build/asan/bin -> build/asan/certs), else build/certs */
+		char own[600];
+		self_dir(own, sizeof own - 16);
+		strcat(own, "/../certs");
+		if (access(own, R_OK) == 0)
+			snprintf(R.certs, sizeof R.certs, "%.500s", own);
+		else
+			snprintf(R.certs, sizeof R.certs, "%.480s/build/certs", root);
 	}
-	if (!certs_set)
-		snprintf(R.certs, sizeof R.certs, "%.480s/build/certs", root);
 	snprintf(R.scripts, sizeof R.scripts, "%.480s/scripts", root);
 	if (!R.vm_script[0])
 		snprintf(R.vm_script, sizeof R.vm_script, "%.480s/vm.sh", R.scripts);
@@ -441,8 +467,8 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(cmd, "plotdata") == 0)
 			return cmd_plotdata(argv[2]);
-		self_dir(dir, sizeof dir);
-		strncat(dir, "/../scripts", sizeof dir - strlen(dir) - 1);
+		find_root(dir, sizeof dir - 16);
+		strcat(dir, "/scripts");
 		return render(argv[2], false, dir, NULL);
 	}
 	if (strcmp(cmd, "compare") == 0) {
