@@ -1,16 +1,16 @@
 #!/bin/bash
-# `make bench`: the main job. Runs the quick benchmark suite when bin/ktls-bench
-# exists; until then it reports what this kernel can offload.
+# `make bench`: the main job. Runs the quick suite (bench/suites/quick, <= 5
+# minutes on 2 cores) with nginx as the peer when it is installed, into
+# results/<date>-<host>-<kernel>/: env.json, one JSON per scenario, report.md
+# and plots. Extra arguments go to ktls-bench, e.g.
+#   scripts/bench.sh --suite full --out /tmp/run
+# KTLS_BENCH_SUITE picks another suite (quick, full, or a file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [[ -x bin/ktls-bench ]]; then
-	exec bin/ktls-bench --suite quick "$@"
+args=(run --suite "${KTLS_BENCH_SUITE:-quick}")
+if command -v nginx >/dev/null; then
+	args+=(--peer nginx)
+else
+	echo "bench: nginx is not installed: no nginx comparison (apt-get install nginx)" >&2
 fi
-bin/ktls probe
-cat <<'MSG'
-
-ktls-bench: the benchmark runner (bin/ktls-bench) is not built yet. Still to
-come: handshakes/s and server CPU per handshake, bulk throughput and CPU per
-byte for userspace vs kernel TLS, the crypto ceiling from `openssl speed`,
-nginx as a peer, and a report with plots under results/.
-MSG
+exec bin/ktls-bench "${args[@]}" "$@"

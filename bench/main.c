@@ -1,0 +1,492 @@
+/* bench/main.c: ktls-bench, the benchmark runner.
+ *
+ *   ktls-bench [run] [--suite quick|full|FILE] [--out DIR] [--peer nginx] ...
+ *   ktls-bench report DIR       re-render DIR/report.md from DIR's JSON
+ *   ktls-bench compare DIR1 DIR2
+ *   ktls-bench plotdata DIR     DIR/plots/ .dat files for gnuplot (scripts/plot.sh)
+ */
+#include "bench/runner.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/proc.h"
+#include "common/units.h"
+#include "ktls/ktls.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: ktls-bench [run] [options]       run a suite, write a run folder\n"
+"       ktls-bench report DIR            re-render DIR/report.md from the JSON in DIR\n"
+"       ktls-bench compare DIR1 DIR2     two runs side by side, with ratios DIR2/DIR1\n"
+"       ktls-bench plotdata DIR          DIR's JSON -> DIR/plots/*.dat (scripts/plot.sh draws them)\n"
+"\n"
+"run options:\n"
+"  -s, --suite NAME|FILE    quick, full (files in bench/suites/), or a suite file  [quick]\n"
+"      --scenario LINE      run this suite line instead (repeatable), e.g.\n"
+"                           'bulk cipher=AES-128-GCM layer=user,ktls size=1M'\n"
+"  -o, --out DIR            run folder               [results/<date>-<host>-<kernel>]\n"
+"      --peer nginx         also run every client scenario against a private nginx\n"
+"      --cpus S:C           server CPU : client CPU  [0:1, or 0:0 on one CPU]\n"
+"  -n, --dry-run            print the scenarios and commands, run nothing\n"
+"      --ceiling-seconds N  seconds per `openssl speed` measurement  [1]\n"
+"      --no-ceiling         skip the crypto ceiling\n"
+"      --no-plots           do not call scripts/plot.sh at the end\n"
+"      --vm-kernel K        kernel for the kTLS part on hosts without kTLS:\n"
+"                           bookworm or trixie-backports  [bookworm]\n"
+"      --force-vm           run the kTLS scenarios in the VM even with host kTLS\n"
+"      --vm-script FILE     the VM harness  [scripts/vm.sh]\n"
+"      --bin DIR            where ktls-server, ktls-client, ktls live  [this program's folder]\n"
+"      --certs DIR          <cert>.crt/.key  [build/certs]\n"
+"      --emit               print every result file on stdout (the VM part uses it)\n"
+"  -h, --help\n"
+"\n"
+"Suite lines: KIND key=value[,value...]; KIND is handshake, bulk, file or\n"
+"hyperfine; comma lists expand to their cross product; see bench/suites/quick.\n"
+"Units: sizes 4096, 64K, 1M, 1G (x1024); durations 500ms, 3s, 1m.\n"
+"Ctrl-C stops the servers it started and writes the report of what finished.\n");
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	runner_stop = 1;
+}
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(p);
+}
+
+static void self_dir(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0) {
+		snprintf(buf, len, "bin");
+		return;
+	}
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	snprintf(buf, len, "%.*s", (int)(len > 1 ? len - 1 : 0), exe);
+}
+
+/* The source tree this program belongs to: the nearest folder above its own
+ * (bin/ or build/asan/bin/) that holds bench/suites; else the parent. */
+static void find_root(char *root, size_t len)
+{
+	char dir[PATH_MAX], probe[PATH_MAX + 32];
+	self_dir(dir, sizeof dir);
+	for (int up = 1; up <= 4; up++) {
+		size_t n = strlen(dir);
+		if (n + 4 >= sizeof dir)
+			break;
+		strcat(dir, "/..");
+		snprintf(probe, sizeof probe, "%s/bench/suites", dir);
+		if (access(probe, F_OK) == 0 || up == 4)
+			break;
+	}
+	if (access(probe, F_OK) != 0) {
+		self_dir(dir, sizeof dir);
+		strncat(dir, "/..", sizeof dir - strlen(dir) - 1);
+	}
+	char *real = realpath(dir, NULL);
+	snprintf(root, len, "%.*s", (int)(len > 1 ? len - 1 : 0), real ? real : dir);
+	free(real);
+}
+
+static void default_out(char *buf, size_t len)
+{
+	char date[32], host[128] = "host";
+	struct utsname u;
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(date, sizeof date, "%Y-%m-%d", &tm);
+	gethostname(host, sizeof host);
+	host[sizeof host - 1] = 0;
+	if (uname(&u))
+		snprintf(u.release, sizeof u.release, "unknown");
+	snprintf(buf, len, "results/%s-%s-%s", date, host, u.release);
+}
+
+static int parse_cpus(const char *s, int *a, int *b)
+{
+	uint64_t x, y;
+	char left[32];
+	const char *colon = strchr(s, ':');
+	if (!colon || (size_t)(colon - s) >= sizeof left)
+		return -EINVAL;
+	snprintf(left, sizeof left, "%.*s", (int)(colon - s), s);
+	if (units_parse_u64(left, &x) || units_parse_u64(colon + 1, &y) || x >= CPU_SETSIZE || y >= CPU_SETSIZE)
+		return -EINVAL;
+	*a = (int)x;
+	*b = (int)y;
+	return 0;
+}
+
+/* Draw the plots (optional), then write report.md, which lists them.
+ * *failed counts the scenarios the loaded run shows as failed. */
+static int render(const char *dir, bool plots, const char *scripts, size_t *failed)
+{
+	struct run r;
+	char err[600], path[1100];
+	int rc;
+	if (plots) {
+		char sh[700];
+		snprintf(sh, sizeof sh, "%s/plot.sh", scripts);
+		char *argv[] = { sh, (char *)dir, NULL };
+		pid_t p;
+		int st = 0;
+		char log[1100];
+		snprintf(log, sizeof log, "%s/plot.log", dir);
+		if (!(access(sh, X_OK) == 0 && proc_spawn(argv, -1, log, &p) == 0 &&
+		      proc_wait(p, 120000, &st) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0))
+			fprintf(stderr, "ktls-bench: plots not drawn (%s %s failed: see %s; is gnuplot-nox installed?)\n",
+				sh, dir, log);
+	}
+	rc = run_load(&r, dir, err, sizeof err);
+	if (rc) {
+		fprintf(stderr, "ktls-bench: %s\n", err);
+		return 1;
+	}
+	snprintf(path, sizeof path, "%s/report.md", dir);
+	rc = report_write(&r, path, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "ktls-bench: %s\n", err);
+	if (failed) {
+		*failed = 0;
+		for (size_t i = 0; i < r.n; i++)
+			*failed += !r.rows[i].ok;
+	}
+	run_free(&r);
+	if (rc)
+		return 1;
+	printf("ktls-bench: wrote %s\n", path);
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv, const char *self)
+{
+	static const struct option opts[] = {
+		{ "suite", required_argument, NULL, 's' },
+		{ "scenario", required_argument, NULL, 'S' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "peer", required_argument, NULL, 'p' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "ceiling-seconds", required_argument, NULL, 'C' },
+		{ "no-ceiling", no_argument, NULL, 'N' },
+		{ "no-plots", no_argument, NULL, 'P' },
+		{ "vm-kernel", required_argument, NULL, 'k' },
+		{ "force-vm", no_argument, NULL, 'F' },
+		{ "bin", required_argument, NULL, 'b' },
+		{ "certs", required_argument, NULL, 'r' },
+		{ "emit", no_argument, NULL, 'e' },
+		{ "vm-script", required_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct runner R = { .cpu_server = 0, .cpu_client = 1, .have_perf = -1 };
+	const char *suite_name = "quick";
+	char **lines = calloc((size_t)argc + 1, sizeof *lines);
+	size_t nlines = 0;
+	bool no_ceiling = false, no_plots = false, certs_set = false, out_set = false;
+	uint64_t ceil_s = 1;
+	char err[700], root[512], suites_dir[600];
+	int c, rc;
+
+	if (!lines)
+		return 1;
+	self_dir(R.bin, sizeof R.bin);
+	snprintf(R.vm_kernel, sizeof R.vm_kernel, "bookworm");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		R.cpu_client = 0;
+	/* the exact command, for env.json ("run" was argv[1] of the program) */
+	int o = 0;
+	if (strcmp(argv[0], "run") == 0)
+		o = snprintf(R.cmdline, sizeof R.cmdline, "%s ", self);
+	for (int i = 0; i < argc && o < (int)sizeof R.cmdline - 1; i++)
+		o += snprintf(R.cmdline + o, sizeof R.cmdline - (size_t)o, "%s%s", i ? " " : "", argv[i]);
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:o:nh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': suite_name = optarg; break;
+		case 'S': lines[nlines++] = optarg; break;
+		case 'o': snprintf(R.out, sizeof R.out, "%s", optarg); out_set = true; break;
+		case 'p':
+			if (strcmp(optarg, "nginx")) {
+				fprintf(stderr, "ktls-bench: unknown peer '%s' (the one peer is nginx)\n", optarg);
+				free(lines);
+				return 2;
+			}
+			R.nginx = true;
+			break;
+		case 'c':
+			if (parse_cpus(optarg, &R.cpu_server, &R.cpu_client)) {
+				fprintf(stderr, "ktls-bench: --cpus wants SERVER:CLIENT CPU numbers, e.g. 0:1 (got '%s')\n", optarg);
+				free(lines);
+				return 2;
+			}
+			break;
+		case 'n': R.dry_run = true; break;
+		case 'C':
+			if (units_parse_u64(optarg, &ceil_s) || ceil_s < 1 || ceil_s > 60) {
+				fprintf(stderr, "ktls-bench: --ceiling-seconds wants 1..60 (got '%s')\n", optarg);
+				free(lines);
+				return 2;
+			}
+			break;
+		case 'N': no_ceiling = true; break;
+		case 'P': no_plots = true; break;
+		case 'k':
+			if (strcmp(optarg, "bookworm") && strcmp(optarg, "trixie-backports")) {
+				fprintf(stderr, "ktls-bench: --vm-kernel is bookworm or trixie-backports (got '%s')\n", optarg);
+				free(lines);
+				return 2;
+			}
+			snprintf(R.vm_kernel, sizeof R.vm_kernel, "%s", optarg);
+			break;
+		case 'F': R.force_vm = true; break;
+		case 'b': snprintf(R.bin, sizeof R.bin, "%s", optarg); break;
+		case 'r': snprintf(R.certs, sizeof R.certs, "%s", optarg); certs_set = true; break;
+		case 'e': R.emit = true; break;
+		case 'V': snprintf(R.vm_script, sizeof R.vm_script, "%s", optarg); break;
+		case 'h': usage(stdout); free(lines); return 0;
+		default: usage(stderr); free(lines); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ktls-bench: unexpected argument '%s' (see --help)\n", argv[optind]);
+		free(lines);
+		return 2;
+	}
+	/* suites, certificates and scripts belong to this program's tree */
+	find_root(root, sizeof root);
+	if (!certs_set) {
+		/* a build folder's own certs (build/asan/bin -> build/asan/certs), else build/certs */
+		char own[600];
+		self_dir(own, sizeof own - 16);
+		strcat(own, "/../certs");
+		if (access(own, R_OK) == 0)
+			snprintf(R.certs, sizeof R.certs, "%.500s", own);
+		else
+			snprintf(R.certs, sizeof R.certs, "%.480s/build/certs", root);
+	}
+	snprintf(R.scripts, sizeof R.scripts, "%.480s/scripts", root);
+	if (!R.vm_script[0])
+		snprintf(R.vm_script, sizeof R.vm_script, "%.480s/vm.sh", R.scripts);
+	snprintf(suites_dir, sizeof suites_dir, "%s/bench/suites", root);
+
+	struct suite s = { 0 };
+	if (nlines) {
+		suite_name = "--scenario";
+		for (size_t i = 0; i < nlines; i++) {
+			char name[32];
+			snprintf(name, sizeof name, "--scenario %zu", i + 1);
+			if ((rc = suite_parse_text(&s, lines[i], name, err, sizeof err)))
+				break;
+		}
+	} else {
+		rc = suite_load(&s, suite_name, suites_dir, err, sizeof err);
+	}
+	free(lines);
+	if (rc) {
+		fprintf(stderr, "ktls-bench: %s\n", err);
+		suite_free(&s);
+		return 2;
+	}
+
+	struct ktls_probe probe;
+	R.host_ktls = ktls_probe(&probe) == 0 && probe.ulp_available;
+	R.tty = isatty(2) && !R.emit;
+	R.have_hyperfine = system("command -v hyperfine >/dev/null 2>&1") == 0;
+
+	snprintf(R.tmp, sizeof R.tmp, "/tmp/ktls-bench.XXXXXX");
+	if (!mkdtemp(R.tmp)) {
+		fprintf(stderr, "ktls-bench: cannot create a temp folder in /tmp: %s\n", strerror(errno));
+		suite_free(&s);
+		return 1;
+	}
+	if (!out_set) {
+		if (R.emit) /* inside the VM: the files go out on stdout, then away */
+			snprintf(R.out, sizeof R.out, "%s/out", R.tmp);
+		else
+			default_out(R.out, sizeof R.out);
+	}
+	if (!R.dry_run) {
+		char need[700];
+		for (int i = 0; i < 2; i++) {
+			snprintf(need, sizeof need, "%s/%s", R.bin, i ? "ktls-client" : "ktls-server");
+			if (access(need, X_OK)) {
+				fprintf(stderr, "ktls-bench: %s is missing: build it with make (or point --bin at it)\n", need);
+				nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+				suite_free(&s);
+				return 1;
+			}
+		}
+		for (size_t i = 0; i < s.n; i++) {
+			snprintf(need, sizeof need, "%.500s/%s.key", R.certs, s.sc[i].cert);
+			if (access(need, R_OK)) {
+				fprintf(stderr, "ktls-bench: %s is missing: run make certs (or point --certs at "
+					"a folder with <cert>.crt and <cert>.key)\n", need);
+				nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+				suite_free(&s);
+				return 1;
+			}
+		}
+		if (R.nginx && system("command -v nginx >/dev/null 2>&1") != 0) {
+			fprintf(stderr, "ktls-bench: --peer nginx, but nginx is not installed: apt-get install nginx\n");
+			nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+			suite_free(&s);
+			return 1;
+		}
+		if ((rc = util_mkdir_p(R.out))) {
+			fprintf(stderr, "ktls-bench: cannot create %s: %s\n", R.out, strerror(-rc));
+			nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+			suite_free(&s);
+			return 1;
+		}
+	}
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (!R.emit && !R.dry_run) {
+		fprintf(stderr, "ktls-bench: %zu scenarios from %s into %s (server CPU %d, client CPU %d)%s\n",
+			s.n, suite_name, R.out, R.cpu_server, R.cpu_client, R.nginx ? ", with nginx" : "");
+		if (!R.host_ktls)
+			fprintf(stderr, "ktls-bench: this kernel has no kTLS: the kTLS scenarios run in the VM "
+				"(%s kernel), emulated, for correctness only\n", R.vm_kernel);
+	}
+	if (!R.dry_run && !R.emit) {
+		cJSON *env = env_collect(&R, suite_name);
+		char path[700];
+		snprintf(path, sizeof path, "%s/env.json", R.out);
+		if (env)
+			util_write_json(path, env);
+		cJSON_Delete(env);
+	}
+	if (!no_ceiling && !R.dry_run && !R.emit) {
+		struct ceiling ceil = { 0 };
+		fprintf(stderr, "ktls-bench: crypto ceiling (openssl speed, %llu s each, CPU %d)\n",
+			(unsigned long long)ceil_s, R.cpu_server);
+		rc = ceiling_measure_cpu(&ceil, &s, (unsigned)ceil_s, R.cpu_server, NULL, NULL, err, sizeof err);
+		if (rc)
+			fprintf(stderr, "ktls-bench: crypto ceiling: %s\n", err);
+		if (ceil.n_sign + ceil.n_kex + ceil.n_aead) {
+			cJSON *j = ceiling_to_json(&ceil);
+			char path[700];
+			snprintf(path, sizeof path, "%s/ceiling.json", R.out);
+			if (j)
+				util_write_json(path, j);
+			cJSON_Delete(j);
+		}
+	}
+
+	rc = runner_stop ? 130 : runner_run_suite(&R, &s);
+	nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	suite_free(&s);
+	if (R.dry_run || R.emit)
+		return rc;
+	if (rc == 130)
+		fprintf(stderr, "ktls-bench: interrupted: the report covers the %zu scenarios that finished\n", R.done);
+	else
+		fprintf(stderr, "ktls-bench: %zu scenarios run, %zu failed\n", R.done, R.failed);
+	size_t failed = 0;
+	int rr = render(R.out, !no_plots, R.scripts, &failed);
+	if (rc == 0 && failed) {
+		fprintf(stderr, "ktls-bench: %zu scenarios measured nothing or failed: see the end of %s/report.md\n",
+			failed, R.out);
+		rc = 1;
+	}
+	return rc ? rc : rr;
+}
+
+static int cmd_compare(const char *a, const char *b)
+{
+	struct run ra, rb;
+	char err[600];
+	if (run_load(&ra, a, err, sizeof err)) {
+		fprintf(stderr, "ktls-bench: %s\n", err);
+		return 1;
+	}
+	if (run_load(&rb, b, err, sizeof err)) {
+		fprintf(stderr, "ktls-bench: %s\n", err);
+		run_free(&ra);
+		return 1;
+	}
+	int rc = compare_print(&ra, &rb, stdout);
+	run_free(&ra);
+	run_free(&rb);
+	return rc ? 1 : 0;
+}
+
+static int cmd_plotdata(const char *dir)
+{
+	struct run r;
+	char err[600], out[1100];
+	if (run_load(&r, dir, err, sizeof err)) {
+		fprintf(stderr, "ktls-bench: %s\n", err);
+		return 1;
+	}
+	snprintf(out, sizeof out, "%s/plots", dir);
+	int rc = plotdata_write(&r, out, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "ktls-bench: %s\n", err);
+	run_free(&r);
+	return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "run";
+	char dir[600];
+
+	if (strcmp(cmd, "report") == 0 || strcmp(cmd, "plotdata") == 0) {
+		if (argc != 3 || argv[2][0] == '-') {
+			fprintf(stderr, "usage: ktls-bench %s DIR\n", cmd);
+			return 2;
+		}
+		if (strcmp(cmd, "plotdata") == 0)
+			return cmd_plotdata(argv[2]);
+		find_root(dir, sizeof dir - 16);
+		strcat(dir, "/scripts");
+		return render(argv[2], false, dir, NULL);
+	}
+	if (strcmp(cmd, "compare") == 0) {
+		if (argc != 4) {
+			fprintf(stderr, "usage: ktls-bench compare DIR1 DIR2\n");
+			return 2;
+		}
+		return cmd_compare(argv[2], argv[3]);
+	}
+	if (strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1, argv[0]);
+	if (cmd[0] != '-') {
+		fprintf(stderr, "ktls-bench: unknown command '%s' (run, report, compare, plotdata; see --help)\n", cmd);
+		return 2;
+	}
+	return cmd_run(argc, argv, argv[0]);
+}

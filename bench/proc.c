@@ -1,0 +1,296 @@
+/* bench/proc.c: start, pin, watch and stop the processes a benchmark runs. */
+#include "bench/proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cpus.h"
+#include "common/procstat.h"
+
+static void child_setup(int cpu, int out_fd)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	/* Its own process group: a Ctrl-C on the terminal reaches ktls-bench
+	 * only, which then stops its children in order. */
+	setpgid(0, 0);
+	if (cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		sched_setaffinity(0, sizeof set, &set);
+	}
+	int devnull = open("/dev/null", O_RDONLY);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		close(devnull);
+	}
+	if (out_fd >= 0) {
+		dup2(out_fd, 1);
+		dup2(out_fd, 2);
+		close(out_fd);
+	}
+}
+
+int proc_spawn(char *const argv[], int cpu, const char *log_path, pid_t *pid)
+{
+	int fd = -1;
+	int errpipe[2];
+	if (log_path) {
+		fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return -errno;
+	}
+	if (pipe2(errpipe, O_CLOEXEC)) {
+		int e = -errno;
+		if (fd >= 0)
+			close(fd);
+		return e;
+	}
+	pid_t p = fork();
+	if (p < 0) {
+		int e = -errno;
+		if (fd >= 0)
+			close(fd);
+		close(errpipe[0]);
+		close(errpipe[1]);
+		return e;
+	}
+	if (p == 0) {
+		close(errpipe[0]);
+		child_setup(cpu, fd >= 0 ? dup(fd) : -1);
+		execvp(argv[0], argv);
+		int e = errno;
+		if (write(errpipe[1], &e, sizeof e) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(errpipe[1]);
+	if (fd >= 0)
+		close(fd);
+	int e = 0;
+	ssize_t r;
+	do
+		r = read(errpipe[0], &e, sizeof e);
+	while (r < 0 && errno == EINTR);
+	close(errpipe[0]);
+	if (r == (ssize_t)sizeof e) {
+		waitpid(p, NULL, 0);
+		return -e;
+	}
+	*pid = p;
+	return 0;
+}
+
+int proc_wait(pid_t pid, unsigned timeout_ms, int *status)
+{
+	uint64_t end = procstat_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	for (;;) {
+		int st;
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid) {
+			if (status)
+				*status = st;
+			return 0;
+		}
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (procstat_now_ns() >= end)
+			return -ETIMEDOUT;
+		struct timespec ts = { 0, 10 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+int proc_stop(pid_t pid, int sig, unsigned timeout_ms, int *status)
+{
+	if (pid <= 0)
+		return -EINVAL;
+	kill(pid, sig);
+	int rc = proc_wait(pid, timeout_ms, status);
+	if (rc == -ETIMEDOUT) {
+		kill(pid, SIGKILL);
+		proc_wait(pid, 5000, status);
+	}
+	return rc;
+}
+
+int proc_capture(char *const argv[], int cpu, unsigned timeout_s, char **out, int *status)
+{
+	struct proc_capture_opts o = { .timeout_s = timeout_s };
+	return proc_capture_ex(argv, cpu, &o, out, status);
+}
+
+int proc_capture_ex(char *const argv[], int cpu, const struct proc_capture_opts *o, char **out,
+		    int *status)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	pid_t p = fork();
+	if (p < 0) {
+		int e = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return e;
+	}
+	if (p == 0) {
+		child_setup(cpu, -1);
+		dup2(pfd[1], 1);
+		int dn = open(o->err_path ? o->err_path : "/dev/null",
+			      O_WRONLY | (o->err_path ? O_CREAT | O_TRUNC : 0), 0644);
+		if (dn >= 0)
+			dup2(dn, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	size_t cap = 8192, n = 0;
+	char *buf = malloc(cap);
+	uint64_t end = procstat_now_ns() + (uint64_t)o->timeout_s * 1000000000ull;
+	int rc = 0;
+	while (buf) {
+		int64_t left = (int64_t)(end - procstat_now_ns()) / 1000000;
+		if ((int64_t)(end - procstat_now_ns()) <= 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		if (o->stop && *o->stop) {
+			rc = -EINTR;
+			break;
+		}
+		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
+		int pr = poll(&pf, 1, (int)(left > 250 ? 250 : left + 1));
+		if (pr < 0 && errno != EINTR) {
+			rc = -errno;
+			break;
+		}
+		if (pr <= 0) {
+			if (o->tick)
+				o->tick(buf, n, o->arg);
+			continue;
+		}
+		if (cap - n < 1024) {
+			char *nb = cap > (64u << 20) ? NULL : realloc(buf, cap * 2);
+			if (!nb) {
+				rc = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(pfd[0], buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		buf[n] = 0;
+		if (o->tick)
+			o->tick(buf, n, o->arg);
+	}
+	close(pfd[0]);
+	if (!buf)
+		return -ENOMEM;
+	int st = 0;
+	if (rc) {
+		/* the whole group: the child may have started its own */
+		kill(-p, SIGTERM);
+		if (proc_wait(p, 5000, &st) == -ETIMEDOUT) {
+			kill(-p, SIGKILL);
+			proc_wait(p, 5000, &st);
+		}
+	} else {
+		proc_wait(p, o->timeout_s * 1000u + 1000u, &st);
+	}
+	buf[n] = 0;
+	if (rc && !o->keep_on_error) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	if (status)
+		*status = st;
+	return rc;
+}
+
+int proc_cpu_s(pid_t pid, double *s)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* comm may hold spaces and parentheses: fields start after the last ')' */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -EINVAL;
+	unsigned long long utime, stime;
+	/* after ")": state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15) */
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+		return -EINVAL;
+	long hz = sysconf(_SC_CLK_TCK);
+	*s = (double)(utime + stime) / (double)(hz > 0 ? hz : 100);
+	return 0;
+}
+
+int proc_free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	int port;
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) || getsockname(fd, (struct sockaddr *)&a, &len)) {
+		port = -errno;
+		close(fd);
+		return port;
+	}
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+int proc_wait_port(int port, pid_t pid, unsigned timeout_ms)
+{
+	uint64_t end = procstat_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	for (;;) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		if (fd < 0)
+			return -errno;
+		int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+		close(fd);
+		if (ok)
+			return 0;
+		if (pid > 0) {
+			int st;
+			if (waitpid(pid, &st, WNOHANG) == pid)
+				return -ECHILD; /* it exited: the caller reads its log */
+		}
+		if (procstat_now_ns() >= end)
+			return -ETIMEDOUT;
+		struct timespec ts = { 0, 20 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+}

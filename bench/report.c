@@ -1,0 +1,237 @@
+/* bench/report.c: report.md, rendered from a run folder's JSON alone.
+ *
+ * Tables carry figures and ratio columns; under each table a few sentences
+ * computed from the same figures say what dominates the cost and why kTLS
+ * helps or not; the cipher advice is derived from the measured ceiling and
+ * the measured CPU per byte. Figures from the VM are labelled on every row.
+ */
+#include "bench/bench.h"
+#include "bench/report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EMULATED "emulated (TCG): correctness only, not performance"
+
+void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->oom)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+		va_start(ap, fmt);
+		int n = b->buf ? vsnprintf(b->buf + b->len, room, fmt, ap) : -1;
+		va_end(ap);
+		if (n >= 0 && (size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t nc = b->cap ? b->cap * 2 : 16384;
+		while (n >= 0 && nc - b->len <= (size_t)n)
+			nc *= 2;
+		char *p = realloc(b->buf, nc);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->buf = p;
+		b->cap = nc;
+	}
+}
+
+/* A figure, or an em dash when unknown (negative). */
+const char *fnum(char *buf, size_t len, double v, int prec)
+{
+	if (!(v >= 0) || isinf(v))
+		snprintf(buf, len, "—");
+	else if (v >= 10000 && prec == 0) {
+		/* thousands separators keep large rates readable */
+		char raw[64];
+		snprintf(raw, sizeof raw, "%.0f", v);
+		size_t n = strlen(raw), o = 0;
+		for (size_t i = 0; i < n && o + 2 < len; i++) {
+			if (i && (n - i) % 3 == 0)
+				buf[o++] = ',';
+			buf[o++] = raw[i];
+		}
+		buf[o] = 0;
+	} else
+		snprintf(buf, len, "%.*f", prec, v);
+	return buf;
+}
+
+/* a / b as "0.42×" (three decimals below 0.1), or "—" */
+const char *fratio(char *buf, size_t len, double a, double b)
+{
+	if (a > 0 && b > 0)
+		snprintf(buf, len, a / b < 0.1 ? "%.3f×" : "%.2f×", a / b);
+	else
+		snprintf(buf, len, "—");
+	return buf;
+}
+
+static const char *env_str(const struct run *r, const char *key, const char *dflt)
+{
+	const cJSON *v = r->env ? cJSON_GetObjectItemCaseSensitive(r->env, key) : NULL;
+	return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+bool env_flag(const struct run *r, const char *flag)
+{
+	const cJSON *f = r->env ? cJSON_GetObjectItemCaseSensitive(r->env, "cpu_flags") : NULL;
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, flag));
+}
+
+static bool host_ktls(const struct run *r)
+{
+	const cJSON *v = r->env ? cJSON_GetObjectItemCaseSensitive(r->env, "host_ktls") : NULL;
+	return cJSON_IsTrue(v);
+}
+
+static size_t count_kind(const struct run *r, enum scen_kind k)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		n += r->rows[i].sc.kind == k;
+	return n;
+}
+
+static void header(const struct run *r, struct sbuf *b)
+{
+	char tmp[64];
+	sb_printf(b, "# ktls-bench report: %s, %s\n\n", env_str(r, "hostname", "?"), env_str(r, "date", "?"));
+	if (r->env && !host_ktls(r)) {
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(r->env, "ktls_probe");
+		const cJSON *e = p ? cJSON_GetObjectItemCaseSensitive(p, "ulp_error") : NULL;
+		sb_printf(b,
+			  "> **This kernel (%s) has no kTLS**%s%s%s. Fix: load the module with `modprobe tls`, "
+			  "or boot a kernel built with `CONFIG_TLS=m` (every Debian kernel is); check with "
+			  "`bin/ktls probe`. Until then the kTLS scenarios of this run ran inside a QEMU VM "
+			  "booting a Debian kernel (`scripts/vm.sh`, %s), and every figure from there is labelled "
+			  "**" EMULATED "**.\n\n",
+			  env_str(r, "kernel", "?"), cJSON_IsString(e) ? ": " : "",
+			  cJSON_IsString(e) ? e->valuestring : "", cJSON_IsString(e) ? "" : "",
+			  env_str(r, "vm_kernel", "bookworm"));
+	}
+	sb_printf(b, "## The machine\n\n| | |\n|---|---|\n");
+	sb_printf(b, "| CPU | %s, %s cores online |\n", env_str(r, "cpu_model", "?"),
+		  fnum(tmp, sizeof tmp, util_json_num(r->env, "cores", -1), 0));
+	sb_printf(b, "| AES-NI / PCLMULQDQ / VAES / VPCLMULQDQ / AVX-512F / SHA-NI | %s / %s / %s / %s / %s / %s |\n",
+		  env_flag(r, "aes") ? "yes" : "no", env_flag(r, "pclmulqdq") ? "yes" : "no",
+		  env_flag(r, "vaes") ? "yes" : "no", env_flag(r, "vpclmulqdq") ? "yes" : "no",
+		  env_flag(r, "avx512f") ? "yes" : "no", env_flag(r, "sha_ni") ? "yes" : "no");
+	sb_printf(b, "| kernel | %s (kTLS: %s) |\n", env_str(r, "kernel", "?"),
+		  host_ktls(r) ? "yes, all runs native" : "no, kTLS scenarios in the VM");
+	sb_printf(b, "| OpenSSL | %s |\n| liburing | %s |\n", env_str(r, "openssl_library", "?"),
+		  env_str(r, "liburing", "?"));
+	if (env_str(r, "nginx", NULL))
+		sb_printf(b, "| peer | %s |\n", env_str(r, "nginx", ""));
+	sb_printf(b, "| CPUs | server on CPU %.0f, client on CPU %.0f |\n", util_json_num(r->env, "cpu_server", 0),
+		  util_json_num(r->env, "cpu_client", 1));
+	sb_printf(b, "| cycles per byte | %s |\n",
+		  util_json_num(r->env, "perf_cycles", 0) ? "from `perf stat -e cycles` on the server"
+							    : "not available (`perf stat -e cycles` unsupported here)");
+	size_t failed = 0, vm = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		failed += !r->rows[i].ok;
+		vm += r->rows[i].emulated;
+	}
+	sb_printf(b, "| run | suite %s: %zu scenario runs (%zu in the VM), %zu failed |\n", env_str(r, "suite", "?"),
+		  r->n, vm, failed);
+	sb_printf(b, "| command | `%s` |\n\n", env_str(r, "command", "?"));
+}
+
+static void ceiling_table(const struct run *r, struct sbuf *b)
+{
+	char t1[64], t2[64];
+	if (!r->have_ceiling) {
+		sb_printf(b, "## Crypto ceiling\n\nNot measured in this run (`--no-ceiling`, or `openssl speed` failed): ratio columns show —.\n\n");
+		return;
+	}
+	sb_printf(b, "## Crypto ceiling: `openssl speed`, one core, this run\n\n"
+		     "What the server cannot beat on one core. Each measured row below is divided by it.\n\n"
+		     "| operation | rate | cost per operation |\n|---|---:|---:|\n");
+	for (size_t i = 0; i < r->ceil.n_sign; i++)
+		sb_printf(b, "| %s sign | %s /s | %s µs |\n", r->ceil.sign[i].name,
+			  fnum(t1, sizeof t1, r->ceil.sign[i].per_s, 0), fnum(t2, sizeof t2, 1e6 / r->ceil.sign[i].per_s, 1));
+	for (size_t i = 0; i < r->ceil.n_kex; i++)
+		sb_printf(b, "| %s derive (ECDH) | %s /s | %s µs |\n", r->ceil.kex[i].name,
+			  fnum(t1, sizeof t1, r->ceil.kex[i].per_s, 0), fnum(t2, sizeof t2, 1e6 / r->ceil.kex[i].per_s, 1));
+	for (size_t i = 0; i < r->ceil.n_aead; i++)
+		sb_printf(b, "| %s, 16 KiB records | %s MB/s | %s ns/B |\n", r->ceil.aead[i].name,
+			  fnum(t1, sizeof t1, r->ceil.aead[i].per_s / 1e6, 0),
+			  fnum(t2, sizeof t2, 1e9 / r->ceil.aead[i].per_s, 3));
+	sb_printf(b, "\nA full handshake costs the server one signature plus one key-share generation and one "
+		     "derive (counted as two ECDH operations); a resumed TLS 1.3 handshake only the key exchange; a "
+		     "resumed TLS 1.2 handshake no public-key operation at all.\n\n");
+}
+
+void report_failures(const struct run *r, struct sbuf *b)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		n += !r->rows[i].ok;
+	if (!n)
+		return;
+	sb_printf(b, "## Scenarios that failed\n\n| scenario | peer | error |\n|---|---|---|\n");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct row *w = &r->rows[i];
+		if (!w->ok)
+			sb_printf(b, "| %s%s | %s | %s |\n", w->sc.id, w->emulated ? " (VM)" : "",
+				  w->nginx ? "nginx" : "ktls-server", w->error[0] ? w->error : "unknown");
+	}
+	sb_printf(b, "\n");
+}
+
+static void how_to_read(struct sbuf *b)
+{
+	sb_printf(b,
+		"## How to read the ratios\n\n"
+		"- **ratio to ceiling**: the crypto floor divided by what the server really spent, per unit of "
+		"work (µs of server CPU per handshake, ns of server CPU per byte). 1.00 would mean the server did "
+		"nothing but the cryptography; 0.25 means crypto is a quarter of its CPU and the rest is "
+		"protocol, memory copies, system calls and TCP.\n"
+		"- **ours / nginx**: ktls-server's server CPU per unit of work divided by nginx's, same client, "
+		"same scenario, same run: below 1.00 ours is cheaper.\n"
+		"- **kTLS / user**: server CPU per byte with the kernel record layer divided by the userspace one, "
+		"measured in the same place.\n"
+		"- **client**: `saturated` when the load generator used its whole core: the server's figures are "
+		"then a lower bound on what it can do.\n"
+		"- Server CPU is read from `/proc/<pid>/stat` over the client's run, the same way for ktls-server "
+		"and nginx; the rates are the client's. Timings on a shared or virtual machine are noisy: "
+		"compare the ratios of one run, not absolute numbers across machines.\n\n");
+}
+
+int report_write(const struct run *r, const char *path, char *err, size_t errlen)
+{
+	struct sbuf b = { 0 };
+	header(r, &b);
+	ceiling_table(r, &b);
+	if (count_kind(r, SCEN_HANDSHAKE))
+		report_handshakes(r, &b);
+	if (count_kind(r, SCEN_BULK))
+		report_bytes(r, &b, SCEN_BULK);
+	if (count_kind(r, SCEN_FILE))
+		report_bytes(r, &b, SCEN_FILE);
+	if (count_kind(r, SCEN_HYPERFINE))
+		report_hyperfine(r, &b);
+	report_advice(r, &b);
+	report_plots(r, &b);
+	how_to_read(&b);
+	report_failures(r, &b);
+	if (b.oom) {
+		free(b.buf);
+		snprintf(err, errlen, "out of memory writing the report");
+		return -ENOMEM;
+	}
+	int rc = util_write_file(path, b.buf ? b.buf : "", b.len);
+	free(b.buf);
+	if (rc)
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
+	return rc;
+}

@@ -1,0 +1,35 @@
+/* bench/report.h: the pieces of report.md (report.c, report_tables.c,
+ * report_advice.c). */
+#ifndef KTLS_BENCH_REPORT_H
+#define KTLS_BENCH_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bench/bench.h"
+
+struct sbuf {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+
+void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A figure with prec decimals (thousands separators for large integers),
+ * or "—" when v is negative (unknown). */
+const char *fnum(char *buf, size_t len, double v, int prec);
+/* "0.42×" for a / b, or "—". */
+const char *fratio(char *buf, size_t len, double a, double b);
+bool env_flag(const struct run *r, const char *flag);
+
+void report_handshakes(const struct run *r, struct sbuf *b);
+void report_bytes(const struct run *r, struct sbuf *b, enum scen_kind kind);
+void report_hyperfine(const struct run *r, struct sbuf *b);
+void report_advice(const struct run *r, struct sbuf *b);
+void report_plots(const struct run *r, struct sbuf *b);
+void report_failures(const struct run *r, struct sbuf *b);
+
+/* The peer row of w (nginx twin) measured in the same place, or NULL. */
+const struct row *report_peer(const struct run *r, const struct row *w);
+
+#endif

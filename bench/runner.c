@@ -1,0 +1,627 @@
+/* bench/runner.c: one server run + one client run per scenario.
+ *
+ * For each scenario: pick a free loopback port, start the server pinned to
+ * the server CPU, wait until it accepts, sample its CPU time from /proc, run
+ * the client pinned to the client CPU (and `perf stat -e cycles` on the server
+ * where the kernel exposes cycles), sample the server's CPU again when the
+ * client is done, stop the server with SIGTERM (it writes its JSON), and
+ * record it all in <stem>.run.json next to the programs' own JSON.
+ */
+#include "bench/runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench/proc.h"
+#include "common/pattern.h"
+#include "common/procstat.h"
+
+volatile sig_atomic_t runner_stop;
+
+/* --- argv building ----------------------------------------------------------- */
+struct args {
+	char *v[64];
+	char buf[64][600];
+	int n;
+};
+
+static void arg(struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void arg(struct args *a, const char *fmt, ...)
+{
+	va_list ap;
+	if (a->n >= 63)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(a->buf[a->n], sizeof a->buf[a->n], fmt, ap);
+	va_end(ap);
+	a->v[a->n] = a->buf[a->n];
+	a->v[++a->n] = NULL;
+}
+
+static void args_join(const struct args *a, char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = 0;
+	for (int i = 0; i < a->n && o + 1 < len; i++) {
+		bool q = strpbrk(a->v[i], " '\"") != NULL;
+		o += (size_t)snprintf(out + o, len - o, i ? (q ? " '%s'" : " %s") : "%s", a->v[i]);
+	}
+}
+
+static void tls_args(struct args *a, const struct scenario *sc)
+{
+	arg(a, "--tls-version");
+	arg(a, "%s", sc->tls == 12 ? "1.2" : "1.3");
+	if (sc->tls == 13) {
+		arg(a, "--ciphersuites");
+		arg(a, "%s", scenario_ciphersuite(sc));
+	} else {
+		arg(a, "--ciphers");
+		arg(a, "%s", scenario_cipher12(sc));
+	}
+	char groups[32];
+	arg(a, "--groups");
+	arg(a, "%s", scenario_groups(sc, groups, sizeof groups));
+}
+
+static void duration_arg(struct args *a, const char *opt, uint64_t ns)
+{
+	arg(a, "%s", opt);
+	if (ns % 1000000ull == 0)
+		arg(a, "%llums", (unsigned long long)(ns / 1000000ull));
+	else
+		arg(a, "%lluns", (unsigned long long)ns);
+}
+
+static void server_args(struct runner *R, struct args *a, const struct scenario *sc, int port,
+			const char *stem)
+{
+	arg(a, "%s/ktls-server", R->bin);
+	arg(a, "--tls");
+	arg(a, "%s", sc->layer);
+	arg(a, "--host");
+	arg(a, "127.0.0.1");
+	arg(a, "--port");
+	arg(a, "%d", port);
+	arg(a, "--threads");
+	arg(a, "1");
+	arg(a, "--cpus");
+	arg(a, "%d", R->cpu_server);
+	arg(a, "--cert");
+	arg(a, "%s/%s.crt", R->certs, sc->cert);
+	arg(a, "--key");
+	arg(a, "%s/%s.key", R->certs, sc->cert);
+	tls_args(a, sc);
+	arg(a, "--tickets");
+	/* full handshakes measured without the cost of issuing tickets */
+	arg(a, "%d", sc->kind == SCEN_HANDSHAKE && !sc->resume ? 0 : 1);
+	arg(a, "--docroot");
+	arg(a, "%s/www/file", R->tmp);
+	arg(a, "--json");
+	arg(a, "%s/%s.server.json", R->out, stem);
+}
+
+static void client_args(struct runner *R, struct args *a, const struct scenario *sc, int port,
+			const char *stem, bool once)
+{
+	arg(a, "%s/ktls-client", R->bin);
+	arg(a, "%s", sc->kind == SCEN_HANDSHAKE ? "handshake" : "get");
+	arg(a, "--host");
+	arg(a, "127.0.0.1");
+	arg(a, "--port");
+	arg(a, "%d", port);
+	arg(a, "--connections");
+	arg(a, "%u", once ? 1 : sc->conns);
+	arg(a, "--threads");
+	arg(a, "1");
+	arg(a, "--cpus");
+	arg(a, "%d", R->cpu_client);
+	tls_args(a, sc);
+	if (sc->kind == SCEN_HANDSHAKE && sc->resume)
+		arg(a, "--resume");
+	if (sc->kind == SCEN_FILE) {
+		arg(a, "--path");
+		arg(a, "/file/pattern-%llu", (unsigned long long)sc->size);
+	} else if (sc->kind != SCEN_HANDSHAKE) {
+		arg(a, "--size");
+		arg(a, "%llu", (unsigned long long)sc->size);
+	}
+	if (once) {
+		arg(a, "--requests");
+		arg(a, "1");
+		arg(a, "--duration");
+		arg(a, "600s"); /* the cap of one whole transfer, however slow */
+		return;
+	}
+	duration_arg(a, "--duration", sc->duration_ns);
+	duration_arg(a, "--warmup", sc->warmup_ns);
+	arg(a, "--json");
+	arg(a, "%s/%s.client.json", R->out, stem);
+}
+
+/* --- progress ------------------------------------------------------------------ */
+void runner_progress(struct runner *R, const char *what, double el, double total)
+{
+	double since = (double)(procstat_now_ns() - R->t0_ns) / 1e9;
+	char line[300];
+	snprintf(line, sizeof line, "[%3zu/%zu] %2d:%02d %s %4.1f/%.1fs%s",
+		 R->done + 1, R->total, (int)since / 60, (int)since % 60, what, el, total,
+		 R->failed ? "  (some failed)" : "");
+	if (R->tty)
+		fprintf(stderr, "\r\033[K%.*s", 160, line);
+	else if (el == 0)
+		fprintf(stderr, "%s\n", line);
+}
+
+void runner_progress_done(struct runner *R)
+{
+	if (R->tty)
+		fprintf(stderr, "\r\033[K");
+}
+
+/* --- docroot ------------------------------------------------------------------ */
+int runner_docroot_file(struct runner *R, const char *sub, uint64_t size, char *path, size_t len)
+{
+	char dir[600];
+	struct stat st;
+	snprintf(dir, sizeof dir, "%s/www/%s", R->tmp, sub);
+	int rc = util_mkdir_p(dir);
+	if (rc)
+		return rc;
+	if (strcmp(sub, "bytes") == 0)
+		snprintf(path, len, "%s/%llu", dir, (unsigned long long)size);
+	else
+		snprintf(path, len, "%s/pattern-%llu", dir, (unsigned long long)size);
+	if (stat(path, &st) == 0 && (uint64_t)st.st_size == size)
+		return 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	for (uint64_t off = 0; off < size; ) {
+		size_t n = size - off > PATTERN_SPAN ? PATTERN_SPAN : (size_t)(size - off);
+		ssize_t w = write(fd, pattern_at(off), n);
+		if (w <= 0) {
+			rc = w < 0 ? -errno : -EIO;
+			close(fd);
+			unlink(path);
+			return rc;
+		}
+		off += (uint64_t)w;
+	}
+	return close(fd) ? -errno : 0;
+}
+
+/* --- perf stat ------------------------------------------------------------------ */
+static bool perf_works(struct runner *R)
+{
+	if (R->have_perf < 0) {
+		char *argv[] = { "perf", "stat", "-x,", "-e", "cycles", "true", NULL };
+		char *out = NULL;
+		int st = 0;
+		R->have_perf = 0;
+		/* perf stat writes to stderr: ask for it on stdout with --log-fd 1 */
+		char *argv2[] = { "perf", "stat", "--log-fd", "1", "-x,", "-e", "cycles", "true", NULL };
+		(void)argv;
+		if (proc_capture(argv2, -1, 10, &out, &st) == 0) {
+			R->have_perf = WIFEXITED(st) && WEXITSTATUS(st) == 0 && out &&
+				       strstr(out, "cycles") && !strstr(out, "<not supported>") &&
+				       !strstr(out, "<not counted>");
+			free(out);
+		}
+	}
+	return R->have_perf == 1;
+}
+
+double runner_perf_cycles(const char *text)
+{
+	double v = -1;
+	for (const char *l = text; l && *l; ) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		char line[256];
+		if (len < sizeof line) {
+			memcpy(line, l, len);
+			line[len] = 0;
+			/* "123456789,,cycles,..." (perf stat -x,); "<not supported>,,cycles" has no number */
+			char *end;
+			double d = strtod(line, &end);
+			if (end != line && strncmp(end, ",,cycles", 8) == 0 && d > 0)
+				v = d;
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	return v;
+}
+
+static double perf_read_cycles(const char *path)
+{
+	char *t = util_read_file(path, NULL);
+	double v = t ? runner_perf_cycles(t) : -1;
+	free(t);
+	return v;
+}
+
+/* --- one scenario ----------------------------------------------------------------- */
+static int write_run_json(struct runner *R, const struct scenario *sc, const char *stem, int seq,
+			  bool nginx, bool ok, const char *error, double cpu_s, double cycles,
+			  double wall_s, const char *cmd_server, const char *cmd_client)
+{
+	char path[1024], name[300];
+	cJSON *o = cJSON_CreateObject();
+	int rc;
+	if (!o)
+		return -ENOMEM;
+	cJSON_AddItemToObject(o, "scenario", scenario_to_json(sc));
+	cJSON_AddNumberToObject(o, "seq", seq);
+	cJSON_AddStringToObject(o, "peer", nginx ? "nginx" : "ktls-server");
+	cJSON_AddStringToObject(o, "where", "host");
+	cJSON_AddBoolToObject(o, "emulated", false);
+	cJSON_AddBoolToObject(o, "ok", ok);
+	if (error)
+		cJSON_AddStringToObject(o, "error", error);
+	snprintf(name, sizeof name, "%s.client.json", stem);
+	if (sc->kind != SCEN_HYPERFINE)
+		cJSON_AddStringToObject(o, "client_json", name);
+	snprintf(name, sizeof name, "%s.server.json", stem);
+	if (!nginx)
+		cJSON_AddStringToObject(o, "server_json", name);
+	if (sc->kind == SCEN_HYPERFINE) {
+		snprintf(name, sizeof name, "%s.hyperfine.json", stem);
+		cJSON_AddStringToObject(o, "hyperfine_json", name);
+	}
+	if (cpu_s >= 0)
+		cJSON_AddNumberToObject(o, "server_cpu_s", cpu_s);
+	if (cycles > 0)
+		cJSON_AddNumberToObject(o, "server_cycles", cycles);
+	cJSON_AddNumberToObject(o, "wall_s", wall_s);
+	cJSON_AddNumberToObject(o, "cpu_server", R->cpu_server);
+	cJSON_AddNumberToObject(o, "cpu_client", R->cpu_client);
+	cJSON_AddStringToObject(o, "command_server", cmd_server);
+	cJSON_AddStringToObject(o, "command_client", cmd_client);
+	snprintf(path, sizeof path, "%s/%s.run.json", R->out, stem);
+	rc = util_write_json(path, o);
+	cJSON_Delete(o);
+	if (rc == 0 && R->emit) {
+		vm_emit_file(R->out, strrchr(path, '/') + 1);
+		if (sc->kind != SCEN_HYPERFINE) {
+			snprintf(name, sizeof name, "%s.client.json", stem);
+			vm_emit_file(R->out, name);
+		}
+		if (!nginx) {
+			snprintf(name, sizeof name, "%s.server.json", stem);
+			vm_emit_file(R->out, name);
+		}
+		if (sc->kind == SCEN_HYPERFINE) {
+			snprintf(name, sizeof name, "%s.hyperfine.json", stem);
+			vm_emit_file(R->out, name);
+		}
+	}
+	return rc;
+}
+
+/* Time `runs` whole transfers ourselves, written in hyperfine's JSON shape. */
+static int self_time(struct runner *R, const struct scenario *sc, struct args *ca, const char *stem)
+{
+	double times[100], sum = 0, sq = 0;
+	unsigned n = 0;
+	char path[1024], log[1024];
+	snprintf(log, sizeof log, "%s/%s.client.log", R->out, stem);
+	for (unsigned i = 0; i < sc->runs && !runner_stop; i++) {
+		pid_t p;
+		int st = 0;
+		uint64_t t0 = procstat_now_ns();
+		if (proc_spawn(ca->v, R->cpu_client, log, &p))
+			return -1;
+		if (proc_wait(p, 600000, &st) || !WIFEXITED(st) || WEXITSTATUS(st)) {
+			proc_stop(p, SIGKILL, 1000, NULL);
+			return -1;
+		}
+		times[n] = (double)(procstat_now_ns() - t0) / 1e9;
+		sum += times[n];
+		n++;
+	}
+	if (!n)
+		return -1;
+	double mean = sum / n;
+	for (unsigned i = 0; i < n; i++)
+		sq += (times[i] - mean) * (times[i] - mean);
+	cJSON *o = cJSON_CreateObject(), *res = cJSON_AddArrayToObject(o, "results");
+	cJSON *r = cJSON_CreateObject();
+	char cmd[2048];
+	args_join(ca, cmd, sizeof cmd);
+	cJSON_AddStringToObject(r, "command", cmd);
+	cJSON_AddNumberToObject(r, "mean", mean);
+	cJSON_AddNumberToObject(r, "stddev", n > 1 ? sqrt(sq / (n - 1)) : 0);
+	cJSON *t = cJSON_AddArrayToObject(r, "times");
+	for (unsigned i = 0; i < n; i++)
+		cJSON_AddItemToArray(t, cJSON_CreateNumber(times[i]));
+	cJSON_AddItemToArray(res, r);
+	cJSON_AddStringToObject(o, "timer", "ktls-bench");
+	snprintf(path, sizeof path, "%s/%s.hyperfine.json", R->out, stem);
+	int rc = util_write_json(path, o);
+	cJSON_Delete(o);
+	return rc ? -1 : 0;
+}
+
+static void stop_quietly(pid_t *p, int sig, unsigned ms, int *st)
+{
+	if (*p > 0) {
+		proc_stop(*p, sig, ms, st);
+		*p = -1;
+	}
+}
+
+static bool exited_zero(int st)
+{
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool nginx)
+{
+	char stem[160], cmd_s[4096], cmd_c[4096], err[6000] = "", path[1024], log[1024];
+	struct args *sa = calloc(1, sizeof *sa), *ca = calloc(1, sizeof *ca);
+	pid_t sp = -1, cp = -1, pp = -1;
+	double cpu0 = -1, cpu1 = -1, cycles = -1, wall = 0;
+	int port, rc, st_server = -1, st_client = -1;
+	bool ok = false;
+	uint64_t t0;
+
+	if (!sa || !ca) {
+		free(sa);
+		free(ca);
+		return -ENOMEM;
+	}
+	snprintf(stem, sizeof stem, "%s%s", sc->id, nginx ? ".nginx" : "");
+	port = proc_free_port();
+	if (port < 0) {
+		snprintf(err, sizeof err, "no free loopback port: %s", strerror(-port));
+		goto record;
+	}
+	if (sc->kind == SCEN_FILE && (rc = runner_docroot_file(R, "file", sc->size, path, sizeof path))) {
+		snprintf(err, sizeof err, "cannot write %s: %s (is %s writable, with room for it?)",
+			 path, strerror(-rc), R->tmp);
+		goto record;
+	}
+	if (nginx && (sc->kind == SCEN_BULK || sc->kind == SCEN_HYPERFINE) &&
+	    (rc = runner_docroot_file(R, "bytes", sc->size, path, sizeof path))) {
+		snprintf(err, sizeof err, "cannot write %s: %s", path, strerror(-rc));
+		goto record;
+	}
+	if (nginx)
+		snprintf(cmd_s, sizeof cmd_s, "nginx -p %s/nginx -c nginx.conf (pinned to CPU %d)",
+			 R->tmp, R->cpu_server);
+	else {
+		server_args(R, sa, sc, port, stem);
+		args_join(sa, cmd_s, sizeof cmd_s);
+	}
+	client_args(R, ca, sc, port, stem, sc->kind == SCEN_HYPERFINE);
+	args_join(ca, cmd_c, sizeof cmd_c);
+	if (R->dry_run) {
+		printf("# %s (%s)\n  server: %s\n  client: %s%s\n", stem, sc->origin, cmd_s, cmd_c,
+		       sc->kind == SCEN_HYPERFINE ? "   (under hyperfine)" : "");
+		free(sa);
+		free(ca);
+		return 0;
+	}
+
+	runner_progress(R, stem, 0, (double)(sc->duration_ns + sc->warmup_ns) / 1e9);
+	snprintf(log, sizeof log, "%s/%s.server.log", R->out, stem);
+	if (nginx)
+		rc = nginx_start(R, sc, port, &sp, err, sizeof err);
+	else if ((rc = proc_spawn(sa->v, R->cpu_server, log, &sp)))
+		snprintf(err, sizeof err, "cannot start %s: %s (build it with make)", sa->v[0], strerror(-rc));
+	if (rc)
+		goto record;
+	rc = proc_wait_port(port, sp, 10000);
+	if (rc) {
+		snprintf(err, sizeof err, "%s did not accept on 127.0.0.1:%d %s: see %s",
+			 nginx ? "nginx" : "ktls-server", port,
+			 rc == -ECHILD ? "(it exited)" : "within 10 s", log);
+		if (rc == -ECHILD)
+			sp = -1;
+		goto record;
+	}
+	proc_cpu_s(sp, &cpu0);
+	if (perf_works(R)) {
+		struct args pa = { 0 };
+		arg(&pa, "perf");
+		arg(&pa, "stat");
+		arg(&pa, "-x,");
+		arg(&pa, "-e");
+		arg(&pa, "cycles");
+		arg(&pa, "-p");
+		arg(&pa, "%d", (int)sp);
+		arg(&pa, "-o");
+		arg(&pa, "%s/%s.perf.txt", R->out, stem);
+		if (proc_spawn(pa.v, R->cpu_client, NULL, &pp))
+			pp = -1;
+	}
+
+	t0 = procstat_now_ns();
+	if (sc->kind == SCEN_HYPERFINE) {
+		if (R->have_hyperfine) {
+			struct args ha = { 0 };
+			arg(&ha, "hyperfine");
+			arg(&ha, "-N");
+			arg(&ha, "--style");
+			arg(&ha, "none");
+			arg(&ha, "--runs");
+			arg(&ha, "%u", sc->runs);
+			arg(&ha, "--command-name");
+			arg(&ha, "%s", sc->layer);
+			arg(&ha, "--export-json");
+			arg(&ha, "%s/%s.hyperfine.json", R->out, stem);
+			arg(&ha, "%s", cmd_c);
+			snprintf(log, sizeof log, "%s/%s.hyperfine.log", R->out, stem);
+			rc = proc_spawn(ha.v, R->cpu_client, log, &cp);
+			if (rc == 0 && proc_wait(cp, 1800000, &st_client) == 0)
+				cp = -1;
+			ok = rc == 0 && cp < 0 && exited_zero(st_client);
+		} else {
+			ok = self_time(R, sc, ca, stem) == 0;
+		}
+		if (!ok)
+			snprintf(err, sizeof err, "timing %s failed: see %s", cmd_c, log);
+	} else {
+		double limit = (double)(sc->duration_ns + sc->warmup_ns) / 1e9 + 30;
+		snprintf(log, sizeof log, "%s/%s.client.log", R->out, stem);
+		rc = proc_spawn(ca->v, R->cpu_client, log, &cp);
+		if (rc) {
+			snprintf(err, sizeof err, "cannot start %s: %s (build it with make)", ca->v[0],
+				 strerror(-rc));
+		} else {
+			for (;;) {
+				double el = (double)(procstat_now_ns() - t0) / 1e9;
+				if (proc_wait(cp, 250, &st_client) == 0) {
+					cp = -1;
+					break;
+				}
+				if (runner_stop)
+					break;
+				if (el > limit) {
+					snprintf(err, sizeof err, "client still running after %.0f s: killed (see %s)",
+						 limit, log);
+					break;
+				}
+				runner_progress(R, stem, el, limit - 30);
+			}
+			if (cp < 0 && exited_zero(st_client))
+				ok = true;
+			else if (cp < 0 && !err[0])
+				snprintf(err, sizeof err, "ktls-client exited with status %d: see %s",
+					 WIFEXITED(st_client) ? WEXITSTATUS(st_client) : 128 + WTERMSIG(st_client),
+					 log);
+		}
+	}
+	wall = (double)(procstat_now_ns() - t0) / 1e9;
+	if (proc_cpu_s(sp, &cpu1) || cpu0 < 0) {
+		if (!err[0])
+			snprintf(err, sizeof err, "the server died during the run: see %s.server.log", stem);
+		ok = false;
+		cpu1 = cpu0 = -1;
+	}
+	stop_quietly(&cp, SIGTERM, 3000, &st_client);
+	if (pp > 0) {
+		stop_quietly(&pp, SIGINT, 3000, NULL);
+		snprintf(path, sizeof path, "%s/%s.perf.txt", R->out, stem);
+		cycles = perf_read_cycles(path);
+	}
+
+record:
+	if (sp > 0) {
+		proc_stop(sp, nginx ? SIGQUIT : SIGTERM, 15000, &st_server);
+		if (!nginx && ok && !exited_zero(st_server)) {
+			ok = false;
+			snprintf(err, sizeof err, "ktls-server did not exit cleanly on SIGTERM (status 0x%x): see %s.server.log",
+				 st_server, stem);
+		}
+	}
+	free(sa);
+	free(ca);
+	if (runner_stop && !ok)
+		return -EINTR; /* interrupted: keep only what finished */
+	if (!ok)
+		R->failed++;
+	rc = write_run_json(R, sc, stem, seq, nginx, ok, err[0] ? err : NULL,
+			    cpu1 >= 0 ? cpu1 - cpu0 : -1, cycles, wall, cmd_s, cmd_c);
+	if (!ok && !R->tty)
+		fprintf(stderr, "ktls-bench: %s: %s\n", stem, err);
+	return rc ? rc : (ok ? 0 : 1);
+}
+
+/* Inside the VM (--emit) everything runs where it is: never hand off again. */
+static bool runs_in_vm(const struct runner *R, const struct scenario *sc)
+{
+	return !R->emit && strcmp(sc->layer, "ktls") == 0 && (!R->host_ktls || R->force_vm);
+}
+
+static bool nginx_eligible(const struct runner *R, const struct scenario *sc)
+{
+	return R->nginx && sc->kind != SCEN_HYPERFINE &&
+	       (strcmp(sc->layer, "user") == 0 || R->host_ktls);
+}
+
+int runner_run_suite(struct runner *R, const struct suite *s)
+{
+	const struct scenario **vm = calloc(s->n * 2 + 1, sizeof *vm);
+	struct scenario *twins = calloc(s->n + 1, sizeof *twins);
+	int *vm_seq = calloc(s->n * 2 + 1, sizeof *vm_seq);
+	size_t nvm = 0, ntw = 0;
+	int rc = 0;
+
+	if (!vm || !twins || !vm_seq) {
+		free(vm);
+		free(twins);
+		free(vm_seq);
+		return -ENOMEM;
+	}
+	/* The VM part: every kTLS scenario and its userspace twin, so that the
+	 * two record layers are compared under the same emulation. */
+	for (size_t i = 0; i < s->n; i++) {
+		if (!runs_in_vm(R, &s->sc[i]))
+			continue;
+		struct scenario tw = s->sc[i];
+		snprintf(tw.layer, sizeof tw.layer, "user");
+		scenario_make_id(&tw);
+		bool have = false;
+		for (size_t j = 0; j < nvm && !have; j++)
+			have = strcmp(vm[j]->id, tw.id) == 0;
+		if (!have) {
+			twins[ntw] = tw;
+			vm_seq[nvm] = (int)i;
+			vm[nvm++] = &twins[ntw++];
+		}
+		vm_seq[nvm] = (int)i;
+		vm[nvm++] = &s->sc[i];
+	}
+	R->total = nvm;
+	for (size_t i = 0; i < s->n; i++)
+		if (!runs_in_vm(R, &s->sc[i]))
+			R->total += 1 + nginx_eligible(R, &s->sc[i]);
+	R->t0_ns = procstat_now_ns();
+	char www[400];
+	snprintf(www, sizeof www, "%s/www/file", R->tmp);
+	util_mkdir_p(www); /* the servers' --docroot, even when no file scenario runs */
+
+	for (size_t i = 0; i < s->n && !runner_stop; i++) {
+		const struct scenario *sc = &s->sc[i];
+		if (runs_in_vm(R, sc))
+			continue;
+		if (runner_scenario(R, sc, (int)i, false) == -EINTR)
+			break;
+		R->done++;
+		if (nginx_eligible(R, sc) && !runner_stop) {
+			if (runner_scenario(R, sc, (int)i, true) == -EINTR)
+				break;
+			R->done++;
+		}
+	}
+	if (nvm && !runner_stop) {
+		if (R->dry_run) {
+			char line[512];
+			printf("# in the VM (%s kernel; emulated, correctness only):\n", R->vm_kernel);
+			for (size_t i = 0; i < nvm; i++)
+				if (scenario_to_line_vm(vm[i], line, sizeof line) == 0)
+					printf("  %s\n", line);
+		} else {
+			rc = vm_run_scenarios(R, vm, vm_seq, nvm);
+			if (rc && rc != -EINTR)
+				R->failed++;
+		}
+	}
+	runner_progress_done(R);
+	free(vm);
+	free(twins);
+	free(vm_seq);
+	if (runner_stop)
+		return 130;
+	return R->failed ? 1 : 0;
+}
