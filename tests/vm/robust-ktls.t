@@ -26,13 +26,12 @@ start_server --tls ktls --strict --threads 1 --handshake-timeout 2s --request-ti
 snap
 good_start 300K
 dec0=$(counter TlsDecryptError)
-# kind, then how the connection ends and the conn_errors reason: one pair,
-# or two where kernels differ (a header type no peer sends is a decrypt
-# error where the kernel authenticates the header as TLS 1.3 does, a
-# malformed record where it checks the type first)
-while read -r kind end reason end2 reason2; do
+# kind, how the connection ends, the conn_errors reason. The kernel takes
+# the header of a TLS 1.3 record as additional authenticated data, so a
+# content type no peer sends fails authentication (6.1 and 7.3); the bytes
+# of a truncated record stay unread, so closing resets the connection.
+while read -r kind end reason; do
 	attack --attack record --record "$kind" --wait 5s
-	if [[ -n $end2 && $(att "end.$end2") == 1 ]]; then end=$end2 reason=$reason2; fi
 	is "$(att "end.$end")" 1 "$kind: the connection ends with $end ($ATT)"
 	ok "$([[ $(att max_ms) -lt 1500 ]]; echo $?)" "$kind: at once ($(att max_ms) ms)"
 	is "$(att responses)" 0 "$kind: no response to anything from the bad record on"
@@ -42,9 +41,9 @@ done <<'CASES'
 tampered alert:bad_record_mac KTLS_E_DECRYPT
 bad-length alert:bad_record_mac KTLS_E_DECRYPT
 oversized alert:record_overflow KTLS_E_RECORD_OVERFLOW
-bad-type alert:bad_record_mac KTLS_E_DECRYPT alert:unexpected_message KTLS_E_BAD_RECORD
+bad-type alert:bad_record_mac KTLS_E_DECRYPT
 unexpected-type alert:unexpected_message KTLS_E_BAD_RECORD
-truncated rst KTLS_E_TRUNCATED fin KTLS_E_TRUNCATED
+truncated rst KTLS_E_TRUNCATED
 CASES
 dec=$(($(counter TlsDecryptError) - dec0))
 ok "$([[ $dec -ge 1 ]]; echo $?)" "/proc/net/tls_stat TlsDecryptError counted the records that failed authentication (+$dec)"
