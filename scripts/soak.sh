@@ -194,8 +194,8 @@ if jq -e . "$out/server.json" >/dev/null 2>&1; then
 else
 	say FAIL "--json $out/server.json is not valid JSON"
 fi
-if grep -q 'Sanitizer' "$out/server.err" "$out"/good-*.err 2>/dev/null; then
-	say FAIL "a sanitizer report: $(grep -l Sanitizer "$out/server.err" "$out"/good-*.err | tr '\n' ' ')"
+if grep -qE 'Sanitizer|runtime error' "$out/server.err" "$out"/good-*.err "$out/hostile.log" 2>/dev/null; then
+	say FAIL "a sanitizer report: $(grep -lE 'Sanitizer|runtime error' "$out/server.err" "$out"/good-*.err "$out/hostile.log" | tr '\n' ' ')"
 	grep -m1 -A12 'Sanitizer' "$out/server.err" | sed 's/^/    /'
 else
 	say ok "no sanitizer report"

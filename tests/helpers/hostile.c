@@ -185,6 +185,8 @@ static void send_reset(int fd)
 
 static void queue(struct hconn *h, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	if (h->pend_len + n > h->pend_cap) {
 		size_t cap = (h->pend_len + n) * 2;
 		uint8_t *b = realloc(h->pend, cap);
