@@ -129,6 +129,7 @@ hostile_loop() {
 	done
 }
 
+fds0=$(ls "/proc/$SRV/fd" 2>/dev/null | wc -l)     # before any client
 good_loop get & pids+=($!)
 good_loop handshake & pids+=($!)
 hostile_loop & pids+=($!)
@@ -191,11 +192,10 @@ else
 	((growth < rss_limit)) && say ok "$msg" || say FAIL "$msg"
 fi
 fds_base=$(awk -F, -v w="$warm" '$1 >= w { print $3; exit }' "$out/samples.csv")
-fds_first=$(head -1 "$out/samples.csv" | cut -d, -f3)
-if [[ -n $fds_end && $fds_end -le $((fds_first + 2)) ]]; then
-	say ok "open fds: $fds_first at start, ${fds_base:-?} after the warm-up, $fds_end at the end"
+if [[ -n $fds_end && $fds_end -le $((fds0 + 1)) ]]; then
+	say ok "open fds: $fds0 before the clients, ${fds_base:-?} after the warm-up, $fds_end at the end"
 else
-	say FAIL "open fds: $fds_first at start, $fds_end at the end (connections left open?)"
+	say FAIL "open fds: $fds0 before the clients, $fds_end at the end (connections left open?)"
 fi
 [[ $(jq .conns_current <<<"$st" 2>/dev/null) == 1 ]] && say ok "connections: only /stats open at the end" ||
 	say FAIL "connections still open at the end: $(jq .conns_current <<<"$st" 2>/dev/null)"
