@@ -66,11 +66,21 @@ is "$(att open)" 0 "100 silent connections: closed by --handshake-timeout ($ATT)
 attack --attack hello-cut --cuts 0-60 --then reset --wait 3s
 settle
 is "$(stats | jq .conns_current)" 1 "61 cut ClientHellos then RST: all gone"
-good_check "bad records and hostile clients under kTLS"
-bounded "kTLS attacks"
 st=$(stats)
 is "$(jq .ktls_offloads <<<"$st")" "$(jq '.handshakes_full + .handshakes_resumed' <<<"$st")" \
 	"every completed handshake was offloaded (--strict)"
+S0=$st
+# (a reset right after the client's Finished can come before the switch)
+for stage in connect hello server-hello finished request response; do
+	attack --attack reset --stage $stage --count 2
+	is "$(att end.reset_sent)" 2 "RST at stage $stage x2, around the switch to kTLS"
+done
+settle
+now=$(stats)
+is "$(delta '[.closes[]] | add' "$now")" "$(delta .conns_accepted "$now")" \
+	"every reset connection is closed and counted ($(jq -c .closes <<<"$now"))"
+good_check "bad records and hostile clients under kTLS"
+bounded "kTLS attacks"
 finish
 
 # a reader slower than the server, with a small send buffer: the close_notify
