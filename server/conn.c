@@ -260,6 +260,8 @@ static void switch_done(struct conn *c)
 {
 	int rc = tls_switch_to_ktls(c);
 	if (rc < 0) {
+		/* counted under ktls_refusals (--strict) or conn_errors */
+		conn_set_end(c, c->ktls_refused ? "ktls_refused" : "error");
 		conn_abort(c, NULL);
 		return;
 	}
@@ -614,6 +616,7 @@ void conn_pump(struct conn *c)
 		if (c->resp.kind != RESP_NONE) {
 			r = respond_continue(c);
 			if (r < 0) {
+				conn_set_end(c, "error");
 				conn_abort(c, NULL);
 				return;
 			}
@@ -636,6 +639,7 @@ void conn_pump(struct conn *c)
 			break;
 		r = respond_request(c);
 		if (r < 0) {
+			conn_set_end(c, "error");
 			conn_abort(c, NULL);
 			return;
 		}
