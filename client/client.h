@@ -182,6 +182,16 @@ const char *tls_alert_short(int desc, char *buf, size_t len);
 /* fastkeys.c: decode server keys on OpenSSL's direct path (see there).
  * Call once before any handshake. 0, or -1 when unavailable. */
 int fastkeys_install(void);
+/* Server-key cache: decodes answered from it, and decodes that filled it. */
+void fastkeys_stats(unsigned long *hits, unsigned long *misses);
+/* Drop the cached key (at exit). */
+void fastkeys_cleanup(void);
+
+/* fastverify.c: a copy of public EC key ec whose ECDSA verifications use a
+ * precomputed table of the key (see there); NULL when that is not possible. */
+EC_KEY *fastverify_key_new(const EC_KEY *ec);
+/* Verifications done on that path so far. */
+unsigned long fastverify_used(void);
 
 /* --- report (report.c) -------------------------------------------------------- */
 void report_progress(const struct run *run, unsigned sec, uint64_t inflight);

@@ -66,5 +66,6 @@ int main(int argc, char **argv)
 		rc = 1;
 	}
 	engine_free(&run);
+	fastkeys_cleanup();
 	return rc;
 }
