@@ -64,7 +64,8 @@ struct client_cfg {
 	struct tlsopts tls;
 	const char *verify_ca;          /* NULL: certificate verification off */
 
-	bool provider_keys;             /* --provider-keys: no fastkeys_install() */
+	bool provider_keys;             /* --provider-keys: no fastkeys_install(), fastkdf_install() */
+	const char *propq;              /* property query of the SSL_CTX (fastkdf), or NULL */
 
 	const char *json_path;          /* NULL, "-" (stdout) or a file */
 	bool quiet;
@@ -192,6 +193,12 @@ void fastkeys_cleanup(void);
 EC_KEY *fastverify_key_new(const EC_KEY *ec);
 /* Verifications done on that path so far. */
 unsigned long fastverify_used(void);
+
+/* fastkdf.c: load a provider with an allocation-free TLS13-KDF (see there).
+ * Returns the property query that prefers it (for SSL_CTX_new_ex), or NULL
+ * when it could not be loaded. Call once before any SSL_CTX is made. */
+#define FASTKDF_PROPQ "?ktls_client.fast=yes"
+const char *fastkdf_install(void);
 
 /* --- report (report.c) -------------------------------------------------------- */
 void report_progress(const struct run *run, unsigned sec, uint64_t inflight);

@@ -33,6 +33,8 @@ int main(int argc, char **argv)
 	if (!cfg.provider_keys && fastkeys_install())
 		fprintf(stderr, "ktls-client: note: OpenSSL's direct key decoding is unavailable "
 			"(built without ENGINE support): server keys go through the provider decoders\n");
+	if (!cfg.provider_keys)
+		cfg.propq = fastkdf_install();
 	if (cfg.mode == MODE_TRACE)
 		return trace_run(&cfg);
 
