@@ -193,6 +193,9 @@ void fastkeys_cleanup(void);
 EC_KEY *fastverify_key_new(const EC_KEY *ec);
 /* Verifications done on that path so far. */
 unsigned long fastverify_used(void);
+/* r = a^-1 mod n for an odd prime n of at most 256 bits and 0 < a < n, in
+ * variable time (public values only). 1, or 0 when the inputs do not fit. */
+int fastverify_mod_inverse(BIGNUM *r, const BIGNUM *a, const BIGNUM *n);
 
 /* fastkdf.c: load a provider with an allocation-free TLS13-KDF (see there).
  * Returns the property query that prefers it (for SSL_CTX_new_ex), or NULL

@@ -6,6 +6,8 @@
  *    on the same key for valid signatures and for every kind of bad one
  *    (r or s off by one, zero, equal to the order, a flipped digest bit,
  *    another key's signature, digests longer and shorter than the order).
+ *  - fastverify_mod_inverse() against BN_mod_inverse() modulo the P-256
+ *    order and field prime, on random values and the edges.
  *  - fastkeys: the EC decoder of server certificates hands out the cached
  *    key for the same certificate (and a fresh one for another key), the
  *    rest of the key's method behaves as OpenSSL's (size, bits, comparison,
@@ -255,8 +257,44 @@ static void test_fastkeys(void)
 	fastkeys_cleanup();
 }
 
+static void test_inverse(void)
+{
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	BIGNUM *p = BN_new(), *a = BN_new(), *want = BN_new(), *got = BN_new(), *even = BN_new();
+	const BIGNUM *mods[2] = { EC_GROUP_get0_order(g), p };
+	BN_CTX *ctx = BN_CTX_new();
+	int same = 0, n = 0;
+
+	EC_GROUP_get_curve(g, p, NULL, NULL, ctx);
+	for (int m = 0; m < 2; m++) {
+		for (int i = 0; i < 5000 + 3; i++, n++) {
+			if (i == 0)
+				BN_one(a);
+			else if (i == 1)
+				BN_set_word(a, 2);
+			else if (i == 2)
+				BN_sub(a, mods[m], BN_value_one());
+			else
+				do BN_rand_range(a, mods[m]); while (BN_is_zero(a));
+			BN_mod_inverse(want, a, mods[m], ctx);
+			same += fastverify_mod_inverse(got, a, mods[m]) == 1 && BN_cmp(got, want) == 0;
+		}
+	}
+	EXPECT_EQ(same, n);
+	BN_zero(a);
+	OK(!fastverify_mod_inverse(got, a, mods[0]), "0 has no inverse: refused");
+	OK(!fastverify_mod_inverse(got, mods[0], mods[0]), "n itself: refused");
+	BN_set_word(even, 1000);
+	BN_set_word(a, 3);
+	OK(!fastverify_mod_inverse(got, a, even), "an even modulus: refused");
+	BN_free(p), BN_free(a), BN_free(want), BN_free(got), BN_free(even);
+	BN_CTX_free(ctx);
+	EC_GROUP_free(g);
+}
+
 int main(void)
 {
+	test_inverse();
 	test_fastverify();
 	test_fastkeys();
 	return tap_done();
