@@ -38,12 +38,21 @@
 #ifndef OPENSSL_NO_ENGINE
 #include <openssl/engine.h>
 
-static const int fast_nids[] = { EVP_PKEY_EC, EVP_PKEY_RSA, EVP_PKEY_RSA_PSS, EVP_PKEY_ED25519,
+static const int fast_nids[] = { EVP_PKEY_EC, EVP_PKEY_RSA, EVP_PKEY_RSA_PSS, EVP_PKEY_ED25519, EVP_PKEY_X25519,
 				 EVP_PKEY_ED448 };
 #define N_FAST (sizeof(fast_nids) / sizeof(fast_nids[0]))
 static EVP_PKEY_METHOD *fast_meths[N_FAST];
 static int fast_list[N_FAST];
 static int fast_n;
+
+/* TLS 1.2's ServerKeyExchange makes the peer's key from "parameters" (for
+ * X25519, just the type) before setting its public value: the built-in
+ * method has no paramgen, since X25519 has no parameters. */
+static int x25519_paramgen(EVP_PKEY_CTX *ctx, EVP_PKEY *pkey)
+{
+	(void)ctx;
+	return EVP_PKEY_set_type(pkey, EVP_PKEY_X25519);
+}
 
 static int fast_pkey_meths(ENGINE *e, EVP_PKEY_METHOD **pmeth, const int **nids, int nid)
 {
@@ -311,10 +320,17 @@ int fastkeys_install(void)
 		return 0;
 	for (size_t i = 0; i < N_FAST; i++) {
 		const EVP_PKEY_METHOD *builtin = EVP_PKEY_meth_find(fast_nids[i]);
-		EVP_PKEY_METHOD *m = builtin ? EVP_PKEY_meth_new(fast_nids[i], 0) : NULL;
-		if (!m)
+		int flags = 0;
+		EVP_PKEY_METHOD *m;
+		if (!builtin)
+			continue;
+		/* the flags too: Ed25519's one-shot signatures (SIGCTX_CUSTOM) need them */
+		EVP_PKEY_meth_get0_info(NULL, &flags, builtin);
+		if (!(m = EVP_PKEY_meth_new(fast_nids[i], flags)))
 			continue;
 		EVP_PKEY_meth_copy(m, builtin);
+		if (fast_nids[i] == EVP_PKEY_X25519)
+			EVP_PKEY_meth_set_paramgen(m, NULL, x25519_paramgen);
 		fast_meths[fast_n] = m;
 		fast_list[fast_n++] = fast_nids[i];
 	}
