@@ -81,15 +81,41 @@ static limb l_add(limb *a, const limb *b)
 	return c;
 }
 
-/* a = a / 2 mod n (a < n, n odd) */
-static void l_half(limb *a, const limb *n)
+/* a = a / 2^k mod n (a < n, n odd, 0 < k < 64, ninv = -n^-1 mod 2^64):
+ * add the multiple m*n (m < 2^k) that clears a's low k bits, then shift */
+static void l_div2k(limb *a, const limb *n, limb ninv, unsigned k)
 {
-	limb top = 0;
-	if (a[0] & 1)
-		top = l_add(a, n);
+	limb m = (a[0] * ninv) & ((1ULL << k) - 1), t[NL + 1], c = 0;
+
+	for (int i = 0; i < NL; i++) {
+		unsigned __int128 s = (unsigned __int128)m * n[i] + a[i] + c;
+		t[i] = (limb)s;
+		c = (limb)(s >> 64);
+	}
+	t[NL] = c;
+	for (int i = 0; i < NL; i++)
+		a[i] = (t[i] >> k) | (t[i + 1] << (64 - k));
+	if (l_ge(a, n)) /* (a + m*n) / 2^k < 2n */
+		l_sub(a, n);
+}
+
+/* u = u / 2^k (u odd afterwards), x = x / 2^k mod n, for u != 0 */
+static void l_strip(limb *u, limb *x, const limb *n, limb ninv)
+{
+	while (!u[0]) { /* whole zero limbs (rare): 64 bits at a time, in two steps */
+		for (int i = 0; i < NL - 1; i++)
+			u[i] = u[i + 1];
+		u[NL - 1] = 0;
+		l_div2k(x, n, ninv, 32);
+		l_div2k(x, n, ninv, 32);
+	}
+	unsigned k = (unsigned)__builtin_ctzll(u[0]);
+	if (!k)
+		return;
 	for (int i = 0; i < NL - 1; i++)
-		a[i] = (a[i] >> 1) | (a[i + 1] << 63);
-	a[NL - 1] = (a[NL - 1] >> 1) | (top << 63);
+		u[i] = (u[i] >> k) | (u[i + 1] << (64 - k));
+	u[NL - 1] >>= k;
+	l_div2k(x, n, ninv, k);
 }
 
 static void l_from_bn(limb *a, const BIGNUM *b)
@@ -115,29 +141,26 @@ int fastverify_mod_inverse(BIGNUM *r, const BIGNUM *a, const BIGNUM *n)
 	l_from_bn(u, a);
 	l_from_bn(v, n);
 	l_from_bn(nn, n);
+	/* -n^-1 mod 2^64 by Newton's iteration (each step doubles the bits) */
+	limb inv = nn[0];
+	for (int i = 0; i < 5; i++)
+		inv *= 2 - nn[0] * inv;
+	limb ninv = 0 - inv;
+	/* invariants: x1*a = u, x2*a = v (mod n); u and v odd after each strip */
+	l_strip(u, x1, nn, ninv);
 	while (!l_is_one(u) && !l_is_one(v)) {
-		if ((!u[0] && !u[1] && !u[2] && !u[3]) || (!v[0] && !v[1] && !v[2] && !v[3]))
-			return 0; /* gcd(a, n) != 1 */
-		while (!(u[0] & 1)) {
-			for (int i = 0; i < NL - 1; i++)
-				u[i] = (u[i] >> 1) | (u[i + 1] << 63);
-			u[NL - 1] >>= 1;
-			l_half(x1, nn);
-		}
-		while (!(v[0] & 1)) {
-			for (int i = 0; i < NL - 1; i++)
-				v[i] = (v[i] >> 1) | (v[i + 1] << 63);
-			v[NL - 1] >>= 1;
-			l_half(x2, nn);
-		}
 		if (l_ge(u, v)) {
 			l_sub(u, v);
 			if (l_sub(x1, x2))
 				l_add(x1, nn);
+			if (!u[0] && !u[1] && !u[2] && !u[3])
+				return 0; /* u == v: gcd(a, n) != 1 */
+			l_strip(u, x1, nn, ninv);
 		} else {
 			l_sub(v, u);
 			if (l_sub(x2, x1))
 				l_add(x2, nn);
+			l_strip(v, x2, nn, ninv);
 		}
 	}
 	const limb *x = l_is_one(u) ? x1 : x2;
