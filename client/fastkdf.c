@@ -27,6 +27,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/provider.h>
 #include <openssl/sha.h>
@@ -387,6 +388,210 @@ static const OSSL_DISPATCH fk_functions[] = {
 	{ 0, NULL }
 };
 
+/* --- the provider's HMAC ------------------------------------------------------------
+ * The TLS 1.3 Finished MACs (EVP_Q_mac) and TLS 1.2's PRF ask for "HMAC"
+ * with the client's property query too. SHA-256 and SHA-384 with a key are
+ * computed here; anything else (other digests, the constant-time CBC record
+ * MAC parameters, long keys) goes to the default provider's HMAC, which
+ * this context then drives on the caller's behalf. */
+static EVP_MAC *fm_default;
+
+struct fm_ctx {
+	enum fk_md md;
+	char mdname[32];
+	EVP_MAC_CTX *dlg;               /* the default provider's HMAC, when delegating */
+	unsigned char key[128];
+	size_t key_len;
+	bool has_key;
+	struct fk_hmac h;
+};
+
+static void *fm_newctx(void *provctx)
+{
+	(void)provctx;
+	return OPENSSL_zalloc(sizeof(struct fm_ctx));
+}
+
+static void fm_freectx(void *vc)
+{
+	struct fm_ctx *c = vc;
+
+	if (!c)
+		return;
+	EVP_MAC_CTX_free(c->dlg);
+	OPENSSL_clear_free(c, sizeof(*c));
+}
+
+static void *fm_dupctx(void *vc)
+{
+	struct fm_ctx *c = vc, *d = OPENSSL_malloc(sizeof(*d));
+
+	if (!d)
+		return NULL;
+	memcpy(d, c, sizeof(*d));
+	if (c->dlg && !(d->dlg = EVP_MAC_CTX_dup(c->dlg))) {
+		OPENSSL_clear_free(d, sizeof(*d));
+		return NULL;
+	}
+	return d;
+}
+
+/* Hand this context over to the default provider's HMAC, with what was
+ * already set. */
+static int fm_delegate(struct fm_ctx *c)
+{
+	OSSL_PARAM p[3], *q = p;
+
+	if (!fm_default || !(c->dlg = EVP_MAC_CTX_new(fm_default)))
+		return 0;
+	if (c->mdname[0])
+		*q++ = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, c->mdname, 0);
+	if (c->has_key)
+		*q++ = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, c->key, c->key_len);
+	*q = OSSL_PARAM_construct_end();
+	OPENSSL_cleanse(c->key, sizeof(c->key));
+	return EVP_MAC_CTX_set_params(c->dlg, p);
+}
+
+static int fm_set_ctx_params(void *vc, const OSSL_PARAM params[])
+{
+	struct fm_ctx *c = vc;
+	const OSSL_PARAM *p;
+	bool other = false;
+
+	if (!params)
+		return 1;
+	if (c->dlg)
+		return EVP_MAC_CTX_set_params(c->dlg, params);
+	for (p = params; p->key; p++)
+		if (strcmp(p->key, OSSL_MAC_PARAM_DIGEST) && strcmp(p->key, OSSL_MAC_PARAM_PROPERTIES) &&
+		    strcmp(p->key, OSSL_MAC_PARAM_KEY))
+			other = true;
+	if ((p = OSSL_PARAM_locate_const(params, OSSL_MAC_PARAM_DIGEST))) {
+		if (p->data_type != OSSL_PARAM_UTF8_STRING || strlen(p->data) >= sizeof(c->mdname))
+			return 0;
+		strcpy(c->mdname, p->data);
+		c->md = md_by_name(c->mdname);
+		if (c->md == FK_MD_NONE)
+			other = true;
+	}
+	if ((p = OSSL_PARAM_locate_const(params, OSSL_MAC_PARAM_KEY)) &&
+	    (p->data_type != OSSL_PARAM_OCTET_STRING || p->data_size > sizeof(c->key)))
+		other = true;
+	if (other)
+		return fm_delegate(c) && EVP_MAC_CTX_set_params(c->dlg, params);
+	if (p) {
+		memcpy(c->key, p->data, p->data_size);
+		c->key_len = p->data_size;
+		c->has_key = true;
+	}
+	return 1;
+}
+
+static int fm_init(void *vc, const unsigned char *key, size_t keylen, const OSSL_PARAM params[])
+{
+	struct fm_ctx *c = vc;
+
+	if (!fm_set_ctx_params(c, params))
+		return 0;
+	if (!c->dlg && key && keylen > sizeof(c->key) && !fm_delegate(c))
+		return 0;
+	if (c->dlg)
+		return EVP_MAC_init(c->dlg, key, keylen, NULL);
+	if (key) {
+		memcpy(c->key, key, keylen);
+		c->key_len = keylen;
+		c->has_key = true;
+	}
+	if (c->md == FK_MD_NONE || !c->has_key)
+		return 0;
+	hmac_init(&c->h, c->md, c->key, c->key_len);
+	return 1;
+}
+
+static int fm_update(void *vc, const unsigned char *data, size_t len)
+{
+	struct fm_ctx *c = vc;
+
+	if (c->dlg)
+		return EVP_MAC_update(c->dlg, data, len);
+	h_update(c->md, &c->h.in, data, len);
+	return 1;
+}
+
+static int fm_final(void *vc, unsigned char *out, size_t *outl, size_t outsize)
+{
+	struct fm_ctx *c = vc;
+
+	if (c->dlg)
+		return EVP_MAC_final(c->dlg, out, outl, outsize);
+	if (outsize < md_size(c->md))
+		return 0;
+	hmac_final(&c->h, out);
+	*outl = md_size(c->md);
+	return 1;
+}
+
+static int fm_get_ctx_params(void *vc, OSSL_PARAM params[])
+{
+	struct fm_ctx *c = vc;
+	OSSL_PARAM *p;
+
+	if (c->dlg)
+		return EVP_MAC_CTX_get_params(c->dlg, params);
+	if ((p = OSSL_PARAM_locate(params, OSSL_MAC_PARAM_SIZE)) && !OSSL_PARAM_set_size_t(p, md_size(c->md)))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_MAC_PARAM_BLOCK_SIZE)) &&
+	    !OSSL_PARAM_set_size_t(p, c->md == FK_MD_SHA384 ? 128 : 64))
+		return 0;
+	return 1;
+}
+
+static const OSSL_PARAM *fm_settable(void *vc, void *provctx)
+{
+	static const OSSL_PARAM known[] = {
+		OSSL_PARAM_utf8_string(OSSL_MAC_PARAM_DIGEST, NULL, 0),
+		OSSL_PARAM_utf8_string(OSSL_MAC_PARAM_PROPERTIES, NULL, 0),
+		OSSL_PARAM_octet_string(OSSL_MAC_PARAM_KEY, NULL, 0),
+		OSSL_PARAM_int(OSSL_MAC_PARAM_DIGEST_NOINIT, NULL),
+		OSSL_PARAM_int(OSSL_MAC_PARAM_DIGEST_ONESHOT, NULL),
+		OSSL_PARAM_size_t(OSSL_MAC_PARAM_TLS_DATA_SIZE, NULL),
+		OSSL_PARAM_END
+	};
+	(void)vc, (void)provctx;
+	return known;
+}
+
+static const OSSL_PARAM *fm_gettable(void *vc, void *provctx)
+{
+	static const OSSL_PARAM known[] = {
+		OSSL_PARAM_size_t(OSSL_MAC_PARAM_SIZE, NULL),
+		OSSL_PARAM_size_t(OSSL_MAC_PARAM_BLOCK_SIZE, NULL),
+		OSSL_PARAM_END
+	};
+	(void)vc, (void)provctx;
+	return known;
+}
+
+static const OSSL_DISPATCH fm_functions[] = {
+	{ OSSL_FUNC_MAC_NEWCTX, (void (*)(void))fm_newctx },
+	{ OSSL_FUNC_MAC_DUPCTX, (void (*)(void))fm_dupctx },
+	{ OSSL_FUNC_MAC_FREECTX, (void (*)(void))fm_freectx },
+	{ OSSL_FUNC_MAC_INIT, (void (*)(void))fm_init },
+	{ OSSL_FUNC_MAC_UPDATE, (void (*)(void))fm_update },
+	{ OSSL_FUNC_MAC_FINAL, (void (*)(void))fm_final },
+	{ OSSL_FUNC_MAC_GETTABLE_CTX_PARAMS, (void (*)(void))fm_gettable },
+	{ OSSL_FUNC_MAC_GET_CTX_PARAMS, (void (*)(void))fm_get_ctx_params },
+	{ OSSL_FUNC_MAC_SETTABLE_CTX_PARAMS, (void (*)(void))fm_settable },
+	{ OSSL_FUNC_MAC_SET_CTX_PARAMS, (void (*)(void))fm_set_ctx_params },
+	{ 0, NULL }
+};
+
+static const OSSL_ALGORITHM fk_macs[] = {
+	{ "HMAC", "ktls_client.fast=yes", fm_functions, "HMAC-SHA256/384, allocation-free (ktls-client)" },
+	{ NULL, NULL, NULL, NULL }
+};
+
 static const OSSL_ALGORITHM fk_kdfs[] = {
 	{ "TLS13-KDF", "ktls_client.fast=yes", fk_functions,
 	  "TLS 1.3 HKDF, allocation-free (ktls-client)" },
@@ -397,7 +602,7 @@ static const OSSL_ALGORITHM *fk_query(void *provctx, int op, int *no_cache)
 {
 	(void)provctx;
 	*no_cache = 0;
-	return op == OSSL_OP_KDF ? fk_kdfs : NULL;
+	return op == OSSL_OP_KDF ? fk_kdfs : op == OSSL_OP_MAC ? fk_macs : NULL;
 }
 
 static const OSSL_DISPATCH fk_provider[] = {
@@ -425,6 +630,7 @@ const char *fastkdf_install(void)
 	/* Loading a provider by hand ends OpenSSL's implicit loading of the
 	 * default one: load that too (both stay loaded until exit). */
 	if (OSSL_PROVIDER_add_builtin(NULL, "ktls-client", fk_init) && OSSL_PROVIDER_load(NULL, "default") &&
+	    (fm_default = EVP_MAC_fetch(NULL, "HMAC", "provider=default")) &&
 	    OSSL_PROVIDER_load(NULL, "ktls-client"))
 		propq = FASTKDF_PROPQ;
 	ERR_clear_error();

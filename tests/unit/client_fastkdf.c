@@ -6,7 +6,13 @@
  * modes (HKDF-Expand-Label with and without context, outputs of one byte to
  * three hash lengths; HKDF-Extract with and without salt and key) over
  * SHA-256 and SHA-384. Plus the early and handshake secrets of RFC 8448's
- * "Simple 1-RTT Handshake", and what is refused. */
+ * "Simple 1-RTT Handshake", and what is refused.
+ *
+ * Its HMAC: against the default provider's on random keys and messages
+ * (SHA-256, SHA-384; one-shot through EVP_Q_mac as libssl's Finished does,
+ * and init/update/dup/re-init as TLS 1.2's PRF does), and the cases it
+ * hands to the default provider (SHA-1, a long key, the CBC record MAC's
+ * parameters) still compute the right MAC. */
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
@@ -53,6 +59,42 @@ static void hex(const char *s, unsigned char *out)
 {
 	for (size_t i = 0; s[2 * i]; i++)
 		sscanf(s + 2 * i, "%2hhx", &out[i]);
+}
+
+/* HMAC through EVP_MAC with both implementations: 1 when equal */
+static int mac_same(EVP_MAC *a, EVP_MAC *b, const char *md, const unsigned char *key, size_t klen,
+		    const unsigned char *msg, size_t mlen, bool dup_reinit)
+{
+	unsigned char oa[64], ob[64], oa2[64], ob2[64];
+	size_t la = 0, lb = 0, la2 = 0, lb2 = 0;
+	OSSL_PARAM p[] = { OSSL_PARAM_construct_utf8_string("digest", (char *)md, 0), OSSL_PARAM_END };
+	EVP_MAC *m[2] = { a, b };
+	unsigned char *o[2] = { oa, ob }, *o2[2] = { oa2, ob2 };
+	size_t *l[2] = { &la, &lb }, *l2[2] = { &la2, &lb2 };
+
+	for (int k = 0; k < 2; k++) {
+		EVP_MAC_CTX *c = EVP_MAC_CTX_new(m[k]), *d;
+		if (!c || !EVP_MAC_init(c, key, klen, p) || !EVP_MAC_update(c, msg, mlen / 2)) {
+			EVP_MAC_CTX_free(c);
+			return 0;
+		}
+		d = dup_reinit ? EVP_MAC_CTX_dup(c) : NULL;
+		if (!EVP_MAC_update(c, msg + mlen / 2, mlen - mlen / 2) || !EVP_MAC_final(c, o[k], l[k], 64))
+			return 0;
+		if (dup_reinit) {
+			/* the copy goes on from the half; the original starts again with its key */
+			if (!d || !EVP_MAC_update(d, msg + mlen / 2, mlen - mlen / 2) ||
+			    !EVP_MAC_final(d, o2[k], l2[k], 64) || memcmp(o2[k], o[k], *l[k]))
+				return 0;
+			if (!EVP_MAC_init(c, NULL, 0, NULL) || !EVP_MAC_update(c, msg, mlen) ||
+			    !EVP_MAC_final(c, o2[k], l2[k], 64) || memcmp(o2[k], o[k], *l[k]))
+				return 0;
+		}
+		EVP_MAC_CTX_free(d);
+		EVP_MAC_CTX_free(c);
+	}
+	ERR_clear_error();
+	return la && la == lb && !memcmp(oa, ob, la);
 }
 
 int main(void)
@@ -123,5 +165,39 @@ int main(void)
 
 	EVP_KDF_free(fast);
 	EVP_KDF_free(ref);
+
+	/* HMAC */
+	EVP_MAC *mf = EVP_MAC_fetch(NULL, "HMAC", propq), *mr = EVP_MAC_fetch(NULL, "HMAC", "provider=default");
+	OK(mf && !strcmp(OSSL_PROVIDER_get0_name(EVP_MAC_get0_provider(mf)), "ktls-client"),
+	   "the client's property query fetches the client's HMAC");
+	int hm = 0, hcases = 1000;
+	for (int i = 0; i < hcases; i++) {
+		unsigned char key[160], msg[300];
+		size_t kl = 1 + rnd(i % 10 ? 64 : 140), ml = rnd(sizeof(msg));
+		RAND_bytes(key, sizeof(key));
+		RAND_bytes(msg, sizeof(msg));
+		hm += mac_same(mf, mr, rnd(2) ? "SHA256" : "SHA384", key, kl, msg, ml, i % 3 == 0);
+	}
+	EXPECT_EQ(hm, hcases);
+	unsigned char key[200], msg[100];
+	RAND_bytes(key, sizeof(key));
+	RAND_bytes(msg, sizeof(msg));
+	OK(mac_same(mf, mr, "SHA1", key, 20, msg, sizeof(msg), true), "SHA-1: handed to the default provider, same MAC");
+	OK(mac_same(mf, mr, "SHA256", key, 200, msg, sizeof(msg), true), "a 200-byte key: same MAC");
+	/* the one-shot way libssl computes the Finished MAC */
+	unsigned char qa[64], qb[64];
+	size_t la = 0, lb = 0;
+	OK(EVP_Q_mac(NULL, "HMAC", propq, "SHA2-384", NULL, key, 48, msg, 48, qa, sizeof(qa), &la) &&
+	   EVP_Q_mac(NULL, "HMAC", "provider=default", "SHA2-384", NULL, key, 48, msg, 48, qb, sizeof(qb), &lb) &&
+	   la == 48 && lb == 48 && !memcmp(qa, qb, 48), "EVP_Q_mac (the Finished MAC): same bytes");
+	/* the CBC record MAC's constant-time parameters go to the default provider */
+	EVP_MAC_CTX *c = EVP_MAC_CTX_new(mf);
+	size_t tds = 32;
+	OSSL_PARAM tp[] = { OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0),
+			    OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_TLS_DATA_SIZE, &tds), OSSL_PARAM_END };
+	OK(c && EVP_MAC_CTX_set_params(c, tp) == 1, "tls-data-size accepted (delegated)");
+	EVP_MAC_CTX_free(c);
+	EVP_MAC_free(mf);
+	EVP_MAC_free(mr);
 	return tap_done();
 }
