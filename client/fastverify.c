@@ -33,6 +33,8 @@
 
 struct fastverify {
 	EC_GROUP *q;    /* the curve with generator Q (the public key) and its table */
+	BIGNUM *p;      /* the field prime */
+	BIGNUM *pmn;    /* p - n: below it, r + n is a field element too */
 };
 
 /* --- s^-1 mod n for 256-bit odd n -----------------------------------------------
@@ -181,6 +183,8 @@ static void fv_free(struct fastverify *fv)
 	if (!fv)
 		return;
 	EC_GROUP_free(fv->q);
+	BN_free(fv->p);
+	BN_free(fv->pmn);
 	free(fv);
 }
 
@@ -249,14 +253,25 @@ static int fastverify_sig(const unsigned char *dgst, int dgst_len, const ECDSA_S
 	    !EC_POINT_mul(group, p, u1, NULL, NULL, ctx) ||
 	    !EC_POINT_mul(fv->q, pq, u2, NULL, NULL, ctx) || !EC_POINT_add(group, p, p, pq, ctx))
 		goto out;
-	if (EC_POINT_is_at_infinity(group, p)) {
+	/* valid when x(R) mod n == r, that is when the affine x of R = (X:Y:Z)
+	 * is r or r + n (the latter only when below p): X == x * Z^2 (mod p),
+	 * which spares converting R to affine coordinates (a field inversion) */
+	if (!EC_POINT_get_Jprojective_coordinates_GFp(group, p, x, NULL, m, ctx) || !BN_nnmod(x, x, fv->p, ctx))
+		goto out;
+	if (BN_is_zero(m)) {
 		ERR_raise(ERR_LIB_EC, EC_R_POINT_AT_INFINITY);
 		goto out;
 	}
-	/* valid when x(R) mod n == r */
-	if (!EC_POINT_get_affine_coordinates(group, p, x, NULL, ctx) || !BN_nnmod(u1, x, order, ctx))
+	if (!BN_mod_sqr(m, m, fv->p, ctx) || !BN_mod_mul(u1, r, m, fv->p, ctx))
 		goto out;
-	ret = BN_ucmp(u1, r) == 0;
+	ret = BN_cmp(u1, x) == 0;
+	if (!ret && BN_cmp(r, fv->pmn) < 0) {
+		if (!BN_add(u1, r, order) || !BN_mod_mul(u1, u1, m, fv->p, ctx)) {
+			ret = -1;
+			goto out;
+		}
+		ret = BN_cmp(u1, x) == 0;
+	}
 	if (!ret)
 		ERR_raise(ERR_LIB_EC, EC_R_BAD_SIGNATURE);
 	__atomic_add_fetch(&fv_used, 1, __ATOMIC_RELAXED);
@@ -295,6 +310,9 @@ static struct fastverify *fv_build(const EC_KEY *ec)
 		free(fv);
 		return NULL;
 	}
+	if (!(fv->p = BN_new()) || !(fv->pmn = BN_new()) || !EC_GROUP_get_curve(group, fv->p, NULL, NULL, ctx) ||
+	    !BN_sub(fv->pmn, fv->p, EC_GROUP_get0_order(group)))
+		goto out;
 	/* Q: the same curve with the key as its generator (same order: the
 	 * named curves have cofactor 1, so every point but infinity generates) */
 	if (!(fv->q = EC_GROUP_dup(group)) ||
