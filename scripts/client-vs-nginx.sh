@@ -18,8 +18,11 @@
 # divided by the handshakes the client completed. Also printed: nginx's busy
 # share (how close the client drove it to saturation) and the client's crypto
 # floor from `openssl speed` on CPU 1 (one ECDSA P-256 verification and two
-# X25519 operations per handshake). Figures on a shared or virtual machine are
-# noisy: read the ratios, and run it when the machine is otherwise idle.
+# X25519 operations per handshake). Each round also says how much of CPU 0
+# went to anything but nginx (other processes, interrupts, the hypervisor:
+# /proc/stat): rounds where that exceeds 10% are marked DISTURBED and left
+# out of the totals. Figures on a shared or virtual machine are noisy: read
+# the ratios, and run it when the machine is otherwise idle.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 rounds=3 dur=5 conns=16 clients=ktls-client,h2load,s_time cbin=$repo/bin/ktls-client
@@ -45,6 +48,8 @@ hz=$(getconf CLK_TCK)
 tmp=$(mktemp -d)
 
 ticks() { local t=0 p f; for p in "$@"; do read -r -a f < <(sed 's/.*) //' "/proc/$p/stat"); t=$((t + f[11] + f[12])); done; echo "$t"; }
+# busy ticks of CPU $1 (user nice system irq softirq steal)
+cpu_busy() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pick_port() { local p; for _ in $(seq 20); do p=$((20000 + RANDOM % 30000)); port_free "$p" && { echo "$p"; return; }; done; return 1; }
 
@@ -56,9 +61,10 @@ trap '"$repo/scripts/nginx-peer.sh" stop "$ndir"; rm -rf "$tmp"' EXIT
 npids="$npid $(pgrep -P "$npid" | tr '\n' ' ')"
 sleep 0.3
 
-# run_client NAME: runs it once; prints "handshakes client_cpu_s nginx_ticks wall_s"
+# run_client NAME: runs it once; prints "handshakes client_cpu_s nginx_ticks wall_s other_ticks_cpu0"
 run_client() {
-	local name=$1 n=0 c0 c1 t0 t1 out=$tmp/out TIMEFORMAT='%3U %3S'
+	local name=$1 n=0 c0 c1 t0 t1 b0 b1 out=$tmp/out TIMEFORMAT='%3U %3S'
+	b0=$(cpu_busy 0)
 	c0=$(ticks $npids)
 	t0=$(date +%s.%N)
 	case $name in
@@ -87,8 +93,9 @@ run_client() {
 	esac
 	t1=$(date +%s.%N)
 	c1=$(ticks $npids)
+	b1=$(cpu_busy 0)
 	read -r a b <"$tmp/time"
-	echo "${n:-0} $(awk -v a="$a" -v b="$b" 'BEGIN { print a + b }') $((c1 - c0)) $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+	echo "${n:-0} $(awk -v a="$a" -v b="$b" 'BEGIN { print a + b }') $((c1 - c0)) $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') $((b1 - b0 - (c1 - c0)))"
 }
 
 declare -A hs ccpu nticks wall
@@ -96,11 +103,15 @@ IFS=, read -ra list <<<"$clients"
 for ((r = 1; r <= rounds; r++)); do
 	for cl in "${list[@]}"; do
 		case $cl in ktls-client | h2load | s_time) ;; *) echo "client-vs-nginx: unknown client '$cl'" >&2; exit 2 ;; esac
-		read -r n c t w < <(run_client "$cl")
-		printf 'round %d %-12s %7d handshakes  client %6.1f us/hs  nginx %6.1f us/hs  nginx busy %3.0f%%\n' "$r" "$cl" "$n" \
+		read -r n c t w o < <(run_client "$cl")
+		other=$(awk -v o="$o" -v hz="$hz" -v w="$w" 'BEGIN { v = w ? o / hz / w * 100 : 0; print v < 0 ? 0 : v }')
+		dis=$(awk -v v="$other" 'BEGIN { print (v > 10) ? "  DISTURBED" : "" }')
+		printf 'round %d %-12s %7d handshakes  client %6.1f us/hs  nginx %6.1f us/hs  nginx busy %3.0f%%  other work on CPU 0 %3.0f%%%s\n' \
+			"$r" "$cl" "$n" \
 			"$(awk -v c="$c" -v n="$n" 'BEGIN { print n ? c * 1e6 / n : 0 }')" \
 			"$(awk -v t="$t" -v hz="$hz" -v n="$n" 'BEGIN { print n ? t / hz * 1e6 / n : 0 }')" \
-			"$(awk -v t="$t" -v hz="$hz" -v w="$w" 'BEGIN { print w ? t / hz / w * 100 : 0 }')"
+			"$(awk -v t="$t" -v hz="$hz" -v w="$w" 'BEGIN { print w ? t / hz / w * 100 : 0 }')" "$other" "$dis"
+		[[ -n $dis ]] && continue
 		hs[$cl]=$((${hs[$cl]:-0} + n))
 		ccpu[$cl]=$(awk -v x="${ccpu[$cl]:-0}" -v y="$c" 'BEGIN { print x + y }')
 		nticks[$cl]=$((${nticks[$cl]:-0} + t))
@@ -115,8 +126,8 @@ echo "client-vs-nginx: $(uname -r), $(openssl version | cut -d' ' -f1-2), $(ngin
 echo "client crypto floor: $floor us per handshake (ECDSA P-256 verify ${verify}/s, X25519 ${x25519} op/s, openssl speed on CPU 1)"
 printf '%-12s %10s %14s %14s %14s %12s %10s\n' client handshakes client_us/hs nginx_us/hs client/nginx nginx_busy x_floor
 for cl in "${list[@]}"; do
-	awk -v n="${hs[$cl]}" -v c="${ccpu[$cl]}" -v t="${nticks[$cl]}" -v hz="$hz" -v w="${wall[$cl]}" -v f="$floor" -v name="$cl" \
-		'BEGIN { if (!n) { printf "%-12s %10d %14s\n", name, 0, "no handshake"; exit }
+	awk -v n="${hs[$cl]:-0}" -v c="${ccpu[$cl]:-0}" -v t="${nticks[$cl]:-0}" -v hz="$hz" -v w="${wall[$cl]:-0}" -v f="$floor" -v name="$cl" \
+		'BEGIN { if (!n) { printf "%-12s %10d %14s\n", name, 0, "no undisturbed round"; exit }
 			cu = c * 1e6 / n; nu = t / hz * 1e6 / n
 			printf "%-12s %10d %14.1f %14.1f %14.3f %11.0f%% %10s\n", name, n, cu, nu, nu ? cu / nu : 0, t / hz / w * 100, f ? sprintf("%.2f", cu / f) : "n/a" }'
 done
