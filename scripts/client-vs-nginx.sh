@@ -4,6 +4,7 @@
 #
 #   scripts/client-vs-nginx.sh [--rounds N] [--duration SECONDS] [--conns N]
 #                              [--clients ktls-client,h2load,s_time] [--client-bin PATH]
+#                              [--client-args 'ARGS']   (more ktls-client options, e.g. --provider-keys)
 #
 # nginx (scripts/nginx-peer.sh): one worker pinned to CPU 0, ECDSA P-256
 # certificate, TLS 1.3, TLS_AES_128_GCM_SHA256, X25519, no tickets or
@@ -25,7 +26,7 @@
 # the ratios, and run it when the machine is otherwise idle.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-rounds=3 dur=5 conns=16 clients=ktls-client,h2load,s_time cbin=$repo/bin/ktls-client
+rounds=3 dur=5 conns=16 clients=ktls-client,h2load,s_time cbin=$repo/bin/ktls-client cargs=
 while (($#)); do
 	case $1 in
 	--rounds) rounds=$2; shift ;;
@@ -33,6 +34,7 @@ while (($#)); do
 	--conns) conns=$2; shift ;;
 	--clients) clients=$2; shift ;;
 	--client-bin) cbin=$2; shift ;;
+	--client-args) cargs=$2; shift ;;
 	-h | --help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "client-vs-nginx: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -70,7 +72,7 @@ run_client() {
 	case $name in
 	ktls-client)
 		{ time taskset -c 1 "$cbin" handshake --port "$port" -c "$conns" -d "${dur}s" --tls-version 1.3 \
-			--ciphersuites TLS_AES_128_GCM_SHA256 --groups X25519 -q --json "$tmp/c.json" >"$out" 2>&1; } 2>"$tmp/time"
+			--ciphersuites TLS_AES_128_GCM_SHA256 --groups X25519 -q --json "$tmp/c.json" $cargs >"$out" 2>&1; } 2>"$tmp/time"
 		n=$(jq -r '.handshakes' "$tmp/c.json" 2>/dev/null || echo 0) ;;
 	h2load)
 		# one request per connection: -n = -c; batches until the time is used
