@@ -53,12 +53,18 @@ ticks() { local t=0 p f; for p in "$@"; do read -r -a f < <(sed 's/.*) //' "/pro
 # busy ticks of CPU $1 (user nice system irq softirq steal)
 cpu_busy() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() { local p; for _ in $(seq 20); do p=$((20000 + RANDOM % 30000)); port_free "$p" && { echo "$p"; return; }; done; return 1; }
+# below the usual ephemeral range (32768-60999), where the clients' own
+# connections (and their TIME_WAITs) are
+pick_port() { local p; for _ in $(seq 20); do p=$((10000 + RANDOM % 22000)); port_free "$p" && { echo "$p"; return; }; done; return 1; }
 
-port=$(pick_port) || { echo "client-vs-nginx: no free port" >&2; exit 1; }
-read -r ndir npid _ < <("$repo/scripts/nginx-peer.sh" start --port "$port" --cpu 0 --tickets off \
-	--tls-version 1.3 --ciphersuites TLS_AES_128_GCM_SHA256 --groups X25519 --bytes 1) ||
-	{ echo "client-vs-nginx: nginx did not start" >&2; rm -rf "$tmp"; exit 1; }
+ndir=
+for _ in 1 2 3 4 5; do
+	port=$(pick_port) || break
+	read -r ndir npid _ < <("$repo/scripts/nginx-peer.sh" start --port "$port" --cpu 0 --tickets off \
+		--tls-version 1.3 --ciphersuites TLS_AES_128_GCM_SHA256 --groups X25519 --bytes 1 2>/dev/null) && break
+	ndir=
+done
+[[ -n $ndir ]] || { echo "client-vs-nginx: nginx did not start (scripts/nginx-peer.sh start)" >&2; rm -rf "$tmp"; exit 1; }
 trap '"$repo/scripts/nginx-peer.sh" stop "$ndir"; rm -rf "$tmp"' EXIT
 npids="$npid $(pgrep -P "$npid" | tr '\n' ' ')"
 sleep 0.3
