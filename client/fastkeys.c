@@ -7,9 +7,11 @@
  * check itself (measured here: d2i_X509 of a P-256 certificate ~160 us, ~40 us
  * on the direct path). OpenSSL keeps its direct (pre-3.0) path for key types
  * an ENGINE provides a method for. This file registers an ENGINE whose
- * methods are copies of OpenSSL's own built-in ones for EC, RSA, RSA-PSS,
- * Ed25519 and Ed448: the same code does the same checks, minus the decoder
- * machinery. The server's work is unchanged.
+ * methods are copies of OpenSSL's own built-in ones (flags included) for EC,
+ * RSA, RSA-PSS, Ed25519 and Ed448, and for X25519, so that the key share of
+ * every handshake is made and used on the same direct path instead of
+ * through a key manager: the same code does the same checks, minus the
+ * provider machinery. The server's work is unchanged.
  *
  * The server sends the same certificate on every handshake, so its EC key is
  * decoded once: the engine also carries an EC ASN.1 method whose public-key
@@ -38,8 +40,8 @@
 #ifndef OPENSSL_NO_ENGINE
 #include <openssl/engine.h>
 
-static const int fast_nids[] = { EVP_PKEY_EC, EVP_PKEY_RSA, EVP_PKEY_RSA_PSS, EVP_PKEY_ED25519, EVP_PKEY_X25519,
-				 EVP_PKEY_ED448 };
+static const int fast_nids[] = { EVP_PKEY_EC, EVP_PKEY_RSA, EVP_PKEY_RSA_PSS, EVP_PKEY_ED25519,
+				 EVP_PKEY_ED448, EVP_PKEY_X25519 };
 #define N_FAST (sizeof(fast_nids) / sizeof(fast_nids[0]))
 static EVP_PKEY_METHOD *fast_meths[N_FAST];
 static int fast_list[N_FAST];
