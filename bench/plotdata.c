@@ -9,8 +9,8 @@
  *                      "cipher user_ns ktls_ns nginx_ns floor_ns" ('?' = missing)
  *   ceiling_ratio.dat  one line per native scenario: "label ours nginx"
  * Blocks are separated by two blank lines (gnuplot's "index"). Figures from
- * the VM carry "(VM, emulated)" in their titles; they are left out of the CPU
- * and ceiling plots, which would otherwise show emulation as cost.
+ * the VM are left out of every plot: emulated (TCG) timings are not
+ * performance, and the report lists those rows as verified/failed only.
  */
 #include "bench/report.h"
 
@@ -88,7 +88,8 @@ static int write_series(const struct run *r, FILE *f, FILE *fn, enum scen_kind k
 	*blocks = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct row *w = &r->rows[i];
-		if (done[i] || w->sc.kind != kind || !w->ok || w->nginx)
+		/* No VM row is plotted: an emulated timing is not a performance figure. */
+		if (done[i] || w->sc.kind != kind || !w->ok || w->nginx || w->emulated)
 			continue;
 		size_t n = series_points(r, w, false, done, pts);
 		series_title(w, title, sizeof title);

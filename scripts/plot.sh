@@ -63,7 +63,7 @@ fi
 n=$(blocks "$p/throughput.dat")
 if ((n > 0)); then
 	draw throughput "
-set title 'Throughput against response size (nginx dashed; VM series: emulated, not performance)'
+set title 'Throughput against response size (nginx dashed; runs in the emulated VM are not plotted)'
 set logscale x 2
 set logscale y 10
 set format x '%.0b%B'
