@@ -15,7 +15,7 @@
  *
  * The server sends the same certificate on every handshake, so its EC key is
  * decoded once: the engine also carries an EC ASN.1 method whose public-key
- * decoder keeps the last key it decoded and, when the next certificate holds
+ * decoder keeps the last few keys it decoded and, when a certificate holds
  * the same curve and the same point (compared byte for byte), hands out that
  * key again instead of building a new curve object (the costly part of
  * decoding, ~125k instructions). The second time a key is seen it is
@@ -73,13 +73,22 @@ static int fast_pkey_meths(ENGINE *e, EVP_PKEY_METHOD **pmeth, const int **nids,
 }
 
 /* --- the server-key cache ------------------------------------------------- */
-static struct {
-	pthread_mutex_t lock;
+/* A few entries: a server's chain (leaf and intermediates) and the CA keys
+ * of --verify are decoded on every handshake or once, each finding its own
+ * entry; the least recently used one makes room. */
+#define KC_ENTRIES 4
+struct kc_entry {
 	int nid;                        /* the curve */
 	unsigned char *pub;             /* the point, as encoded in the certificate */
 	size_t publen;
 	EC_KEY *ec;                     /* decoded once (the cache holds a reference) */
 	bool tried_fast;                /* fastverify_key_new() was tried for it */
+	unsigned long used;             /* when it last served (kc.clock) */
+};
+static struct {
+	pthread_mutex_t lock;
+	struct kc_entry e[KC_ENTRIES];
+	unsigned long clock;
 	unsigned long hits, misses;
 } kc = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -123,39 +132,51 @@ fail:
  * caller; NULL otherwise. Called with kc.lock held. */
 static EC_KEY *cache_lookup(int nid, const unsigned char *p, int pklen)
 {
-	if (!kc.ec || kc.nid != nid || kc.publen != (size_t)pklen || memcmp(kc.pub, p, (size_t)pklen))
+	struct kc_entry *k = NULL;
+
+	for (int i = 0; i < KC_ENTRIES && !k; i++)
+		if (kc.e[i].ec && kc.e[i].nid == nid && kc.e[i].publen == (size_t)pklen &&
+		    !memcmp(kc.e[i].pub, p, (size_t)pklen))
+			k = &kc.e[i];
+	if (!k)
 		return NULL;
-	if (!kc.tried_fast) {
+	if (!k->tried_fast) {
 		/* seen twice: worth the tables (a few milliseconds, once) */
-		EC_KEY *fast = fastverify_key_new(kc.ec);
-		kc.tried_fast = true;
+		EC_KEY *fast = fastverify_key_new(k->ec);
+		k->tried_fast = true;
 		if (fast) {
-			EC_KEY_free(kc.ec); /* holders of the plain key keep theirs */
-			kc.ec = fast;
+			EC_KEY_free(k->ec); /* holders of the plain key keep theirs */
+			k->ec = fast;
 		}
 	}
 	kc.hits++;
-	EC_KEY_up_ref(kc.ec);
-	return kc.ec;
+	k->used = ++kc.clock;
+	EC_KEY_up_ref(k->ec);
+	return k->ec;
 }
 
 static void cache_store(int nid, const unsigned char *p, int pklen, EC_KEY *ec)
 {
 	unsigned char *copy = malloc((size_t)pklen);
+	struct kc_entry *k = &kc.e[0];
 
 	kc.misses++;
 	if (!copy || !EC_KEY_up_ref(ec)) {
 		free(copy);
 		return;
 	}
+	for (int i = 1; i < KC_ENTRIES; i++)
+		if (kc.e[i].used < k->used)
+			k = &kc.e[i];
 	memcpy(copy, p, (size_t)pklen);
-	EC_KEY_free(kc.ec);
-	free(kc.pub);
-	kc.ec = ec;
-	kc.pub = copy;
-	kc.publen = (size_t)pklen;
-	kc.nid = nid;
-	kc.tried_fast = false;
+	EC_KEY_free(k->ec);
+	free(k->pub);
+	k->ec = ec;
+	k->pub = copy;
+	k->publen = (size_t)pklen;
+	k->nid = nid;
+	k->tried_fast = false;
+	k->used = ++kc.clock;
 }
 
 static int ec_pub_decode(EVP_PKEY *pk, const X509_PUBKEY *pub)
@@ -305,11 +326,11 @@ void fastkeys_stats(unsigned long *hits, unsigned long *misses)
 void fastkeys_cleanup(void)
 {
 	pthread_mutex_lock(&kc.lock);
-	EC_KEY_free(kc.ec);
-	free(kc.pub);
-	kc.ec = NULL;
-	kc.pub = NULL;
-	kc.publen = 0;
+	for (int i = 0; i < KC_ENTRIES; i++) {
+		EC_KEY_free(kc.e[i].ec);
+		free(kc.e[i].pub);
+		memset(&kc.e[i], 0, sizeof(kc.e[i]));
+	}
 	pthread_mutex_unlock(&kc.lock);
 }
 

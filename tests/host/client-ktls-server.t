@@ -81,9 +81,21 @@ for cert in ecdsa-p256 rsa-2048 ed25519; do
 		snap d
 		is "$(jqv $TMP/k.json .handshakes)/$(( $(stat d handshakes_full) - $(stat c handshakes_full) - 1 ))" 50/50 \
 			"$cert, TLS $v: 50 full handshakes, as ktls-server counted them"
+		# the paths taken: the CA's P-256 key (--verify) and the server's
+		# P-256 key each decoded once, then from the cache and verified with
+		# its table (the first handshake verifies the plain way)
+		want="1 0 0"
+		[[ $cert == ecdsa-p256 ]] && want="2 49 49"
+		is "$(jq -r '.tls | "\(.server_key_decodes) \(.server_key_cache_hits) \(.table_verifications)"' "$TMP/k.json")" \
+			"$want" "$cert, TLS $v: server key decodes, cache hits, table verifications"
 	done
 	PORT=$sport
 done
+# --provider-keys: OpenSSL's stock paths, same handshakes
+"$CLIENT" handshake --port "$PORT" -n 20 -c 2 -d 60s --provider-keys -q --json "$TMP/s.json" >/dev/null 2>&1
+is "$?" 0 "--provider-keys: exit 0"
+is "$(jq -r '"\(.handshakes) \(.tls.openssl_paths) \(.tls.table_verifications) \(.tls.key_schedule_provider)"' "$TMP/s.json")" \
+	"20 stock 0 false" "--provider-keys: 20 handshakes on OpenSSL's stock paths"
 
 "$CLIENT" handshake --port "$PORT" --rate 200 -d 1s -q --json "$TMP/ol.json" >/dev/null 2>&1
 n=$(jqv $TMP/ol.json '.handshakes + .unfinished')

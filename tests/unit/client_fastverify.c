@@ -213,7 +213,7 @@ static void test_fastkeys(void)
 	unsigned long h0, m0, h, m, used0;
 
 	if (fastkeys_install()) {
-		tap_skip(15, "OpenSSL without ENGINE support: no server-key cache");
+		tap_skip(16, "OpenSSL without ENGINE support: no server-key cache");
 		return;
 	}
 	fastkeys_stats(&h0, &m0);
@@ -243,6 +243,14 @@ static void test_fastkeys(void)
 	OK(!evp_verdict(k2, pc, "CertificateVerify content", false), "nor another key's");
 	OK(evp_verdict(k2, po, "CertificateVerify content", false), "the other certificate's key verifies its own");
 	OK(X509_verify(a, pa) == 1 && X509_verify(o, pa) != 1, "certificate signatures: OpenSSL's verdicts");
+
+	/* two keys in turn (a chain, or --verify's CA): each keeps its entry */
+	X509 *a2 = parse(d1, l1), *o2 = parse(d2, l2);
+	fastkeys_stats(&h, &m);
+	OK(a2 && o2 && m - m0 == 2 && h - h0 == 4, "keys met in turn stay cached (%lu decodes, %lu hits)", m - m0,
+	   h - h0);
+	X509_free(a2);
+	X509_free(o2);
 
 	X509_free(a);
 	X509_free(b);
