@@ -202,6 +202,8 @@ int fastverify_mod_inverse(BIGNUM *r, const BIGNUM *a, const BIGNUM *n);
  * when it could not be loaded. Call once before any SSL_CTX is made. */
 #define FASTKDF_PROPQ "?ktls_client.fast=yes"
 const char *fastkdf_install(void);
+/* Unload it, once no SSL_CTX is left (at exit). */
+void fastkdf_cleanup(void);
 
 /* --- report (report.c) -------------------------------------------------------- */
 void report_progress(const struct run *run, unsigned sec, uint64_t inflight);

@@ -619,6 +619,8 @@ static int fk_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in, cons
 	return 1;
 }
 
+static OSSL_PROVIDER *prov_default, *prov_fast;
+
 const char *fastkdf_install(void)
 {
 	static bool done;
@@ -628,11 +630,23 @@ const char *fastkdf_install(void)
 		return propq;
 	done = true;
 	/* Loading a provider by hand ends OpenSSL's implicit loading of the
-	 * default one: load that too (both stay loaded until exit). */
-	if (OSSL_PROVIDER_add_builtin(NULL, "ktls-client", fk_init) && OSSL_PROVIDER_load(NULL, "default") &&
+	 * default one: load that too. */
+	if (OSSL_PROVIDER_add_builtin(NULL, "ktls-client", fk_init) &&
+	    (prov_default = OSSL_PROVIDER_load(NULL, "default")) &&
 	    (fm_default = EVP_MAC_fetch(NULL, "HMAC", "provider=default")) &&
-	    OSSL_PROVIDER_load(NULL, "ktls-client"))
+	    (prov_fast = OSSL_PROVIDER_load(NULL, "ktls-client")))
 		propq = FASTKDF_PROPQ;
 	ERR_clear_error();
 	return propq;
+}
+
+void fastkdf_cleanup(void)
+{
+	EVP_MAC_free(fm_default);
+	fm_default = NULL;
+	if (prov_fast)
+		OSSL_PROVIDER_unload(prov_fast);
+	if (prov_default)
+		OSSL_PROVIDER_unload(prov_default);
+	prov_fast = prov_default = NULL;
 }

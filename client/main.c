@@ -35,8 +35,12 @@ int main(int argc, char **argv)
 			"(built without ENGINE support): server keys go through the provider decoders\n");
 	if (!cfg.provider_keys)
 		cfg.propq = fastkdf_install();
-	if (cfg.mode == MODE_TRACE)
-		return trace_run(&cfg);
+	if (cfg.mode == MODE_TRACE) {
+		rc = trace_run(&cfg);
+		fastkeys_cleanup();
+		fastkdf_cleanup();
+		return rc;
+	}
 
 	rc = engine_run(&run, &cfg);
 	if (run.workers && run.t0) {
@@ -69,5 +73,6 @@ int main(int argc, char **argv)
 	}
 	engine_free(&run);
 	fastkeys_cleanup();
+	fastkdf_cleanup();
 	return rc;
 }

@@ -199,5 +199,6 @@ int main(void)
 	EVP_MAC_CTX_free(c);
 	EVP_MAC_free(mf);
 	EVP_MAC_free(mr);
+	fastkdf_cleanup();
 	return tap_done();
 }
