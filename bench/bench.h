@@ -125,6 +125,7 @@ struct row {
 	long client_errors;
 	/* server */
 	double server_cpu_s;        /* /proc delta over the client's run */
+	double server_cpu_other_s;  /* the server's CPU busy with anything else meanwhile (-1: unknown) */
 	double server_cpu_json_s;   /* the server's own JSON, whole life (-1: none) */
 	double server_handshakes;   /* the server's own count (-1: none) */
 	double server_resumed;

@@ -252,6 +252,33 @@ int proc_cpu_s(pid_t pid, double *s)
 	return 0;
 }
 
+int proc_cpu_busy_s(int cpu, double *s)
+{
+	char want[16], line[512];
+	FILE *f = fopen("/proc/stat", "r");
+	int rc = -ENOENT;
+
+	if (!f)
+		return -errno;
+	snprintf(want, sizeof want, "cpu%d ", cpu);
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long us, ni, sy, id, io, irq, sirq, st = 0;
+		if (strncmp(line, want, strlen(want)))
+			continue;
+		if (sscanf(line + strlen(want), "%llu %llu %llu %llu %llu %llu %llu %llu", &us, &ni, &sy, &id, &io,
+			   &irq, &sirq, &st) < 7) {
+			rc = -EINVAL;
+			break;
+		}
+		long hz = sysconf(_SC_CLK_TCK);
+		*s = (double)(us + ni + sy + irq + sirq + st) / (double)(hz > 0 ? hz : 100);
+		rc = 0;
+		break;
+	}
+	fclose(f);
+	return rc;
+}
+
 int proc_free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

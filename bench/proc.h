@@ -35,6 +35,9 @@ int proc_capture_ex(char *const argv[], int cpu, const struct proc_capture_opts 
 		    int *status);
 /* utime + stime of a running process, in seconds (/proc/PID/stat). */
 int proc_cpu_s(pid_t pid, double *s);
+/* Seconds CPU cpu spent busy (user, nice, system, irq, softirq) plus the time
+ * the hypervisor took it away (steal), from /proc/stat. 0 or -errno. */
+int proc_cpu_busy_s(int cpu, double *s);
 /* A free TCP port on 127.0.0.1 (the kernel's pick), or -errno. */
 int proc_free_port(void);
 /* Until 127.0.0.1:port accepts. -ECHILD when pid exited meanwhile (reaped),

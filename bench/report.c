@@ -118,6 +118,24 @@ static void header(const struct run *r, struct sbuf *b)
 			  cJSON_IsString(e) ? e->valuestring : "", cJSON_IsString(e) ? "" : "",
 			  env_str(r, "vm_kernel", "bookworm"));
 	}
+	size_t nat = 0, dis = 0;
+	double worst = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		double d = report_disturbance(&r->rows[i]);
+		if (r->rows[i].emulated || d < 0)
+			continue;
+		nat++;
+		if (d > REPORT_DISTURBED)
+			dis++;
+		if (d > worst)
+			worst = d;
+	}
+	if (dis)
+		sb_printf(b, "> **%zu of %zu runs shared the server's CPU with other work** (other processes, "
+			     "interrupts, or the hypervisor) for more than %.0f%% of their measured time, up to %.0f%%: "
+			     "their server got less than a core and their figures are disturbed (rows marked ‡). "
+			     "Re-run on an idle machine before trusting them.\n\n",
+			  dis, nat, 100 * REPORT_DISTURBED, 100 * worst);
 	sb_printf(b, "## The machine\n\n| | |\n|---|---|\n");
 	sb_printf(b, "| CPU | %s, %s cores online |\n", env_str(r, "cpu_model", "?"),
 		  fnum(tmp, sizeof tmp, util_json_num(r->env, "cores", -1), 0));

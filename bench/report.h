@@ -29,6 +29,13 @@ void report_advice(const struct run *r, struct sbuf *b);
 void report_plots(const struct run *r, struct sbuf *b);
 void report_failures(const struct run *r, struct sbuf *b);
 
+/* Above this share of the measured time spent on other work, the server's
+ * CPU was shared and the row is disturbed. */
+#define REPORT_DISTURBED 0.10
+/* Share of the measured time the server's CPU spent on other work (other
+ * processes, interrupts, the hypervisor), -1 when unknown. */
+double report_disturbance(const struct row *w);
+
 /* The peer row of w (nginx twin) measured in the same place, or NULL. */
 const struct row *report_peer(const struct run *r, const struct row *w);
 

@@ -49,6 +49,53 @@ static const char *busy(char *buf, size_t len, const struct row *w)
 	return buf;
 }
 
+/* A handshake rate measures the server only when the server had no idle
+ * time: below this share of its core, its CPU per handshake also pays for
+ * idling and being woken up again, which a saturated server does not. */
+#define HS_SATURATED 0.90
+
+static double busy_share(const struct row *w)
+{
+	if (!w || !w->ok || w->server_cpu_s < 0 || w->duration_s <= 0)
+		return -1;
+	return w->server_cpu_s / w->duration_s;
+}
+
+/* Share of the measured time the server's CPU spent on other work (other
+ * processes, interrupts, the hypervisor), -1 when unknown. */
+double report_disturbance(const struct row *w)
+{
+	if (!w || !w->ok || w->server_cpu_other_s < 0 || w->duration_s <= 0)
+		return -1;
+	return w->server_cpu_other_s / w->duration_s;
+}
+
+/* "yes", "no†", with nginx's own share when it ran too, and "‡" when the
+ * server's CPU was shared with other work. */
+static const char *saturation(char *buf, size_t len, const struct row *w, const struct row *ng, bool *flagged,
+			      bool *disturbed)
+{
+	double a = busy_share(w), n = busy_share(ng);
+	double o = report_disturbance(w), on = report_disturbance(ng);
+	bool sat = a >= HS_SATURATED && (!ng || n < 0 || n >= HS_SATURATED);
+	bool dis = o > REPORT_DISTURBED || on > REPORT_DISTURBED;
+	size_t k;
+
+	if (a < 0)
+		return "—";
+	if (!sat)
+		*flagged = true;
+	if (n >= 0)
+		k = (size_t)snprintf(buf, len, "%s (nginx %.0f%%)", sat ? "yes" : "no†", 100 * n);
+	else
+		k = (size_t)snprintf(buf, len, "%s", sat ? "yes" : "no†");
+	if (dis && k < len) {
+		*disturbed = true;
+		snprintf(buf + k, len - k, ", CPU shared‡ %.0f%%", 100 * (o > on ? o : on));
+	}
+	return buf;
+}
+
 /* "64 KiB" */
 static const char *hsize(char *buf, size_t len, uint64_t b)
 {
@@ -126,6 +173,9 @@ static void hs_sentences(const struct run *r, struct sbuf *b)
 				  fratio(t2, sizeof t2, w->us_per_hs, ng->us_per_hs));
 		if (w->client_saturated)
 			sb_printf(b, ". The client used its whole core: the rate is a lower bound for the server");
+		if (busy_share(w) >= 0 && busy_share(w) < HS_SATURATED)
+			sb_printf(b, ". The server was busy only %.0f%% of the time (†): a saturated server spends less "
+				     "per handshake", 100 * busy_share(w));
 		sb_printf(b, ".\n");
 		/* resumed vs full of the same kind */
 		if (w->sc.resume) {
@@ -151,12 +201,13 @@ static void hs_sentences(const struct run *r, struct sbuf *b)
 
 void report_handshakes(const struct run *r, struct sbuf *b)
 {
-	char c[12][40] = { { 0 } };
+	char c[12][64] = { { 0 } };
 	sb_printf(b, "## Handshakes\n\nServer CPU per handshake against the crypto floor (one signature + key "
 		     "exchange, `openssl speed`), swept over concurrency. Server on one core, client on another.\n\n");
 	sb_printf(b, "| TLS | cert | group | handshake | conns | handshakes/s | server CPU | server µs/hs | crypto µs/hs "
-		     "| ratio to ceiling | resumed | p99 ms | nginx hs/s | nginx µs/hs | ours/nginx | client |\n"
-		     "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+		     "| ratio to ceiling | resumed | p99 ms | nginx hs/s | nginx µs/hs | ours/nginx | client | saturated |\n"
+		     "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+	bool flagged = false, disturbed = false;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct row *w = &r->rows[i];
 		if (w->nginx || w->sc.kind != SCEN_HANDSHAKE)
@@ -165,7 +216,7 @@ void report_handshakes(const struct run *r, struct sbuf *b)
 		double floor_us = r->have_ceiling ? ceiling_handshake_us(&r->ceil, &w->sc, &what) : 0;
 		const struct row *ng = report_peer(r, w);
 		double res = w->handshakes > 0 ? 100 * w->resumed / w->handshakes : -1;
-		sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			  tlsname(&w->sc), w->sc.cert, w->sc.group, w->sc.resume ? "resumed" : "full", w->sc.conns,
 			  fnum(c[0], 40, w->ok ? w->handshakes_per_s : -1, 0), busy(c[9], 40, w),
 			  fnum(c[1], 40, w->ok ? w->us_per_hs : -1, 0),
@@ -176,9 +227,21 @@ void report_handshakes(const struct run *r, struct sbuf *b)
 			  ng ? fnum(c[6], 40, ng->ok ? ng->handshakes_per_s : -1, 0) : "—",
 			  ng ? fnum(c[7], 40, ng->ok ? ng->us_per_hs : -1, 0) : "—",
 			  ng ? fratio(c[8], 40, w->us_per_hs, ng->ok ? ng->us_per_hs : -1) : "—",
-			  client_flag(w));
+			  client_flag(w), saturation(c[10], 64, w, ng, &flagged, &disturbed));
 	}
 	sb_printf(b, "\n");
+	if (flagged)
+		sb_printf(b, "† The server (ours, or nginx in brackets) was busy less than %.0f%% of the measured "
+			     "time: something else set the pace (one connection in flight waits for each round "
+			     "trip; otherwise the client). Its CPU per handshake then includes the cost of going "
+			     "idle and being woken up, which a saturated server does not pay, so such rows "
+			     "overstate the cost per handshake, for nginx too. Compare servers on rows that say "
+			     "yes.\n\n", 100 * HS_SATURATED);
+	if (disturbed)
+		sb_printf(b, "‡ Something else used the server's CPU (ours or nginx's run) for more than %.0f%% "
+			     "of the measured time: other processes, interrupts, or the hypervisor giving the core "
+			     "to another machine. The server then had less than a core and its figures are "
+			     "disturbed: re-run those rows on an idle machine.\n\n", 100 * REPORT_DISTURBED);
 	hs_sentences(r, b);
 }
 

@@ -163,6 +163,7 @@ static int row_load(struct row *w, const char *dir, const char *file, char *err,
 	if (cJSON_IsString(e))
 		snprintf(w->error, sizeof w->error, "%s", e->valuestring);
 	w->server_cpu_s = util_json_num(run, "server_cpu_s", -1);
+	w->server_cpu_other_s = util_json_num(run, "server_cpu_other_s", -1);
 	w->cycles = util_json_num(run, "server_cycles", -1);
 	w->server_cpu_json_s = w->server_handshakes = -1;
 	w->hf_mean_s = w->hf_sd_s = -1;

@@ -251,8 +251,8 @@ static double perf_read_cycles(const char *path)
 
 /* --- one scenario ----------------------------------------------------------------- */
 static int write_run_json(struct runner *R, const struct scenario *sc, const char *stem, int seq,
-			  bool nginx, bool ok, const char *error, double cpu_s, double cycles,
-			  double wall_s, const char *cmd_server, const char *cmd_client)
+			  bool nginx, bool ok, const char *error, double cpu_s, double other_s,
+			  double cycles, double wall_s, const char *cmd_server, const char *cmd_client)
 {
 	char path[1024], name[300];
 	cJSON *o = cJSON_CreateObject();
@@ -279,6 +279,10 @@ static int write_run_json(struct runner *R, const struct scenario *sc, const cha
 	}
 	if (cpu_s >= 0)
 		cJSON_AddNumberToObject(o, "server_cpu_s", cpu_s);
+	/* what else ran on the server's CPU meanwhile (other processes,
+	 * interrupts, the hypervisor): a disturbed measurement */
+	if (other_s > -1)
+		cJSON_AddNumberToObject(o, "server_cpu_other_s", other_s > 0 ? other_s : 0);
 	if (cycles > 0)
 		cJSON_AddNumberToObject(o, "server_cycles", cycles);
 	cJSON_AddNumberToObject(o, "wall_s", wall_s);
@@ -370,6 +374,7 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 	struct args *sa = calloc(1, sizeof *sa), *ca = calloc(1, sizeof *ca);
 	pid_t sp = -1, cp = -1, pp = -1;
 	double cpu0 = -1, cpu1 = -1, cycles = -1, wall = 0;
+	double busy0 = -1, busy1 = -1; /* the server's CPU as a whole, /proc/stat */
 	int port, rc, st_server = -1, st_client = -1;
 	bool ok = false;
 	uint64_t t0;
@@ -430,6 +435,8 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 		goto record;
 	}
 	proc_cpu_s(sp, &cpu0);
+	if (proc_cpu_busy_s(R->cpu_server, &busy0))
+		busy0 = -1;
 	if (perf_works(R)) {
 		struct args pa = { 0 };
 		arg(&pa, "perf");
@@ -478,9 +485,25 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 			snprintf(err, sizeof err, "cannot start %s: %s (build it with make)", ca->v[0],
 				 strerror(-rc));
 		} else {
+			/* The server's CPU counts from the end of the client's warmup
+			 * (its measured window starts then, give or take the few ms the
+			 * client takes to start), so that it matches the handshakes and
+			 * bytes the client counts. */
+			bool warm = sc->warmup_ns == 0;
 			for (;;) {
-				double el = (double)(procstat_now_ns() - t0) / 1e9;
-				if (proc_wait(cp, 250, &st_client) == 0) {
+				uint64_t now = procstat_now_ns();
+				double el = (double)(now - t0) / 1e9;
+				unsigned wait_ms = 250;
+				if (!warm && now >= t0 + sc->warmup_ns) {
+					if (proc_cpu_s(sp, &cpu0))
+						cpu0 = -1;
+					if (proc_cpu_busy_s(R->cpu_server, &busy0))
+						busy0 = -1;
+					warm = true;
+				} else if (!warm && (t0 + sc->warmup_ns - now) / 1000000 < wait_ms) {
+					wait_ms = (unsigned)((t0 + sc->warmup_ns - now) / 1000000) + 1;
+				}
+				if (proc_wait(cp, wait_ms, &st_client) == 0) {
 					cp = -1;
 					break;
 				}
@@ -501,6 +524,8 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 					 log);
 		}
 	}
+	if (proc_cpu_busy_s(R->cpu_server, &busy1))
+		busy1 = -1;
 	wall = (double)(procstat_now_ns() - t0) / 1e9;
 	if (proc_cpu_s(sp, &cpu1) || cpu0 < 0) {
 		if (!err[0])
@@ -531,7 +556,9 @@ record:
 	if (!ok)
 		R->failed++;
 	rc = write_run_json(R, sc, stem, seq, nginx, ok, err[0] ? err : NULL,
-			    cpu1 >= 0 ? cpu1 - cpu0 : -1, cycles, wall, cmd_s, cmd_c);
+			    cpu1 >= 0 ? cpu1 - cpu0 : -1,
+			    cpu1 >= 0 && busy0 >= 0 && busy1 >= 0 ? busy1 - busy0 - (cpu1 - cpu0) : -1,
+			    cycles, wall, cmd_s, cmd_c);
 	if (!ok && !R->tty)
 		fprintf(stderr, "ktls-bench: %s: %s\n", stem, err);
 	return rc ? rc : (ok ? 0 : 1);

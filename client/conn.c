@@ -30,8 +30,9 @@ static void conn_close(struct conn *c)
 	if (c->kc || c->rx_data)
 		rxktls_release(c);
 	if (c->fd >= 0)
-		close(c->fd); /* also leaves the epoll set */
+		close(c->fd); /* also leaves the epoll set; sends what MSG_MORE held, with the FIN */
 	c->fd = -1;
+	c->hold = c->held = c->in_handshake = false;
 	c->st = CS_IDLE;
 	c->established = false;
 	w->inflight--;
@@ -69,6 +70,7 @@ void conn_finish(struct conn *c)
 	 * closed first, only mark the session as cleanly ended (OpenSSL would
 	 * otherwise refuse to resume it). */
 	if (c->established && !c->peer_closed) {
+		c->hold = true; /* close_notify leaves with the FIN of close() */
 		SSL_shutdown(c->ssl);
 		ERR_clear_error();
 	} else if (c->established) {
@@ -93,7 +95,7 @@ static int conn_prepare_ssl(struct conn *c)
 	}
 	if (!c->ssl) {
 		c->ssl = SSL_new(w->ctx);
-		c->bio = c->ssl ? BIO_new(BIO_s_socket()) : NULL;
+		c->bio = c->ssl ? sockbio_new(c) : NULL;
 		if (!c->bio) {
 			SSL_free(c->ssl);
 			c->ssl = NULL;
@@ -103,8 +105,9 @@ static int conn_prepare_ssl(struct conn *c)
 		SSL_set_app_data(c->ssl, c);
 		if (cfg->sni || !cfg->host_is_ip)
 			SSL_set_tlsext_host_name(c->ssl, (char *)(cfg->sni ? cfg->sni : cfg->host));
+	} else {
+		sockbio_reset(c->bio);
 	}
-	BIO_set_fd(c->bio, c->fd, BIO_NOCLOSE);
 	SSL_set_session(c->ssl, cfg->resume ? c->sess : NULL);
 	SSL_set_connect_state(c->ssl);
 	return 0;
@@ -148,7 +151,14 @@ void conn_start(struct conn *c, uint64_t t_start)
 	}
 	c->fd = fd;
 	c->ev = 0;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TLS: the server says nothing before the ClientHello, so there is
+	 * nothing to read until epoll says so */
+	c->readable = false;
+	/* Handshake mode writes nothing that Nagle could delay: the ClientHello
+	 * goes out on an idle connection and the last flight with the close
+	 * (the FIN pushes it). Keep-alive requests need TCP_NODELAY. */
+	if (cfg->mode != MODE_HANDSHAKE || cfg->request_path)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	worker_deadline_set(w, c, c->t_conn + cfg->timeout_ns);
 	if (connect(fd, (const struct sockaddr *)&cfg->addr, cfg->addrlen) && errno != EINPROGRESS) {
 		conn_fail(c, errno == ECONNREFUSED ? ERR_CONNECT_REFUSED :
@@ -204,7 +214,9 @@ static int step_handshake(struct conn *c)
 	struct worker *w = c->w;
 	int r, e, en;
 
+	c->in_handshake = c->st == CS_HANDSHAKE;
 	r = SSL_connect(c->ssl);
+	c->in_handshake = false;
 	if (r == 1) {
 		uint64_t t = now_ns();
 		bool resumed = SSL_session_reused(c->ssl);
@@ -377,6 +389,21 @@ void conn_response_done(struct conn *c)
 		handshake_response(c);
 }
 
+bool conn_flight_is_last(const struct conn *c)
+{
+	const struct client_cfg *cfg = c->w->cfg;
+	bool tls13 = SSL_version(c->ssl) >= TLS1_3_VERSION;
+
+	/* TLS 1.3 (and an abbreviated TLS 1.2 handshake) end with the client's
+	 * flight; a full TLS 1.2 handshake waits for the server's Finished */
+	if (!tls13 && !SSL_session_reused(c->ssl))
+		return false;
+	/* --resume on TLS 1.3 waits for the tickets before closing */
+	if (cfg->mode == MODE_HANDSHAKE && cfg->resume && !cfg->request_path && tls13)
+		return false;
+	return true;
+}
+
 void conn_step(struct conn *c)
 {
 	for (;;) {
@@ -390,6 +417,9 @@ void conn_step(struct conn *c)
 		default: return;
 		}
 		if (!go)
-			return;
+			break;
 	}
+	/* about to wait for the server: nothing may stay held back */
+	if (c->held && c->st != CS_IDLE)
+		sockbio_push(c);
 }

@@ -299,8 +299,11 @@ static void *worker_main(void *arg)
 		}
 		for (int i = 0; i < n; i++) {
 			struct conn *c = ev[i].data.ptr;
-			if (c->st != CS_IDLE)
-				conn_step(c);
+			if (c->st == CS_IDLE)
+				continue;
+			if (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+				c->readable = true;
+			conn_step(c);
 		}
 	}
 

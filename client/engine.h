@@ -30,6 +30,11 @@ struct conn {
 	bool peer_closed;               /* EOF seen: no close_notify to send */
 	bool got_ticket;
 	bool has_session;
+	/* sockbio.c */
+	bool readable;                  /* a read may find bytes (no EAGAIN since the last epoll edge) */
+	bool in_handshake;              /* inside SSL_connect() after the ClientHello */
+	bool hold;                      /* writes now are followed at once by more (MSG_MORE) */
+	bool held;                      /* bytes wait in the socket for more */
 	SSL_SESSION *sess;              /* this slot's session, for --resume */
 
 	uint64_t t_start;               /* job start: scheduled time in open loop */
@@ -137,6 +142,17 @@ void handshake_response(struct conn *c);
 int handshake_ticket_wait(struct conn *c);
 void get_established(struct conn *c);
 void get_response(struct conn *c);
+
+/* conn.c: the handshake flight being written is the client's last and
+ * something is written right after it (request, close_notify). */
+bool conn_flight_is_last(const struct conn *c);
+
+/* sockbio.c: the connection's socket BIO (see there). */
+BIO *sockbio_new(struct conn *c);
+/* Before reuse on a new socket. */
+void sockbio_reset(BIO *b);
+/* Send what MSG_MORE held back (before waiting for the server). */
+void sockbio_push(struct conn *c);
 
 /* rxktls.c: move RX into the kernel. 0, or <0 after conn_fail() / engine_fatal(). */
 int rxktls_enable(struct conn *c);

@@ -33,8 +33,14 @@ int main(int argc, char **argv)
 	if (!cfg.provider_keys && fastkeys_install())
 		fprintf(stderr, "ktls-client: note: OpenSSL's direct key decoding is unavailable "
 			"(built without ENGINE support): server keys go through the provider decoders\n");
-	if (cfg.mode == MODE_TRACE)
-		return trace_run(&cfg);
+	if (!cfg.provider_keys)
+		cfg.propq = fastkdf_install();
+	if (cfg.mode == MODE_TRACE) {
+		rc = trace_run(&cfg);
+		fastkeys_cleanup();
+		fastkdf_cleanup();
+		return rc;
+	}
 
 	rc = engine_run(&run, &cfg);
 	if (run.workers && run.t0) {
@@ -66,5 +72,7 @@ int main(int argc, char **argv)
 		rc = 1;
 	}
 	engine_free(&run);
+	fastkeys_cleanup();
+	fastkdf_cleanup();
 	return rc;
 }

@@ -311,6 +311,16 @@ int report_json(const struct run *run, const char *path)
 		cJSON_AddStringToObject(x, "server_key", run->neg.cert_key);
 	}
 	cJSON_AddBoolToObject(x, "verify", cfg->verify_ca != NULL);
+	/* which OpenSSL paths the handshakes took (--provider-keys: stock) */
+	{
+		unsigned long hits, misses;
+		fastkeys_stats(&hits, &misses);
+		cJSON_AddStringToObject(x, "openssl_paths", cfg->provider_keys ? "stock" : "direct");
+		cJSON_AddNumberToObject(x, "server_key_decodes", (double)misses);
+		cJSON_AddNumberToObject(x, "server_key_cache_hits", (double)hits);
+		cJSON_AddNumberToObject(x, "table_verifications", (double)fastverify_used());
+		cJSON_AddBoolToObject(x, "key_schedule_provider", cfg->propq != NULL);
+	}
 	cJSON_AddItemToObject(o, "timeline", timeline_json(run));
 	cJSON_AddItemToObject(o, "config", config_json(cfg));
 

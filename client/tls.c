@@ -38,7 +38,7 @@ static int on_new_session(SSL *ssl, SSL_SESSION *sess)
 
 SSL_CTX *tls_ctx_new(const struct client_cfg *cfg, bool for_ktls, char *err, size_t errlen)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX *ctx = SSL_CTX_new_ex(NULL, cfg->propq, TLS_client_method());
 
 	if (!ctx) {
 		snprintf(err, errlen, "cannot create an OpenSSL context (out of memory?)");

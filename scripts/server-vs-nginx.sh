@@ -3,6 +3,7 @@
 # nginx (scripts/nginx-peer.sh), same client, same run, ratios of server CPU.
 #
 #   scripts/server-vs-nginx.sh [--rounds N] [--duration SECONDS] [--what handshake,bulk]
+#                              [--hs-client wrk|ktls-client]
 #
 # Both servers: one worker pinned to CPU 0, ECDSA P-256 certificate, TLS 1.3,
 # TLS_AES_128_GCM_SHA256, X25519, no tickets and no session cache. The client
@@ -11,24 +12,29 @@
 # /proc/<pid>/stat (user + system, every process of the server) before and
 # after each run. Reported:
 #   handshake  wrk -H 'Connection: close' GET /bytes/1: one full handshake per
-#              request; server CPU us per handshake
+#              request; server CPU us per handshake. With --hs-client
+#              ktls-client: ktls-client handshake -c 16 (connect, handshake,
+#              close), a client cheap enough to saturate either server; the
+#              handshakes counted are the client's
 #   bulk       wrk keep-alive GET /bytes/1048576; server CPU ns per body byte
 # with the crypto floor from `openssl speed` on CPU 0 (ECDSA P-256 sign + two
 # X25519 operations per handshake; AES-128-GCM on 16 KiB blocks per byte).
 # Timings on a shared or virtual machine are noisy: read the ratios.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-rounds=3 dur=4 what=handshake,bulk
+rounds=3 dur=4 what=handshake,bulk hsclient=wrk
 while (($#)); do
 	case $1 in
 	--rounds) rounds=$2; shift ;;
 	--duration) dur=$2; shift ;;
 	--what) what=$2; shift ;;
+	--hs-client) hsclient=$2; shift ;;
 	-h | --help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "server-vs-nginx: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
+case $hsclient in wrk | ktls-client) ;; *) echo "server-vs-nginx: --hs-client: wrk or ktls-client" >&2; exit 2 ;; esac
 for t in wrk taskset openssl jq; do
 	type -P "$t" >/dev/null || { echo "server-vs-nginx: $t is missing" >&2; exit 1; }
 done
@@ -53,36 +59,54 @@ trap 'kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; "$repo/scripts/nginx-p
 npids="$npid $(pgrep -P "$npid" | tr '\n' ' ')"
 sleep 0.5
 
-# run NAME PORT PIDS ARGS...: prints "requests ticks"
+# run PORT PIDS ARGS...: prints "requests ticks wall_s"
 run() {
 	local port=$1; shift
 	local pids=$1; shift
-	local c0 c1 out n
+	local c0 c1 out n t0
+	t0=$(date +%s.%N)
 	# shellcheck disable=SC2086
 	c0=$(ticks $pids)
-	out=$(taskset -c 1 wrk -t1 "$@" "https://127.0.0.1:$port$path" 2>&1)
+	if [[ $path == ktls-client ]]; then
+		out=$(taskset -c 1 "$repo/bin/ktls-client" handshake --port "$port" "$@" -q --json "$tmp/hs.json" 2>&1)
+	else
+		out=$(taskset -c 1 wrk -t1 "$@" "https://127.0.0.1:$port$path" 2>&1)
+	fi
 	# shellcheck disable=SC2086
 	c1=$(ticks $pids)
+	if [[ $path == ktls-client ]]; then
+		n=$(jq -r '.handshakes' "$tmp/hs.json")
+		[[ $(jq -r '.errors_total' "$tmp/hs.json") == 0 ]] ||
+			echo "server-vs-nginx: errors from ktls-client on port $port: $(jq -c .errors "$tmp/hs.json")" >&2
+		echo "${n:-0} $((c1 - c0)) $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
+		return
+	fi
 	n=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$out")
 	if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
 		echo "server-vs-nginx: errors from wrk on port $port: $(grep 'Non-2xx\|Socket errors' <<<"$out")" >&2
 	fi
-	echo "${n:-0} $((c1 - c0))"
+	echo "${n:-0} $((c1 - c0)) $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
 }
 
-declare -A req cpu
+declare -A req cpu wall
 for w in ${what//,/ }; do
 	case $w in
-	handshake) path=/bytes/1 args=(-c8 -d"${dur}s" -H 'Connection: close') ;;
+	handshake)
+		if [[ $hsclient == ktls-client ]]; then
+			path=ktls-client args=(-c 16 -d "${dur}s" "${tls[@]}")
+		else
+			path=/bytes/1 args=(-c8 -d"${dur}s" -H 'Connection: close')
+		fi ;;
 	bulk) path=/bytes/1048576 args=(-c4 -d"${dur}s") ;;
 	*) echo "server-vs-nginx: --what: handshake or bulk" >&2; exit 2 ;;
 	esac
 	for ((r = 1; r <= rounds; r++)); do
 		for who in ours nginx; do
-			if [[ $who == ours ]]; then read -r n t < <(run "$sport" "$spid" "${args[@]}")
-			else read -r n t < <(run "$nport" "$npids" "${args[@]}"); fi
+			if [[ $who == ours ]]; then read -r n t s < <(run "$sport" "$spid" "${args[@]}")
+			else read -r n t s < <(run "$nport" "$npids" "${args[@]}"); fi
 			req[$w.$who]=$((${req[$w.$who]:-0} + n))
 			cpu[$w.$who]=$((${cpu[$w.$who]:-0} + t))
+			wall[$w.$who]=$(awk -v x="${wall[$w.$who]:-0}" -v y="$s" 'BEGIN { print x + y }')
 		done
 	done
 done
@@ -91,7 +115,7 @@ sign=$(taskset -c 0 openssl speed -seconds 2 ecdsap256 2>/dev/null | awk '/256 b
 x25519=$(taskset -c 0 openssl speed -seconds 2 ecdhx25519 2>/dev/null | awk '/ecdh \(X25519\)/ {print $NF}')
 gcm=$(taskset -c 0 openssl speed -seconds 2 -evp aes-128-gcm -bytes 16384 2>/dev/null | awk '/^AES-128-GCM/ {sub("k", "", $2); print $2}')
 echo "server-vs-nginx: $(uname -r), $(openssl version), $(nginx -v 2>&1 | sed 's/.*: //'), $rounds rounds x ${dur}s"
-printf '%-10s %-8s %10s %10s %14s\n' test server requests cpu_s per_unit
+printf '%-10s %-8s %10s %10s %14s %6s\n' test server requests cpu_s per_unit busy
 for w in ${what//,/ }; do
 	for who in ours nginx; do
 		n=${req[$w.$who]} t=${cpu[$w.$who]}
@@ -100,7 +124,8 @@ for w in ${what//,/ }; do
 		else
 			u=$(awk -v t="$t" -v hz="$hz" -v n="$n" 'BEGIN { printf "%.3f ns/B", n ? t / hz * 1e9 / (n * 1048576) : 0 }')
 		fi
-		printf '%-10s %-8s %10s %10s %14s\n' "$w" "$who" "$n" "$(awk -v t="$t" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')" "$u"
+		printf '%-10s %-8s %10s %10s %14s %5.0f%%\n' "$w" "$who" "$n" "$(awk -v t="$t" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')" "$u" \
+			"$(awk -v t="$t" -v hz="$hz" -v s="${wall[$w.$who]}" 'BEGIN { print s ? t / hz / s * 100 : 0 }')"
 	done
 	ratio=$(awk -v a="${cpu[$w.ours]}" -v an="${req[$w.ours]}" -v b="${cpu[$w.nginx]}" -v bn="${req[$w.nginx]}" \
 		'BEGIN { if (an && bn && b) printf "%.3f", (a / an) / (b / bn); else print "n/a" }')

@@ -1,7 +1,10 @@
 #!/bin/bash
 # ktls-client against ktls-server (user record layer): the client's counts
 # equal the server's own (GET /stats): full handshakes, resumed handshakes
-# (TLS 1.3 tickets, TLS 1.2 session IDs), requests and bytes.
+# (TLS 1.3 tickets, TLS 1.2 session IDs), requests and bytes; and full
+# handshakes with every certificate kind (ECDSA P-256, RSA-2048, Ed25519)
+# in TLS 1.2 and 1.3, chain and name checked (--verify), the server's key
+# decoded once and, for P-256, verified on the precomputed-table path.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/client_common.sh"
@@ -65,6 +68,34 @@ is "$(jqv $TMP/g.json .requests)" 100 "100 responses, every byte checked against
 is "$(( $(stat b requests) - $(stat a requests) - 1 ))" 100 "ktls-server answered 100 requests"
 sent=$(( $(stat b bytes_out) - $(stat a bytes_out) ))
 ok "$(( sent >= 100 * 262144 && sent < 101 * 262144 ? 0 : 1 ))" "ktls-server sent 100 x 256 KiB and headers ($sent bytes)"
+
+# every certificate kind, both versions: the server counts what the client counts
+for cert in ecdsa-p256 rsa-2048 ed25519; do
+	sport=$PORT
+	start_ktls_server --cert "$CERTS/$cert.crt" --key "$CERTS/$cert.key" --tickets 0 || bail "ktls-server ($cert)"
+	for v in 1.2 1.3; do
+		snap c
+		"$CLIENT" handshake --port "$PORT" -n 50 -c 2 -d 60s --tls-version "$v" --verify "$CERTS/ca.crt" \
+			--sni localhost -q --json "$TMP/k.json" >/dev/null 2>&1
+		is "$?" 0 "$cert, TLS $v, --verify: exit 0"
+		snap d
+		is "$(jqv $TMP/k.json .handshakes)/$(( $(stat d handshakes_full) - $(stat c handshakes_full) - 1 ))" 50/50 \
+			"$cert, TLS $v: 50 full handshakes, as ktls-server counted them"
+		# the paths taken: the CA's P-256 key (--verify) and the server's
+		# P-256 key each decoded once, then from the cache and verified with
+		# its table (the first handshake verifies the plain way)
+		want="1 0 0"
+		[[ $cert == ecdsa-p256 ]] && want="2 49 49"
+		is "$(jq -r '.tls | "\(.server_key_decodes) \(.server_key_cache_hits) \(.table_verifications)"' "$TMP/k.json")" \
+			"$want" "$cert, TLS $v: server key decodes, cache hits, table verifications"
+	done
+	PORT=$sport
+done
+# --provider-keys: OpenSSL's stock paths, same handshakes
+"$CLIENT" handshake --port "$PORT" -n 20 -c 2 -d 60s --provider-keys -q --json "$TMP/s.json" >/dev/null 2>&1
+is "$?" 0 "--provider-keys: exit 0"
+is "$(jq -r '"\(.handshakes) \(.tls.openssl_paths) \(.tls.table_verifications) \(.tls.key_schedule_provider)"' "$TMP/s.json")" \
+	"20 stock 0 false" "--provider-keys: 20 handshakes on OpenSSL's stock paths"
 
 "$CLIENT" handshake --port "$PORT" --rate 200 -d 1s -q --json "$TMP/ol.json" >/dev/null 2>&1
 n=$(jqv $TMP/ol.json '.handshakes + .unfinished')

@@ -1,0 +1,204 @@
+/* tests/unit/client_fastkdf.c: ktls-client's TLS13-KDF gives the bytes of
+ * OpenSSL's own (the default provider's), and RFC 8448's key schedule.
+ *
+ * Oracle: the default provider's TLS13-KDF, fetched with
+ * "provider=default", on the same parameters: 2,000 random cases of both
+ * modes (HKDF-Expand-Label with and without context, outputs of one byte to
+ * three hash lengths; HKDF-Extract with and without salt and key) over
+ * SHA-256 and SHA-384. Plus the early and handshake secrets of RFC 8448's
+ * "Simple 1-RTT Handshake", and what is refused.
+ *
+ * Its HMAC: against the default provider's on random keys and messages
+ * (SHA-256, SHA-384; one-shot through EVP_Q_mac as libssl's Finished does,
+ * and init/update/dup/re-init as TLS 1.2's PRF does), and the cases it
+ * hands to the default provider (SHA-1, a long key, the CBC record MAC's
+ * parameters) still compute the right MAC. */
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/kdf.h>
+#include <openssl/provider.h>
+#include <openssl/rand.h>
+
+#include "client/client.h"
+#include "tests/tap.h"
+
+static int derive(EVP_KDF *kdf, const char *md, int mode, const unsigned char *key, size_t klen,
+		  const unsigned char *salt, size_t slen, const char *label, const unsigned char *data,
+		  size_t dlen, unsigned char *out, size_t outlen)
+{
+	EVP_KDF_CTX *c = EVP_KDF_CTX_new(kdf);
+	OSSL_PARAM p[8], *q = p;
+	static const unsigned char prefix[] = "tls13 ";
+	int rc;
+
+	*q++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0);
+	if (key)
+		*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, klen);
+	if (salt)
+		*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, slen);
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PREFIX, (void *)prefix, 6);
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_LABEL, (void *)label, strlen(label));
+	if (data)
+		*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_DATA, (void *)data, dlen);
+	*q = OSSL_PARAM_construct_end();
+	rc = c ? EVP_KDF_derive(c, out, outlen, p) : -1;
+	EVP_KDF_CTX_free(c);
+	ERR_clear_error();
+	return rc;
+}
+
+static unsigned rnd(unsigned n)
+{
+	unsigned v;
+	RAND_bytes((unsigned char *)&v, sizeof(v));
+	return v % n;
+}
+
+static void hex(const char *s, unsigned char *out)
+{
+	for (size_t i = 0; s[2 * i]; i++)
+		sscanf(s + 2 * i, "%2hhx", &out[i]);
+}
+
+/* HMAC through EVP_MAC with both implementations: 1 when equal */
+static int mac_same(EVP_MAC *a, EVP_MAC *b, const char *md, const unsigned char *key, size_t klen,
+		    const unsigned char *msg, size_t mlen, bool dup_reinit)
+{
+	unsigned char oa[64], ob[64], oa2[64], ob2[64];
+	size_t la = 0, lb = 0, la2 = 0, lb2 = 0;
+	OSSL_PARAM p[] = { OSSL_PARAM_construct_utf8_string("digest", (char *)md, 0), OSSL_PARAM_END };
+	EVP_MAC *m[2] = { a, b };
+	unsigned char *o[2] = { oa, ob }, *o2[2] = { oa2, ob2 };
+	size_t *l[2] = { &la, &lb }, *l2[2] = { &la2, &lb2 };
+
+	for (int k = 0; k < 2; k++) {
+		EVP_MAC_CTX *c = EVP_MAC_CTX_new(m[k]), *d;
+		if (!c || !EVP_MAC_init(c, key, klen, p) || !EVP_MAC_update(c, msg, mlen / 2)) {
+			EVP_MAC_CTX_free(c);
+			return 0;
+		}
+		d = dup_reinit ? EVP_MAC_CTX_dup(c) : NULL;
+		if (!EVP_MAC_update(c, msg + mlen / 2, mlen - mlen / 2) || !EVP_MAC_final(c, o[k], l[k], 64))
+			return 0;
+		if (dup_reinit) {
+			/* the copy goes on from the half; the original starts again with its key */
+			if (!d || !EVP_MAC_update(d, msg + mlen / 2, mlen - mlen / 2) ||
+			    !EVP_MAC_final(d, o2[k], l2[k], 64) || memcmp(o2[k], o[k], *l[k]))
+				return 0;
+			if (!EVP_MAC_init(c, NULL, 0, NULL) || !EVP_MAC_update(c, msg, mlen) ||
+			    !EVP_MAC_final(c, o2[k], l2[k], 64) || memcmp(o2[k], o[k], *l[k]))
+				return 0;
+		}
+		EVP_MAC_CTX_free(d);
+		EVP_MAC_CTX_free(c);
+	}
+	ERR_clear_error();
+	return la && la == lb && !memcmp(oa, ob, la);
+}
+
+int main(void)
+{
+	const char *propq = fastkdf_install();
+	OK(propq != NULL, "the provider loads");
+	if (!propq)
+		return tap_done();
+	EVP_KDF *fast = EVP_KDF_fetch(NULL, "TLS13-KDF", propq);
+	EVP_KDF *ref = EVP_KDF_fetch(NULL, "TLS13-KDF", "provider=default");
+	OK(fast && !strcmp(OSSL_PROVIDER_get0_name(EVP_KDF_get0_provider(fast)), "ktls-client"),
+	   "the client's property query fetches the client's TLS13-KDF");
+	OK(ref && !strcmp(OSSL_PROVIDER_get0_name(EVP_KDF_get0_provider(ref)), "default"),
+	   "the default provider's is still there (the oracle)");
+	EVP_KDF *plain = EVP_KDF_fetch(NULL, "HKDF", FASTKDF_PROPQ);
+	OK(plain && !strcmp(OSSL_PROVIDER_get0_name(EVP_KDF_get0_provider(plain)), "default"),
+	   "what the provider lacks still comes from the default provider");
+	EVP_KDF_free(plain);
+
+	/* RFC 8448, Simple 1-RTT Handshake: early secret (no PSK), then the
+	 * handshake secret from the X25519 shared secret */
+	unsigned char early[32], hs[32], ecdhe[32], want[32], out[32];
+	hex("8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d", ecdhe);
+	OK(derive(fast, "SHA256", EVP_KDF_HKDF_MODE_EXTRACT_ONLY, NULL, 0, NULL, 0, "derived", NULL, 0, early, 32) == 1,
+	   "RFC 8448 early secret derived");
+	hex("33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a", want);
+	EXPECT_MEMEQ(early, want, 32);
+	OK(derive(fast, "SHA256", EVP_KDF_HKDF_MODE_EXTRACT_ONLY, ecdhe, 32, early, 32, "derived", NULL, 0, hs, 32) == 1,
+	   "RFC 8448 handshake secret derived");
+	hex("1dc826e93606aa6fdc0aadc12f741b01046aa6b99f691ed221a9f0ca043fbeac", want);
+	EXPECT_MEMEQ(hs, want, 32);
+
+	/* random cases against the default provider */
+	int same = 0, cases = 2000, both_ok = 0;
+	for (int i = 0; i < cases; i++) {
+		const char *md = rnd(2) ? "SHA256" : "SHA2-384";
+		size_t hl = md[3] == '2' && md[4] == '-' ? 48 : 32;
+		unsigned char key[64], salt[64], data[64], a[160], b[160];
+		char label[64];
+		size_t llen = rnd(40), dlen = rnd(3) ? hl : rnd(64), outlen;
+		int mode = rnd(2) ? EVP_KDF_HKDF_MODE_EXPAND_ONLY : EVP_KDF_HKDF_MODE_EXTRACT_ONLY;
+		bool with_key = mode == EVP_KDF_HKDF_MODE_EXPAND_ONLY || rnd(2), with_salt = rnd(2),
+		     with_data = rnd(4) != 0;
+		RAND_bytes(key, sizeof(key));
+		RAND_bytes(salt, sizeof(salt));
+		RAND_bytes(data, sizeof(data));
+		for (size_t k = 0; k < llen; k++)
+			label[k] = (char)('a' + rnd(26));
+		label[llen] = 0;
+		outlen = mode == EVP_KDF_HKDF_MODE_EXTRACT_ONLY ? hl : 1 + rnd(3 * hl);
+		int ra = derive(fast, md, mode, with_key ? key : NULL, with_key ? hl : 0, with_salt ? salt : NULL, hl,
+				label, with_data ? data : NULL, dlen, a, outlen);
+		int rb = derive(ref, md, mode, with_key ? key : NULL, with_key ? hl : 0, with_salt ? salt : NULL, hl,
+				label, with_data ? data : NULL, dlen, b, outlen);
+		both_ok += ra == 1 && rb == 1;
+		same += ra == rb && (ra != 1 || !memcmp(a, b, outlen));
+	}
+	EXPECT_EQ(both_ok, cases);
+	EXPECT_EQ(same, cases);
+
+	/* refused: a mode TLS 1.3 does not use, a digest no TLS 1.3 suite uses */
+	OK(derive(fast, "SHA256", EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND, ecdhe, 32, NULL, 0, "x", NULL, 0, out, 32) <= 0,
+	   "EXTRACT_AND_EXPAND is refused (as OpenSSL's TLS13-KDF does)");
+	OK(derive(fast, "SHA512", EVP_KDF_HKDF_MODE_EXPAND_ONLY, ecdhe, 32, NULL, 0, "x", NULL, 0, out, 32) <= 0,
+	   "SHA-512 is refused, not computed wrongly");
+	OK(derive(fast, "SHA256", EVP_KDF_HKDF_MODE_EXTRACT_ONLY, NULL, 0, NULL, 0, "derived", NULL, 0, out, 20) <= 0,
+	   "an extract shorter than the hash is refused");
+
+	EVP_KDF_free(fast);
+	EVP_KDF_free(ref);
+
+	/* HMAC */
+	EVP_MAC *mf = EVP_MAC_fetch(NULL, "HMAC", propq), *mr = EVP_MAC_fetch(NULL, "HMAC", "provider=default");
+	OK(mf && !strcmp(OSSL_PROVIDER_get0_name(EVP_MAC_get0_provider(mf)), "ktls-client"),
+	   "the client's property query fetches the client's HMAC");
+	int hm = 0, hcases = 1000;
+	for (int i = 0; i < hcases; i++) {
+		unsigned char key[160], msg[300];
+		size_t kl = 1 + rnd(i % 10 ? 64 : 140), ml = rnd(sizeof(msg));
+		RAND_bytes(key, sizeof(key));
+		RAND_bytes(msg, sizeof(msg));
+		hm += mac_same(mf, mr, rnd(2) ? "SHA256" : "SHA384", key, kl, msg, ml, i % 3 == 0);
+	}
+	EXPECT_EQ(hm, hcases);
+	unsigned char key[200], msg[100];
+	RAND_bytes(key, sizeof(key));
+	RAND_bytes(msg, sizeof(msg));
+	OK(mac_same(mf, mr, "SHA1", key, 20, msg, sizeof(msg), true), "SHA-1: handed to the default provider, same MAC");
+	OK(mac_same(mf, mr, "SHA256", key, 200, msg, sizeof(msg), true), "a 200-byte key: same MAC");
+	/* the one-shot way libssl computes the Finished MAC */
+	unsigned char qa[64], qb[64];
+	size_t la = 0, lb = 0;
+	OK(EVP_Q_mac(NULL, "HMAC", propq, "SHA2-384", NULL, key, 48, msg, 48, qa, sizeof(qa), &la) &&
+	   EVP_Q_mac(NULL, "HMAC", "provider=default", "SHA2-384", NULL, key, 48, msg, 48, qb, sizeof(qb), &lb) &&
+	   la == 48 && lb == 48 && !memcmp(qa, qb, 48), "EVP_Q_mac (the Finished MAC): same bytes");
+	/* the CBC record MAC's constant-time parameters go to the default provider */
+	EVP_MAC_CTX *c = EVP_MAC_CTX_new(mf);
+	size_t tds = 32;
+	OSSL_PARAM tp[] = { OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0),
+			    OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_TLS_DATA_SIZE, &tds), OSSL_PARAM_END };
+	OK(c && EVP_MAC_CTX_set_params(c, tp) == 1, "tls-data-size accepted (delegated)");
+	EVP_MAC_CTX_free(c);
+	EVP_MAC_free(mf);
+	EVP_MAC_free(mr);
+	fastkdf_cleanup();
+	return tap_done();
+}
