@@ -64,8 +64,8 @@ struct client_cfg {
 	struct tlsopts tls;
 	const char *verify_ca;          /* NULL: certificate verification off */
 
-	bool provider_keys;             /* --provider-keys: no fastkeys_install(), fastkdf_install() */
-	const char *propq;              /* property query of the SSL_CTX (fastkdf), or NULL */
+	bool provider_keys;             /* --provider-keys: no fastkeys_install(), ossl_fastkdf_install() */
+	const char *propq;              /* property query of the SSL_CTX (ossl_fastkdf), or NULL */
 
 	const char *json_path;          /* NULL, "-" (stdout) or a file */
 	bool quiet;
@@ -180,8 +180,9 @@ enum err_kind tls_classify(int ssl_err, int saved_errno, int *alert);
 void tls_describe(SSL *ssl, struct negotiated *n);
 const char *tls_alert_short(int desc, char *buf, size_t len);
 
-/* fastkeys.c: decode server keys on OpenSSL's direct path (see there).
- * Call once before any handshake. 0, or -1 when unavailable. */
+/* fastkeys.c: decode server keys on OpenSSL's direct path, with the key
+ * methods of common/ossl_fast.h (see there). Call once before any
+ * handshake. 0, or -1 when unavailable. */
 int fastkeys_install(void);
 /* Server-key cache: decodes answered from it, and decodes that filled it. */
 void fastkeys_stats(unsigned long *hits, unsigned long *misses);
@@ -196,14 +197,6 @@ unsigned long fastverify_used(void);
 /* r = a^-1 mod n for an odd prime n of at most 256 bits and 0 < a < n, in
  * variable time (public values only). 1, or 0 when the inputs do not fit. */
 int fastverify_mod_inverse(BIGNUM *r, const BIGNUM *a, const BIGNUM *n);
-
-/* fastkdf.c: load a provider with an allocation-free TLS13-KDF (see there).
- * Returns the property query that prefers it (for SSL_CTX_new_ex), or NULL
- * when it could not be loaded. Call once before any SSL_CTX is made. */
-#define FASTKDF_PROPQ "?ktls_client.fast=yes"
-const char *fastkdf_install(void);
-/* Unload it, once no SSL_CTX is left (at exit). */
-void fastkdf_cleanup(void);
 
 /* --- report (report.c) -------------------------------------------------------- */
 void report_progress(const struct run *run, unsigned sec, uint64_t inflight);

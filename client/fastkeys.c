@@ -6,12 +6,9 @@
  * decoder of every loaded provider, which costs more CPU than the signature
  * check itself (measured here: d2i_X509 of a P-256 certificate ~160 us, ~40 us
  * on the direct path). OpenSSL keeps its direct (pre-3.0) path for key types
- * an ENGINE provides a method for. This file registers an ENGINE whose
- * methods are copies of OpenSSL's own built-in ones (flags included) for EC,
- * RSA, RSA-PSS, Ed25519 and Ed448, and for X25519, so that the key share of
- * every handshake is made and used on the same direct path instead of
- * through a key manager: the same code does the same checks, minus the
- * provider machinery. The server's work is unchanged.
+ * an ENGINE provides a method for: common/ossl_fastkeys.c registers one
+ * whose methods are copies of OpenSSL's built-in ones (key shares included),
+ * and this file gives it an EC ASN.1 method for the server's key.
  *
  * The server sends the same certificate on every handshake, so its EC key is
  * decoded once: the engine also carries an EC ASN.1 method whose public-key
@@ -27,6 +24,7 @@
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* ENGINE and EVP_PKEY_METHOD: deprecated, still in 3.x */
 #include "client/client.h"
+#include "common/ossl_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,40 +36,6 @@
 #include <openssl/x509.h>
 
 #ifndef OPENSSL_NO_ENGINE
-#include <openssl/engine.h>
-
-static const int fast_nids[] = { EVP_PKEY_EC, EVP_PKEY_RSA, EVP_PKEY_RSA_PSS, EVP_PKEY_ED25519,
-				 EVP_PKEY_ED448, EVP_PKEY_X25519 };
-#define N_FAST (sizeof(fast_nids) / sizeof(fast_nids[0]))
-static EVP_PKEY_METHOD *fast_meths[N_FAST];
-static int fast_list[N_FAST];
-static int fast_n;
-
-/* TLS 1.2's ServerKeyExchange makes the peer's key from "parameters" (for
- * X25519, just the type) before setting its public value: the built-in
- * method has no paramgen, since X25519 has no parameters. */
-static int x25519_paramgen(EVP_PKEY_CTX *ctx, EVP_PKEY *pkey)
-{
-	(void)ctx;
-	return EVP_PKEY_set_type(pkey, EVP_PKEY_X25519);
-}
-
-static int fast_pkey_meths(ENGINE *e, EVP_PKEY_METHOD **pmeth, const int **nids, int nid)
-{
-	(void)e;
-	if (!pmeth) {
-		*nids = fast_list;
-		return fast_n;
-	}
-	for (int i = 0; i < fast_n; i++)
-		if (fast_list[i] == nid) {
-			*pmeth = fast_meths[i];
-			return 1;
-		}
-	*pmeth = NULL;
-	return 0;
-}
-
 /* --- the server-key cache ------------------------------------------------- */
 /* A few entries: a server's chain (leaf and intermediates) and the CA keys
  * of --verify are decoded on every handshake or once, each finding its own
@@ -93,7 +57,6 @@ static struct {
 } kc = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static EVP_PKEY_ASN1_METHOD *ec_ameth;
-static int ec_ameth_list[1] = { EVP_PKEY_EC };
 
 /* Decode a named-curve key the way OpenSSL's EC decoder does. */
 static EC_KEY *ec_decode(int ptype, const void *pval, const unsigned char *p, int pklen)
@@ -291,17 +254,6 @@ static int ec_pkey_bits(const EVP_PKEY *pk)
 	return ec && EC_KEY_get0_group(ec) ? EC_GROUP_order_bits(EC_KEY_get0_group(ec)) : 0;
 }
 
-static int fast_asn1_meths(ENGINE *e, EVP_PKEY_ASN1_METHOD **ameth, const int **nids, int nid)
-{
-	(void)e;
-	if (!ameth) {
-		*nids = ec_ameth_list;
-		return ec_ameth ? 1 : 0;
-	}
-	*ameth = nid == EVP_PKEY_EC ? ec_ameth : NULL;
-	return *ameth != NULL;
-}
-
 static void ec_ameth_make(void)
 {
 	const EVP_PKEY_ASN1_METHOD *builtin = EVP_PKEY_asn1_find(NULL, EVP_PKEY_EC);
@@ -336,43 +288,14 @@ void fastkeys_cleanup(void)
 
 int fastkeys_install(void)
 {
-	static int done;
-	ENGINE *e;
+	static int done, rc;
 
-	if (done)
-		return 0;
-	for (size_t i = 0; i < N_FAST; i++) {
-		const EVP_PKEY_METHOD *builtin = EVP_PKEY_meth_find(fast_nids[i]);
-		int flags = 0;
-		EVP_PKEY_METHOD *m;
-		if (!builtin)
-			continue;
-		/* the flags too: Ed25519's one-shot signatures (SIGCTX_CUSTOM) need them */
-		EVP_PKEY_meth_get0_info(NULL, &flags, builtin);
-		if (!(m = EVP_PKEY_meth_new(fast_nids[i], flags)))
-			continue;
-		EVP_PKEY_meth_copy(m, builtin);
-		if (fast_nids[i] == EVP_PKEY_X25519)
-			EVP_PKEY_meth_set_paramgen(m, NULL, x25519_paramgen);
-		fast_meths[fast_n] = m;
-		fast_list[fast_n++] = fast_nids[i];
+	if (!done) {
+		ec_ameth_make();
+		rc = ossl_fastkeys_install(ec_ameth);
+		done = 1;
 	}
-	/* ENGINE_add: OpenSSL's engine list owns the engine (and frees it in
-	 * OPENSSL_cleanup); the method table registered next only points at it. */
-	ec_ameth_make();
-	e = ENGINE_new();
-	if (!e || !fast_n || !ENGINE_set_id(e, "ktls-client-builtin-keys") ||
-	    !ENGINE_set_name(e, "OpenSSL built-in key methods (direct key decoding)") ||
-	    !ENGINE_set_pkey_meths(e, fast_pkey_meths) ||
-	    (ec_ameth && !ENGINE_set_pkey_asn1_meths(e, fast_asn1_meths)) || !ENGINE_add(e) ||
-	    !ENGINE_register_pkey_meths(e) || (ec_ameth && !ENGINE_register_pkey_asn1_meths(e))) {
-		ENGINE_free(e);
-		ERR_clear_error();
-		return -1;
-	}
-	ENGINE_free(e);
-	done = 1;
-	return 0;
+	return rc;
 }
 #else
 int fastkeys_install(void)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "client/client.h"
+#include "common/ossl_fast.h"
 
 static void print_sentence(FILE *f, const char *s)
 {
@@ -34,11 +35,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ktls-client: note: OpenSSL's direct key decoding is unavailable "
 			"(built without ENGINE support): server keys go through the provider decoders\n");
 	if (!cfg.provider_keys)
-		cfg.propq = fastkdf_install();
+		cfg.propq = ossl_fastkdf_install();
 	if (cfg.mode == MODE_TRACE) {
 		rc = trace_run(&cfg);
 		fastkeys_cleanup();
-		fastkdf_cleanup();
+		ossl_fastkdf_cleanup();
 		return rc;
 	}
 
@@ -73,6 +74,6 @@ int main(int argc, char **argv)
 	}
 	engine_free(&run);
 	fastkeys_cleanup();
-	fastkdf_cleanup();
+	ossl_fastkdf_cleanup();
 	return rc;
 }

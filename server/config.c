@@ -49,6 +49,11 @@ static void usage(FILE *f)
 "      --tickets N            TLS 1.3 tickets per handshake; 0 also turns TLS 1.2\n"
 "                             tickets off (default 2)\n"
 "      --session-cache N      session-ID cache entries, 0 off (default 20480)\n"
+"      --provider-keys        stock OpenSSL 3.0 paths: key shares through the\n"
+"                             provider key managers and the key schedule through\n"
+"                             the default provider (default: OpenSSL's built-in\n"
+"                             key methods on its direct path and an allocation-\n"
+"                             free TLS13-KDF/HMAC; the same checks either way)\n"
 "HTTP:\n"
 "      --docroot DIR          where GET /file/<name> reads (default: none, 404)\n"
 "      --max-header SIZE      request head limit, 431 above (default 8K)\n"
@@ -115,6 +120,7 @@ enum {
 	O_CPUS = 256, O_BACKLOG, O_MAXCONNS, O_TLS, O_STRICT, O_CERT, O_KEY, O_VERSION,
 	O_CIPHERS, O_SUITES, O_GROUPS, O_SIGALGS, O_TICKETS, O_CACHE, O_DOCROOT, O_MAXHDR,
 	O_HSTO, O_IDLETO, O_DURATION, O_GRACE, O_JSON, O_LIVE, O_REQTO, O_RECVBUFS, O_SNDBUF,
+	O_PROVKEYS,
 };
 
 static const struct option longopts[] = {
@@ -135,6 +141,7 @@ static const struct option longopts[] = {
 	{ "sigalgs", required_argument, NULL, O_SIGALGS },
 	{ "tickets", required_argument, NULL, O_TICKETS },
 	{ "session-cache", required_argument, NULL, O_CACHE },
+	{ "provider-keys", no_argument, NULL, O_PROVKEYS },
 	{ "docroot", required_argument, NULL, O_DOCROOT },
 	{ "max-header", required_argument, NULL, O_MAXHDR },
 	{ "handshake-timeout", required_argument, NULL, O_HSTO },
@@ -232,6 +239,7 @@ int config_parse(struct server_config *cfg, int argc, char **argv)
 			if (num(name, optarg, 0, 100000000, &cfg->session_cache))
 				return -1;
 			break;
+		case O_PROVKEYS: cfg->provider_keys = true; break;
 		case O_DOCROOT: cfg->docroot = optarg; break;
 		case O_MAXHDR:
 			if (units_parse_size(optarg, &cfg->max_header))

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/cpus.h"
+#include "common/ossl_fast.h"
 
 static int write_json(struct server *s, const char *path)
 {
@@ -91,8 +92,16 @@ int main(int argc, char **argv)
 
 	if (s->cfg.mode == TLS_MODE_KTLS && check_ktls(s))
 		return 1;
+	if (!s->cfg.provider_keys) {
+		s->cfg.fast_keys = ossl_fastkeys_install(NULL) == 0;
+		s->cfg.propq = ossl_fastkdf_install();
+		if (!s->cfg.fast_keys && !s->cfg.quiet)
+			fprintf(stderr, "ktls-server: note: OpenSSL's direct key path is unavailable "
+				"(built without ENGINE support): key shares go through the provider\n");
+	}
 	if (tls_ctx_create(&s->cfg, &s->ctx, err, sizeof err)) {
 		fprintf(stderr, "ktls-server: %s\n", err);
+		ossl_fastkdf_cleanup();
 		return 1;
 	}
 	if (s->cfg.docroot) {
@@ -196,5 +205,6 @@ out:
 	}
 	free(s->workers);
 	SSL_CTX_free(s->ctx);
+	ossl_fastkdf_cleanup();
 	return status;
 }

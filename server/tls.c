@@ -123,7 +123,7 @@ int tls_ctx_create(const struct server_config *cfg, SSL_CTX **out, char *err, si
 		snprintf(err, errlen, "cannot create the OpenSSL BIO method (out of memory)");
 		return -ENOMEM;
 	}
-	ctx = SSL_CTX_new(TLS_server_method());
+	ctx = SSL_CTX_new_ex(NULL, cfg->propq, TLS_server_method());
 	if (!ctx) {
 		ossl_why(why, sizeof why);
 		snprintf(err, errlen, "SSL_CTX_new failed: %s", why);

@@ -1,4 +1,4 @@
-/* tests/unit/client_fastkdf.c: ktls-client's TLS13-KDF gives the bytes of
+/* tests/unit/ossl_fastkdf.c: the shared TLS13-KDF (common/ossl_fastkdf.c) gives the bytes of
  * OpenSSL's own (the default provider's), and RFC 8448's key schedule.
  *
  * Oracle: the default provider's TLS13-KDF, fetched with
@@ -18,8 +18,10 @@
 #include <openssl/kdf.h>
 #include <openssl/provider.h>
 #include <openssl/rand.h>
+#include <stdbool.h>
+#include <string.h>
 
-#include "client/client.h"
+#include "common/ossl_fast.h"
 #include "tests/tap.h"
 
 static int derive(EVP_KDF *kdf, const char *md, int mode, const unsigned char *key, size_t klen,
@@ -99,17 +101,17 @@ static int mac_same(EVP_MAC *a, EVP_MAC *b, const char *md, const unsigned char 
 
 int main(void)
 {
-	const char *propq = fastkdf_install();
+	const char *propq = ossl_fastkdf_install();
 	OK(propq != NULL, "the provider loads");
 	if (!propq)
 		return tap_done();
 	EVP_KDF *fast = EVP_KDF_fetch(NULL, "TLS13-KDF", propq);
 	EVP_KDF *ref = EVP_KDF_fetch(NULL, "TLS13-KDF", "provider=default");
-	OK(fast && !strcmp(OSSL_PROVIDER_get0_name(EVP_KDF_get0_provider(fast)), "ktls-client"),
-	   "the client's property query fetches the client's TLS13-KDF");
+	OK(fast && !strcmp(OSSL_PROVIDER_get0_name(EVP_KDF_get0_provider(fast)), "ktls-fast"),
+	   "OSSL_FAST_PROPQ fetches the shared TLS13-KDF");
 	OK(ref && !strcmp(OSSL_PROVIDER_get0_name(EVP_KDF_get0_provider(ref)), "default"),
 	   "the default provider's is still there (the oracle)");
-	EVP_KDF *plain = EVP_KDF_fetch(NULL, "HKDF", FASTKDF_PROPQ);
+	EVP_KDF *plain = EVP_KDF_fetch(NULL, "HKDF", OSSL_FAST_PROPQ);
 	OK(plain && !strcmp(OSSL_PROVIDER_get0_name(EVP_KDF_get0_provider(plain)), "default"),
 	   "what the provider lacks still comes from the default provider");
 	EVP_KDF_free(plain);
@@ -155,6 +157,27 @@ int main(void)
 	EXPECT_EQ(both_ok, cases);
 	EXPECT_EQ(same, cases);
 
+	/* the (EC)DHE secrets of every group libssl offers: X25519 32, P-384 48,
+	 * X448 56, P-521 66, ffdhe2048..8192 256..1024 bytes, as the key of
+	 * HKDF-Extract (the handshake secret) */
+	static const size_t secret_lens[] = { 32, 48, 56, 66, 256, 384, 512, 768, 1024 };
+	for (size_t i = 0; i < sizeof(secret_lens) / sizeof(secret_lens[0]); i++) {
+		unsigned char secret[1024], a[48], b[48];
+		const char *md = i % 2 ? "SHA2-384" : "SHA256";
+		size_t hl = i % 2 ? 48 : 32;
+		RAND_bytes(secret, sizeof(secret));
+		int ra = derive(fast, md, EVP_KDF_HKDF_MODE_EXTRACT_ONLY, secret, secret_lens[i], early, hl, "derived",
+				NULL, 0, a, hl);
+		int rb = derive(ref, md, EVP_KDF_HKDF_MODE_EXTRACT_ONLY, secret, secret_lens[i], early, hl, "derived",
+				NULL, 0, b, hl);
+		OK(ra == 1 && rb == 1 && !memcmp(a, b, hl), "handshake secret from a %zu-byte shared secret (%s): "
+		   "the default provider's bytes", secret_lens[i], md);
+	}
+	unsigned char big[1025];
+	RAND_bytes(big, sizeof(big));
+	OK(derive(fast, "SHA256", EVP_KDF_HKDF_MODE_EXTRACT_ONLY, big, sizeof(big), early, 32, "derived", NULL, 0,
+		  out, 32) <= 0, "a secret over 1024 bytes is refused, not truncated");
+
 	/* refused: a mode TLS 1.3 does not use, a digest no TLS 1.3 suite uses */
 	OK(derive(fast, "SHA256", EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND, ecdhe, 32, NULL, 0, "x", NULL, 0, out, 32) <= 0,
 	   "EXTRACT_AND_EXPAND is refused (as OpenSSL's TLS13-KDF does)");
@@ -168,7 +191,7 @@ int main(void)
 
 	/* HMAC */
 	EVP_MAC *mf = EVP_MAC_fetch(NULL, "HMAC", propq), *mr = EVP_MAC_fetch(NULL, "HMAC", "provider=default");
-	OK(mf && !strcmp(OSSL_PROVIDER_get0_name(EVP_MAC_get0_provider(mf)), "ktls-client"),
+	OK(mf && !strcmp(OSSL_PROVIDER_get0_name(EVP_MAC_get0_provider(mf)), "ktls-fast"),
 	   "the client's property query fetches the client's HMAC");
 	int hm = 0, hcases = 1000;
 	for (int i = 0; i < hcases; i++) {
@@ -199,6 +222,6 @@ int main(void)
 	EVP_MAC_CTX_free(c);
 	EVP_MAC_free(mf);
 	EVP_MAC_free(mr);
-	fastkdf_cleanup();
+	ossl_fastkdf_cleanup();
 	return tap_done();
 }

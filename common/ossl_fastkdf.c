@@ -1,5 +1,5 @@
-/* client/fastkdf.c: the TLS 1.3 key schedule without OpenSSL 3.0's
- * per-call machinery.
+/* common/ossl_fastkdf.c: the TLS 1.3 key schedule without OpenSSL 3.0's
+ * per-call machinery (ktls-server and ktls-client).
  *
  * libssl derives every TLS 1.3 secret, key and IV through the "TLS13-KDF"
  * of the provider that its fetch returns: about twenty derivations per
@@ -10,14 +10,16 @@
  * offering the same algorithm: HKDF-Extract and HKDF-Expand-Label (RFC 8446
  * section 7.1, OpenSSL's TLS13-KDF parameters and modes) over SHA-256 and
  * SHA-384, with HMAC computed directly on OpenSSL's SHA functions (no
- * allocation, no fetch). The client's SSL_CTX asks for it by preference
- * ("?ktls_client.fast=yes"), so everything else still comes from the
+ * allocation, no fetch). An SSL_CTX asks for it by preference
+ * (OSSL_FAST_PROPQ, "?ktls.fast=yes"), so everything else still comes from the
  * default provider. Same inputs, same bytes out: tested against the default
  * provider's TLS13-KDF and RFC 8448's key schedule, and every handshake
  * depends on it (a wrong key fails the Finished check).
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init & co: the allocation-free digests */
-#include "client/client.h"
+#include "common/ossl_fast.h"
+
+#include <stdbool.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,8 @@
 #include <openssl/sha.h>
 
 #define FK_MAX_MD 48    /* SHA-384 */
-#define FK_MAX_IN 64    /* key, salt */
+#define FK_MAX_KEY 1024 /* the (EC)DHE secret: up to ffdhe8192's 1024 bytes (P-521: 66) */
+#define FK_MAX_SALT 64  /* the previous secret */
 #define FK_MAX_LBL 255  /* prefix + label, data: one length byte each in HkdfLabel */
 
 enum fk_md { FK_MD_NONE, FK_MD_SHA256, FK_MD_SHA384 };
@@ -41,7 +44,7 @@ enum fk_md { FK_MD_NONE, FK_MD_SHA256, FK_MD_SHA384 };
 struct fk_ctx {
 	int mode;
 	enum fk_md md;
-	unsigned char key[FK_MAX_IN], salt[FK_MAX_IN];
+	unsigned char key[FK_MAX_KEY], salt[FK_MAX_SALT];
 	size_t key_len, salt_len;
 	bool has_key, has_salt;
 	unsigned char prefix[FK_MAX_LBL], label[FK_MAX_LBL], data[FK_MAX_LBL];
@@ -217,16 +220,27 @@ static void *fk_newctx(void *provctx)
 	return c;
 }
 
+/* The secrets are the key and the salt: wipe what they hold (the rest,
+ * labels and transcript hashes, is public). */
+static void fk_wipe(struct fk_ctx *c)
+{
+	OPENSSL_cleanse(c->key, c->key_len);
+	OPENSSL_cleanse(c->salt, c->salt_len);
+}
+
 static void fk_freectx(void *vc)
 {
-	OPENSSL_clear_free(vc, sizeof(struct fk_ctx));
+	if (vc)
+		fk_wipe(vc);
+	OPENSSL_free(vc);
 }
 
 static void fk_reset(void *vc)
 {
 	struct fk_ctx *c = vc;
 
-	OPENSSL_cleanse(c, sizeof(*c));
+	fk_wipe(c);
+	memset(c, 0, sizeof(*c));
 	c->mode = EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND;
 }
 
@@ -270,7 +284,7 @@ static int fk_set_ctx_params(void *vc, const OSSL_PARAM params[])
 		return 1;
 	if ((p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_DIGEST))) {
 		if (p->data_type != OSSL_PARAM_UTF8_STRING || (c->md = md_by_name(p->data)) == FK_MD_NONE) {
-			ERR_raise_data(ERR_LIB_PROV, ERR_R_UNSUPPORTED, "ktls-client TLS13-KDF: SHA-256 or SHA-384 only");
+			ERR_raise_data(ERR_LIB_PROV, ERR_R_UNSUPPORTED, "ktls TLS13-KDF: SHA-256 or SHA-384 only");
 			return 0;
 		}
 	}
@@ -290,11 +304,13 @@ static int fk_set_ctx_params(void *vc, const OSSL_PARAM params[])
 		}
 	}
 	if ((p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_KEY))) {
+		OPENSSL_cleanse(c->key, c->key_len);
 		if (!get_octets(p, c->key, sizeof(c->key), &c->key_len))
 			return 0;
 		c->has_key = true;
 	}
 	if ((p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_SALT))) {
+		OPENSSL_cleanse(c->salt, c->salt_len);
 		if (!get_octets(p, c->salt, sizeof(c->salt), &c->salt_len))
 			return 0;
 		c->has_salt = true;
@@ -390,7 +406,7 @@ static const OSSL_DISPATCH fk_functions[] = {
 
 /* --- the provider's HMAC ------------------------------------------------------------
  * The TLS 1.3 Finished MACs (EVP_Q_mac) and TLS 1.2's PRF ask for "HMAC"
- * with the client's property query too. SHA-256 and SHA-384 with a key are
+ * with the SSL_CTX's property query too. SHA-256 and SHA-384 with a key are
  * computed here; anything else (other digests, the constant-time CBC record
  * MAC parameters, long keys) goes to the default provider's HMAC, which
  * this context then drives on the caller's behalf. */
@@ -588,13 +604,13 @@ static const OSSL_DISPATCH fm_functions[] = {
 };
 
 static const OSSL_ALGORITHM fk_macs[] = {
-	{ "HMAC", "ktls_client.fast=yes", fm_functions, "HMAC-SHA256/384, allocation-free (ktls-client)" },
+	{ "HMAC", "ktls.fast=yes", fm_functions, "HMAC-SHA256/384, allocation-free (ktls)" },
 	{ NULL, NULL, NULL, NULL }
 };
 
 static const OSSL_ALGORITHM fk_kdfs[] = {
-	{ "TLS13-KDF", "ktls_client.fast=yes", fk_functions,
-	  "TLS 1.3 HKDF, allocation-free (ktls-client)" },
+	{ "TLS13-KDF", "ktls.fast=yes", fk_functions,
+	  "TLS 1.3 HKDF, allocation-free (ktls)" },
 	{ NULL, NULL, NULL, NULL }
 };
 
@@ -621,7 +637,7 @@ static int fk_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in, cons
 
 static OSSL_PROVIDER *prov_default, *prov_fast;
 
-const char *fastkdf_install(void)
+const char *ossl_fastkdf_install(void)
 {
 	static bool done;
 	static const char *propq;
@@ -631,16 +647,16 @@ const char *fastkdf_install(void)
 	done = true;
 	/* Loading a provider by hand ends OpenSSL's implicit loading of the
 	 * default one: load that too. */
-	if (OSSL_PROVIDER_add_builtin(NULL, "ktls-client", fk_init) &&
+	if (OSSL_PROVIDER_add_builtin(NULL, "ktls-fast", fk_init) &&
 	    (prov_default = OSSL_PROVIDER_load(NULL, "default")) &&
 	    (fm_default = EVP_MAC_fetch(NULL, "HMAC", "provider=default")) &&
-	    (prov_fast = OSSL_PROVIDER_load(NULL, "ktls-client")))
-		propq = FASTKDF_PROPQ;
+	    (prov_fast = OSSL_PROVIDER_load(NULL, "ktls-fast")))
+		propq = OSSL_FAST_PROPQ;
 	ERR_clear_error();
 	return propq;
 }
 
-void fastkdf_cleanup(void)
+void ossl_fastkdf_cleanup(void)
 {
 	EVP_MAC_free(fm_default);
 	fm_default = NULL;

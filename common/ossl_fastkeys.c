@@ -1,0 +1,125 @@
+/* common/ossl_fastkeys.c: key shares on OpenSSL's direct path (ktls-server
+ * and ktls-client).
+ *
+ * OpenSSL 3.0 makes every handshake's key share through a provider key
+ * manager: a fetch of the key management and of the key exchange by name, a
+ * key object per side, parameters passed as OSSL_PARAM arrays, copies between
+ * them. OpenSSL keeps its direct (pre-3.0) path for key types an ENGINE
+ * provides a method for. This file registers an ENGINE whose methods are
+ * copies of OpenSSL's own built-in ones (flags included) for EC, RSA, RSA-PSS,
+ * Ed25519, Ed448 and X25519: the same code does the same checks (fresh key
+ * per handshake, point validation), minus the provider machinery.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED /* ENGINE and EVP_PKEY_METHOD: deprecated, still in 3.x */
+#include "common/ossl_fast.h"
+
+#include <openssl/err.h>
+#include <openssl/opensslconf.h>
+
+#ifndef OPENSSL_NO_ENGINE
+#include <openssl/engine.h>
+
+static const int fast_nids[] = { EVP_PKEY_EC, EVP_PKEY_RSA, EVP_PKEY_RSA_PSS, EVP_PKEY_ED25519,
+				 EVP_PKEY_ED448, EVP_PKEY_X25519 };
+#define N_FAST (sizeof(fast_nids) / sizeof(fast_nids[0]))
+static EVP_PKEY_METHOD *fast_meths[N_FAST];
+static int fast_list[N_FAST];
+static int fast_n;
+static EVP_PKEY_ASN1_METHOD *ec_ameth;
+static int ec_ameth_list[1] = { EVP_PKEY_EC };
+static int active;
+
+/* TLS 1.2's ServerKeyExchange makes the peer's key from "parameters" (for
+ * X25519, just the type) before setting its public value: the built-in
+ * method has no paramgen, since X25519 has no parameters. */
+static int x25519_paramgen(EVP_PKEY_CTX *ctx, EVP_PKEY *pkey)
+{
+	(void)ctx;
+	return EVP_PKEY_set_type(pkey, EVP_PKEY_X25519);
+}
+
+static int fast_pkey_meths(ENGINE *e, EVP_PKEY_METHOD **pmeth, const int **nids, int nid)
+{
+	(void)e;
+	if (!pmeth) {
+		*nids = fast_list;
+		return fast_n;
+	}
+	for (int i = 0; i < fast_n; i++)
+		if (fast_list[i] == nid) {
+			*pmeth = fast_meths[i];
+			return 1;
+		}
+	*pmeth = NULL;
+	return 0;
+}
+
+static int fast_asn1_meths(ENGINE *e, EVP_PKEY_ASN1_METHOD **ameth, const int **nids, int nid)
+{
+	(void)e;
+	if (!ameth) {
+		*nids = ec_ameth_list;
+		return ec_ameth ? 1 : 0;
+	}
+	*ameth = nid == EVP_PKEY_EC ? ec_ameth : NULL;
+	return *ameth != NULL;
+}
+
+int ossl_fastkeys_active(void)
+{
+	return active;
+}
+
+int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *asn1_ec)
+{
+	static int done;
+	ENGINE *e;
+
+	if (done)
+		return active ? 0 : -1;
+	done = 1;
+	ec_ameth = asn1_ec;
+	for (size_t i = 0; i < N_FAST; i++) {
+		const EVP_PKEY_METHOD *builtin = EVP_PKEY_meth_find(fast_nids[i]);
+		int flags = 0;
+		EVP_PKEY_METHOD *m;
+		if (!builtin)
+			continue;
+		/* the flags too: Ed25519's one-shot signatures (SIGCTX_CUSTOM) need them */
+		EVP_PKEY_meth_get0_info(NULL, &flags, builtin);
+		if (!(m = EVP_PKEY_meth_new(fast_nids[i], flags)))
+			continue;
+		EVP_PKEY_meth_copy(m, builtin);
+		if (fast_nids[i] == EVP_PKEY_X25519)
+			EVP_PKEY_meth_set_paramgen(m, NULL, x25519_paramgen);
+		fast_meths[fast_n] = m;
+		fast_list[fast_n++] = fast_nids[i];
+	}
+	/* ENGINE_add: OpenSSL's engine list owns the engine (and frees it in
+	 * OPENSSL_cleanup); the method table registered next only points at it. */
+	e = ENGINE_new();
+	if (!e || !fast_n || !ENGINE_set_id(e, "ktls-builtin-keys") ||
+	    !ENGINE_set_name(e, "OpenSSL built-in key methods (direct path)") ||
+	    !ENGINE_set_pkey_meths(e, fast_pkey_meths) ||
+	    (ec_ameth && !ENGINE_set_pkey_asn1_meths(e, fast_asn1_meths)) || !ENGINE_add(e) ||
+	    !ENGINE_register_pkey_meths(e) || (ec_ameth && !ENGINE_register_pkey_asn1_meths(e))) {
+		ENGINE_free(e);
+		ERR_clear_error();
+		return -1;
+	}
+	ENGINE_free(e);
+	active = 1;
+	return 0;
+}
+#else
+int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *asn1_ec)
+{
+	(void)asn1_ec;
+	return -1; /* OpenSSL built without ENGINE support: the default path stays */
+}
+
+int ossl_fastkeys_active(void)
+{
+	return 0;
+}
+#endif
