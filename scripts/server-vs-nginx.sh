@@ -3,7 +3,7 @@
 # nginx (scripts/nginx-peer.sh), same client, same run, ratios of server CPU.
 #
 #   scripts/server-vs-nginx.sh [--rounds N] [--duration SECONDS] [--what handshake,bulk]
-#                              [--hs-client wrk|ktls-client]
+#                              [--hs-client wrk|ktls-client] [--server-opt OPT]...
 #
 # Both servers: one worker pinned to CPU 0, ECDSA P-256 certificate, TLS 1.3,
 # TLS_AES_128_GCM_SHA256, X25519, no tickets and no session cache. The client
@@ -19,16 +19,19 @@
 #   bulk       wrk keep-alive GET /bytes/1048576; server CPU ns per body byte
 # with the crypto floor from `openssl speed` on CPU 0 (ECDSA P-256 sign + two
 # X25519 operations per handshake; AES-128-GCM on 16 KiB blocks per byte).
+# --server-opt OPT (repeatable) adds OPT to ktls-server's command line, e.g.
+# --server-opt --provider-keys (stock OpenSSL 3.0 paths).
 # Timings on a shared or virtual machine are noisy: read the ratios.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-rounds=3 dur=4 what=handshake,bulk hsclient=wrk
+rounds=3 dur=4 what=handshake,bulk hsclient=wrk sopts=()
 while (($#)); do
 	case $1 in
 	--rounds) rounds=$2; shift ;;
 	--duration) dur=$2; shift ;;
 	--what) what=$2; shift ;;
 	--hs-client) hsclient=$2; shift ;;
+	--server-opt) sopts+=("$2"); shift ;;
 	-h | --help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "server-vs-nginx: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -49,7 +52,7 @@ ticks() { local t=0 p f; for p in "$@"; do read -r -a f < <(sed 's/.*) //' "/pro
 tls=(--tls-version 1.3 --ciphersuites TLS_AES_128_GCM_SHA256 --groups X25519)
 sport=$(pick_port) nport=$(pick_port)
 tmp=$(mktemp -d)
-"$repo/bin/ktls-server" --port "$sport" --threads 1 --cpus 0 --tickets 0 --session-cache 0 "${tls[@]}" \
+"$repo/bin/ktls-server" --port "$sport" --threads 1 --cpus 0 --tickets 0 --session-cache 0 "${tls[@]}" "${sopts[@]}" \
 	--cert "$repo/build/certs/ecdsa-p256.crt" --key "$repo/build/certs/ecdsa-p256.key" >"$tmp/server.out" 2>&1 &
 spid=$!
 read -r ndir npid _ < <("$repo/scripts/nginx-peer.sh" start --port "$nport" --cpu 0 --tickets off \
