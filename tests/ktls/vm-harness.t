@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 # Every byte value, then text: what the guest prints must arrive unchanged
 # (no \n -> \r\n, no console lines mixed in). The host makes the same bytes.
 gen='for i in $(seq 0 255); do printf "\\$(printf %03o "$i")"; done; seq 1 20000'
-(cd "$KTLS_REPO/tests" && "$VM" -q -- bash -c "$gen; echo to-stderr >&2; pwd >&2; env >&2; exit 7") \
+(cd "$KTLS_REPO/tests" && "$VM" -q -- bash -c "$gen; echo to-stderr >&2; pwd >&2; env >&2; touch /tmp/w && stat -c tmp=%a /tmp >&2; exit 7") \
 	>"$tmp/out" 2>"$tmp/err" </dev/null
 rc=$?
 is "$rc" 7 "COMMAND's exit status comes back"
@@ -26,6 +26,7 @@ ok "$(grep -qx to-stderr "$tmp/err"; echo $?)" "stderr arrives on stderr"
 ok "$(! grep -q to-stderr "$tmp/out"; echo $?)" "stderr is not on stdout"
 ok "$(! grep -qaE 'Linux version|vm-init' "$tmp/out" "$tmp/err"; echo $?)" "no console lines on stdout or stderr"
 is "$(sed -n 2p "$tmp/err")" "$KTLS_REPO/tests" "the guest starts in the caller's folder of the repository"
+ok "$(grep -qx tmp=1777 "$tmp/err"; echo $?)" "the guest's /tmp is writable, mode 1777 (and does not hide a repository under /tmp)"
 for kv in KTLS_IN_VM=bookworm KTLS_TEST_STRICT=1 "KTLS_BIN=$KTLS_BIN" "KTLS_BUILD=$KTLS_BUILD"; do
 	ok "$(grep -qxF "$kv" "$tmp/err"; echo $?)" "the guest has $kv"
 done
