@@ -111,10 +111,12 @@ static void test_vm_collect(void)
 static void test_nginx_conf(void)
 {
 	struct runner R = { 0 };
-	char prefix[200], path[300], err[256];
+	char prefix[200], path[600], err[256];
 	snprintf(R.tmp, sizeof R.tmp, "%s", tmp);
-	snprintf(R.certs, sizeof R.certs, "%s", getenv("KTLS_BUILD") ? getenv("KTLS_BUILD") : "build");
-	strncat(R.certs, "/certs", sizeof R.certs - strlen(R.certs) - 1);
+	/* absolute, as the runner's is: nginx resolves relative paths against -p */
+	char *build = realpath(getenv("KTLS_BUILD") ? getenv("KTLS_BUILD") : "build", NULL);
+	snprintf(R.certs, sizeof R.certs, "%s/certs", build ? build : "build");
+	free(build);
 	bool have_nginx = system("command -v nginx >/dev/null 2>&1") == 0;
 	snprintf(path, sizeof path, "%s/ecdsa-p256.crt", R.certs);
 	bool have_certs = access(path, R_OK) == 0;
