@@ -177,8 +177,6 @@ cJSON *stats_json(struct server *s, bool final)
 	cJSON_AddNumberToObject(j, "accept_pauses", (double)t.paused);
 	cJSON_AddItemToObject(j, "accept_errors",
 			      reasons_json(s, offsetof(struct worker_stats, accept_errors), &n));
-	cJSON_AddNumberToObject(j, "timeouts_handshake", (double)t.to_hs);
-	cJSON_AddNumberToObject(j, "timeouts_idle", (double)t.to_idle);
 	cJSON *to = cJSON_AddObjectToObject(j, "timeouts");
 	cJSON_AddNumberToObject(to, "handshake", (double)t.to_hs);
 	cJSON_AddNumberToObject(to, "request", (double)t.to_req);

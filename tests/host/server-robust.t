@@ -78,7 +78,7 @@ is "$(jq '.handshake_failures.not_tls' <<<"$st")" 2 \
 	"random bytes and plain HTTP are counted as not_tls ($(jq -c .handshake_failures <<<"$st"))"
 ok "$(jq -e '.handshake_failures | to_entries | map(select(.key != "not_tls" and .key != "timeout")) | length == 1' <<<"$st" >/dev/null; echo $?)" \
 	"the junk record is counted by OpenSSL's reason ($(jq -c .handshake_failures <<<"$st"))"
-is "$(jq .timeouts_handshake <<<"$st")" 1 "one handshake timeout"
+is "$(jq .timeouts.handshake <<<"$st")" 1 "one handshake timeout"
 ok "$(jq -e '.timeouts.idle >= 1 and .timeouts.send >= 1' <<<"$st" >/dev/null; echo $?)" \
 	"timeouts: idle (the silent client) and send (the stalled reader) ($(jq -c .timeouts <<<"$st"))"
 ok "$(jq -e '.conn_errors.reset_by_peer >= 1' <<<"$st" >/dev/null; echo $?)" "the vanished client is counted"
