@@ -274,21 +274,53 @@ static enum fk_md md_by_name(const char *n)
 	return FK_MD_NONE;
 }
 
+/* The parameters fk_set_ctx_params() knows, found in one pass over the
+ * array (the first of each name counts, as with OSSL_PARAM_locate_const():
+ * the key schedule sets them ~20 times a handshake, and seven separate
+ * lookups were most of the strcmp() calls of a client's handshake). */
+struct fk_params {
+	const OSSL_PARAM *digest, *mode, *key, *salt, *prefix, *label, *data;
+};
+
+static void fk_params_find(const OSSL_PARAM *params, struct fk_params *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (const OSSL_PARAM *p = params; p->key; p++) {
+		const OSSL_PARAM **slot = NULL;
+		switch (p->key[0]) {
+		case 'd':
+			slot = !strcmp(p->key, OSSL_KDF_PARAM_DIGEST) ? &f->digest
+			     : !strcmp(p->key, OSSL_KDF_PARAM_DATA)   ? &f->data
+								      : NULL;
+			break;
+		case 'm': slot = !strcmp(p->key, OSSL_KDF_PARAM_MODE) ? &f->mode : NULL; break;
+		case 'k': slot = !strcmp(p->key, OSSL_KDF_PARAM_KEY) ? &f->key : NULL; break;
+		case 's': slot = !strcmp(p->key, OSSL_KDF_PARAM_SALT) ? &f->salt : NULL; break;
+		case 'p': slot = !strcmp(p->key, OSSL_KDF_PARAM_PREFIX) ? &f->prefix : NULL; break;
+		case 'l': slot = !strcmp(p->key, OSSL_KDF_PARAM_LABEL) ? &f->label : NULL; break;
+		}
+		if (slot && !*slot)
+			*slot = p;
+	}
+}
+
 static int fk_set_ctx_params(void *vc, const OSSL_PARAM params[])
 {
 	struct fk_ctx *c = vc;
 	const OSSL_PARAM *p;
+	struct fk_params f;
 	int n;
 
 	if (!params)
 		return 1;
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_DIGEST))) {
+	fk_params_find(params, &f);
+	if ((p = f.digest)) {
 		if (p->data_type != OSSL_PARAM_UTF8_STRING || (c->md = md_by_name(p->data)) == FK_MD_NONE) {
 			ERR_raise_data(ERR_LIB_PROV, ERR_R_UNSUPPORTED, "ktls TLS13-KDF: SHA-256 or SHA-384 only");
 			return 0;
 		}
 	}
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_MODE))) {
+	if ((p = f.mode)) {
 		if (p->data_type == OSSL_PARAM_UTF8_STRING) {
 			if (!strcasecmp(p->data, "EXTRACT_ONLY"))
 				c->mode = EVP_KDF_HKDF_MODE_EXTRACT_ONLY;
@@ -303,28 +335,28 @@ static int fk_set_ctx_params(void *vc, const OSSL_PARAM params[])
 			return 0; /* EXTRACT_AND_EXPAND is not a TLS 1.3 mode (nor OpenSSL's) */
 		}
 	}
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_KEY))) {
+	if ((p = f.key)) {
 		OPENSSL_cleanse(c->key, c->key_len);
 		if (!get_octets(p, c->key, sizeof(c->key), &c->key_len))
 			return 0;
 		c->has_key = true;
 	}
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_SALT))) {
+	if ((p = f.salt)) {
 		OPENSSL_cleanse(c->salt, c->salt_len);
 		if (!get_octets(p, c->salt, sizeof(c->salt), &c->salt_len))
 			return 0;
 		c->has_salt = true;
 	}
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_PREFIX)) &&
+	if ((p = f.prefix) &&
 	    !get_octets(p, c->prefix, sizeof(c->prefix), &c->prefix_len))
 		return 0;
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_LABEL)) &&
+	if ((p = f.label) &&
 	    !get_octets(p, c->label, sizeof(c->label), &c->label_len))
 		return 0;
 	/* as OpenSSL's: the context data is set anew by each call */
 	c->has_data = false;
 	c->data_len = 0;
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_DATA))) {
+	if ((p = f.data)) {
 		if (!get_octets(p, c->data, sizeof(c->data), &c->data_len))
 			return 0;
 		c->has_data = true;
