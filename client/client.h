@@ -189,6 +189,16 @@ void fastkeys_stats(unsigned long *hits, unsigned long *misses);
 /* Drop the cached key (at exit). */
 void fastkeys_cleanup(void);
 
+/* osslmem.c: per-thread caches of freed OpenSSL blocks by size class
+ * (CRYPTO_set_mem_functions). Call first thing in main(); false when not
+ * installed (AddressSanitizer build, KTLS_CLIENT_OSSL_MALLOC=libc, or OpenSSL
+ * had already allocated). osslmem_release() frees the calling thread's cache
+ * and stops it keeping blocks (call it last in main(); other threads' caches
+ * are freed when they end). */
+bool osslmem_install(void);
+void osslmem_release(void);
+size_t osslmem_class_size_for(size_t n); /* the block size a request of n gets; 0: not cached */
+
 /* fastverify.c: a copy of public EC key ec whose ECDSA verifications use a
  * precomputed table of the key (see there); NULL when that is not possible. */
 EC_KEY *fastverify_key_new(const EC_KEY *ec);

@@ -18,6 +18,7 @@ int main(int argc, char **argv)
 	struct run run;
 	int rc;
 
+	osslmem_install(); /* before OpenSSL allocates anything */
 	if (argc < 2) {
 		cli_usage(stderr);
 		return 2;
@@ -40,6 +41,7 @@ int main(int argc, char **argv)
 		rc = trace_run(&cfg);
 		fastkeys_cleanup();
 		ossl_fastkdf_cleanup();
+		osslmem_release();
 		return rc;
 	}
 
@@ -75,5 +77,6 @@ int main(int argc, char **argv)
 	engine_free(&run);
 	fastkeys_cleanup();
 	ossl_fastkdf_cleanup();
+	osslmem_release();
 	return rc;
 }
