@@ -31,146 +31,362 @@
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
 
+
+/* --- a^-1 mod n for odd n of at most 256 bits -----------------------------------
+ * BN_mod_inverse() takes 14 us here and a Fermat exponentiation with
+ * BN_mod_exp_mont() 9 us, a third of a whole verification; OpenSSL's own fast
+ * inverse modulo the P-256 order is internal. Every value inverted here is
+ * public (the s of a signature), so a variable-time algorithm is fine: the
+ * Bernstein-Yang "safegcd" divsteps (https://gcd.cr.yp.to/papers.html#safegcd)
+ * in their variable-time form, as libsecp256k1 documents them in
+ * doc/safegcd_implementation.md.
+ *
+ * With f = n, g = a, d = 0, e = 1 (so that d*a = f and e*a = g mod n), each
+ * round runs 62 divsteps on the low 64 bits of f and g alone, which yields a
+ * 2x2 matrix T (scaled by 2^62); T is then applied to the full f, g (an exact
+ * division by 2^62) and to d, e modulo n (adding the multiple of n that makes
+ * the division exact). When g reaches 0, f = +-gcd(a, n): the inverse is
+ * +-d. In the divsteps, runs of zero bits of g go in one shift and up to six
+ * low bits of g are cancelled with one multiple of f, so a 256-bit inverse
+ * takes about ten rounds of a few hundred instructions.
+ *
+ * Numbers are signed 62-bit limbs: v[0..3] in [0, 2^62), v[4] signed, the
+ * value sum(v[i] * 2^(62*i)); the top limb of f and g becomes a lower one
+ * once both shrink (len). */
+#define L62 5
+#define M62 (UINT64_MAX >> 2)
+
+struct s62 {
+	int64_t v[L62];
+};
+
+struct modn {
+	struct s62 n;
+	uint64_t w[4];  /* n in 64-bit limbs, to compare a with */
+	uint64_t ninv;  /* n^-1 mod 2^62 */
+};
+
+/* 2^62 times the transition matrix of 62 divsteps: [f, g] -> [u*f + v*g,
+ * q*f + r*g] / 2^62; |u| + |v| <= 2^62 and |q| + |r| <= 2^62 */
+struct trans {
+	int64_t u, v, q, r;
+};
+
+static uint64_t le64(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+	       (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+static void le64_put(unsigned char *p, uint64_t x)
+{
+	p[0] = (unsigned char)x, p[1] = (unsigned char)(x >> 8), p[2] = (unsigned char)(x >> 16);
+	p[3] = (unsigned char)(x >> 24), p[4] = (unsigned char)(x >> 32), p[5] = (unsigned char)(x >> 40);
+	p[6] = (unsigned char)(x >> 48), p[7] = (unsigned char)(x >> 56);
+}
+
+/* w = b for 0 <= b < 2^256; false otherwise */
+static bool u256_from_bn(uint64_t *w, const BIGNUM *b)
+{
+	unsigned char le[32];
+
+	if (BN_is_negative(b) || BN_bn2lebinpad(b, le, sizeof(le)) != (int)sizeof(le))
+		return false;
+	for (int i = 0; i < 4; i++)
+		w[i] = le64(le + 8 * i);
+	return true;
+}
+
+static void s62_from_u256(struct s62 *a, const uint64_t *w)
+{
+	a->v[0] = (int64_t)(w[0] & M62);
+	a->v[1] = (int64_t)((w[0] >> 62 | w[1] << 2) & M62);
+	a->v[2] = (int64_t)((w[1] >> 60 | w[2] << 4) & M62);
+	a->v[3] = (int64_t)((w[2] >> 58 | w[3] << 6) & M62);
+	a->v[4] = (int64_t)(w[3] >> 56);
+}
+
+/* a in [0, 2^256) */
+static void s62_to_u256(uint64_t *w, const struct s62 *a)
+{
+	const uint64_t *v = (const uint64_t *)a->v;
+
+	w[0] = v[0] | v[1] << 62;
+	w[1] = v[1] >> 2 | v[2] << 60;
+	w[2] = v[2] >> 4 | v[3] << 58;
+	w[3] = v[3] >> 6 | v[4] << 56;
+}
+
+/* w = -g/f mod 2^lim for odd f, lim = min(eta + 1, 6, i) with bit = 2^i:
+ * adding w*f to g clears lim low bits at once (f(f^2 - 2) = -1/f mod 64);
+ * lim is bounded by eta + 1 (the next swap) and by the i steps left. */
+static inline uint64_t cancel_mul(uint64_t f, uint64_t g, int64_t eta, uint64_t bit)
+{
+	return (g * f * (f * f - 2)) & ((2ULL << (eta < 5 ? eta : 5)) - 1) & (bit - 1);
+}
+
+/* 62 divsteps on the low bits of f and g (f odd) from eta = -delta: the new
+ * eta, and their matrix in t. The rows (f; u, v) and (g; q, r) trade places
+ * at each swap, (f, g) = (g, -f): rather than moving them, the loop has a
+ * copy for each assignment of the rows to the variables a and b. bit = 2^i
+ * for the i steps left: a sentinel for the count of g's low zeros. */
+static int64_t divsteps_62(int64_t eta, uint64_t f, uint64_t g, struct trans *t)
+{
+	uint64_t a = f, ua = 1, va = 0, b = g, ub = 0, vb = 1, w, bit = 1ULL << 62;
+	int64_t z;
+
+	for (;;) {
+		/* f = a, g = b: shift out g's zero bits, at most the steps left */
+		z = __builtin_ctzll(b | bit);
+		b >>= z, ua <<= z, va <<= z, bit >>= z;
+		eta -= z;
+		if (bit == 1) {
+			t->u = (int64_t)ua, t->v = (int64_t)va, t->q = (int64_t)ub, t->r = (int64_t)vb;
+			return eta;
+		}
+		if (eta >= 0) {
+			w = cancel_mul(a, b, eta, bit);
+			b += w * a, ub += w * ua, vb += w * va;
+			continue;
+		}
+		/* g odd and eta < 0: (f, g) = (g, -f), so f = b and g = -a */
+		eta = -eta;
+		a = 0 - a, ua = 0 - ua, va = 0 - va;
+		for (;;) {
+			w = cancel_mul(b, a, eta, bit);
+			a += w * b, ua += w * ub, va += w * vb;
+			z = __builtin_ctzll(a | bit);
+			a >>= z, ub <<= z, vb <<= z, bit >>= z;
+			eta -= z;
+			if (bit == 1) {
+				t->u = (int64_t)ub, t->v = (int64_t)vb, t->q = (int64_t)ua, t->r = (int64_t)va;
+				return eta;
+			}
+			if (eta < 0)
+				break;
+		}
+		/* swap back: f = a, g = -b */
+		eta = -eta;
+		b = 0 - b, ub = 0 - ub, vb = 0 - vb;
+		w = cancel_mul(a, b, eta, bit);
+		b += w * a, ub += w * ua, vb += w * va;
+	}
+}
+
+/* x = (k*d + l*e + c*n) / 2^62 (exact), limb by limb; x may be d or e */
+static __attribute__((noinline)) void s62_combine(struct s62 *x, const struct s62 *d, const struct s62 *e, int64_t k, int64_t l,
+			const struct s62 *n, int64_t c)
+{
+	__int128 acc = (__int128)k * d->v[0] + (__int128)l * e->v[0] + (__int128)c * n->v[0];
+
+	acc >>= 62;
+#pragma GCC unroll 4
+	for (int i = 1; i < L62; i++) {
+		acc += (__int128)k * d->v[i] + (__int128)l * e->v[i] + (__int128)c * n->v[i];
+		x->v[i - 1] = (int64_t)((uint64_t)acc & M62);
+		acc >>= 62;
+	}
+	x->v[L62 - 1] = (int64_t)acc;
+}
+
+/* x = (l + c*n) / 2^62 (exact): s62_combine() for d = 0 and e = 1 */
+static void s62_combine_first(struct s62 *x, int64_t l, const struct s62 *n, int64_t c)
+{
+	__int128 acc = (__int128)c * n->v[0] + l;
+
+	acc >>= 62;
+	for (int i = 1; i < L62; i++) {
+		acc += (__int128)c * n->v[i];
+		x->v[i - 1] = (int64_t)((uint64_t)acc & M62);
+		acc >>= 62;
+	}
+	x->v[L62 - 1] = (int64_t)acc;
+}
+
+/* [d, e] = T [d, e] / 2^62 mod n, for d, e in (-2n, n); the results too.
+ * first: d = 0 and e = 1 (the first round); last: d alone is needed. */
+static void s62_update_de(struct s62 *d, struct s62 *e, const struct trans *t, const struct modn *m, bool first,
+			  bool last)
+{
+	const int64_t u = t->u, v = t->v, q = t->q, r = t->r;
+	const int64_t sd = d->v[L62 - 1] >> 63, se = e->v[L62 - 1] >> 63; /* -1 when negative */
+	/* md, me: the multiples of n that clear the low 62 bits; starting from
+	 * n times the coefficients of the negative inputs keeps the results
+	 * above -2n (the bounds of doc/safegcd_implementation.md, section 4) */
+	int64_t md = (u & sd) + (v & se), me = (q & sd) + (r & se);
+	uint64_t cd = (uint64_t)u * (uint64_t)d->v[0] + (uint64_t)v * (uint64_t)e->v[0];
+	uint64_t ce = (uint64_t)q * (uint64_t)d->v[0] + (uint64_t)r * (uint64_t)e->v[0];
+	struct s62 d0;
+
+	md -= (int64_t)((m->ninv * cd + (uint64_t)md) & M62);
+	me -= (int64_t)((m->ninv * ce + (uint64_t)me) & M62);
+	if (first) {
+		s62_combine_first(d, v, &m->n, md);
+		s62_combine_first(e, r, &m->n, me);
+		return;
+	}
+	if (last) {
+		s62_combine(d, d, e, u, v, &m->n, md);
+		return;
+	}
+	d0 = *d;
+	s62_combine(d, d, e, u, v, &m->n, md);
+	s62_combine(e, &d0, e, q, r, &m->n, me);
+}
+
+/* x = (k*f + l*g) / 2^62 (exact) on len limbs; x may be f or g */
+static __attribute__((noinline)) void s62_combine_len(struct s62 *x, const struct s62 *f, const struct s62 *g,
+						     int64_t k, int64_t l, int len)
+{
+	__int128 acc = (__int128)k * f->v[0] + (__int128)l * g->v[0];
+
+	acc >>= 62;
+	for (int i = 1; i < len; i++) {
+		acc += (__int128)k * f->v[i] + (__int128)l * g->v[i];
+		x->v[i - 1] = (int64_t)((uint64_t)acc & M62);
+		acc >>= 62;
+	}
+	x->v[len - 1] = (int64_t)acc;
+}
+
+/* [f, g] = T [f, g] / 2^62 (exact) on their len limbs */
+static void s62_update_fg(struct s62 *f, struct s62 *g, int len, const struct trans *t)
+{
+	struct s62 f0 = *f;
+
+	s62_combine_len(f, f, g, t->u, t->v, len);
+	s62_combine_len(g, &f0, g, t->q, t->r, len);
+}
+
+/* a's limbs back in [0, 2^62) with the carries in the top one */
+static void s62_carry(struct s62 *a)
+{
+	for (int i = 0; i < L62 - 1; i++) {
+		a->v[i + 1] += a->v[i] >> 62;
+		a->v[i] &= (int64_t)M62;
+	}
+}
+
+/* d = sign * d mod n, in [0, n), for d in (-2n, n) and sign +-1 */
+static void s62_normalize(struct s62 *d, int sign, const struct modn *m)
+{
+	if (d->v[L62 - 1] < 0) {
+		for (int i = 0; i < L62; i++)
+			d->v[i] += m->n.v[i];
+		s62_carry(d);
+	}
+	if (sign < 0) {
+		for (int i = 0; i < L62; i++)
+			d->v[i] = -d->v[i];
+		s62_carry(d);
+	}
+	if (d->v[L62 - 1] < 0) {
+		for (int i = 0; i < L62; i++)
+			d->v[i] += m->n.v[i];
+		s62_carry(d);
+	}
+}
+
+/* +1 or -1 when f (len limbs) is, 0 otherwise */
+static int s62_unit(const struct s62 *f, int len)
+{
+	int64_t top = f->v[len - 1], low = len > 1 ? (int64_t)M62 : -1;
+
+	if (f->v[0] == 1 && (len == 1 || top == 0)) {
+		for (int i = 1; i < len - 1; i++)
+			if (f->v[i])
+				return 0;
+		return 1;
+	}
+	if (f->v[0] == low && top == -1) {
+		for (int i = 1; i < len - 1; i++)
+			if (f->v[i] != (int64_t)M62)
+				return 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* The modulus n: false unless odd, above 1 and of at most 256 bits. */
+static bool modn_set(struct modn *m, const BIGNUM *n)
+{
+	if (!BN_is_odd(n) || BN_is_one(n) || !u256_from_bn(m->w, n))
+		return false;
+	s62_from_u256(&m->n, m->w);
+	/* n^-1 mod 2^64 by Newton's iteration: n*n = 1 mod 8, and each step
+	 * doubles the correct bits (3, 6, 12, 24, 48, 96) */
+	uint64_t inv = m->w[0];
+	for (int i = 0; i < 5; i++)
+		inv *= 2 - m->w[0] * inv;
+	m->ninv = inv & M62;
+	return true;
+}
+
+/* r = a^-1 mod m->n: 1, or 0 when a is not in (0, n) or gcd(a, n) != 1 */
+static int modn_inverse(BIGNUM *r, const BIGNUM *a, const struct modn *m)
+{
+	struct s62 f = m->n, g, d = { { 0 } }, e = { { 1 } };
+	struct trans t;
+	uint64_t w[4];
+	unsigned char le[32];
+	int64_t eta = -1; /* -delta, delta = 1 */
+	int len = L62, sign;
+
+	if (!u256_from_bn(w, a) || !(w[0] | w[1] | w[2] | w[3]))
+		return 0;
+	for (int i = 3; i >= 0; i--) /* a < n */
+		if (w[i] != m->w[i]) {
+			if (w[i] > m->w[i])
+				return 0;
+			break;
+		} else if (!i)
+			return 0;
+	s62_from_u256(&g, w);
+	for (bool first = true;; first = false) {
+		eta = divsteps_62(eta, (uint64_t)f.v[0], (uint64_t)g.v[0], &t);
+		s62_update_fg(&f, &g, len, &t);
+		if (!g.v[0]) {
+			int64_t any = 0;
+			for (int i = 1; i < len; i++)
+				any |= g.v[i];
+			if (!any) {
+				s62_update_de(&d, &e, &t, m, first, true);
+				break;
+			}
+		}
+		s62_update_de(&d, &e, &t, m, first, false);
+		/* both tops only a sign: fold them into the limb below */
+		int64_t fn = f.v[len - 1], gn = g.v[len - 1];
+		if (len > 1 && (fn == 0 || fn == -1) && (gn == 0 || gn == -1)) {
+			f.v[len - 2] = (int64_t)((uint64_t)f.v[len - 2] | (uint64_t)fn << 62);
+			g.v[len - 2] = (int64_t)((uint64_t)g.v[len - 2] | (uint64_t)gn << 62);
+			len--;
+		}
+	}
+	if (!(sign = s62_unit(&f, len)))
+		return 0; /* gcd(a, n) = |f| != 1 */
+	s62_normalize(&d, sign, m);
+	s62_to_u256(w, &d);
+	for (int i = 0; i < 4; i++)
+		le64_put(le + 8 * i, w[i]);
+	return BN_lebin2bn(le, sizeof(le), r) != NULL;
+}
+
+/* r = a^-1 mod n, for odd n of at most 256 bits and 0 < a < n with
+ * gcd(a, n) = 1. 1, or 0 when the inputs do not fit. */
+int fastverify_mod_inverse(BIGNUM *r, const BIGNUM *a, const BIGNUM *n)
+{
+	struct modn m;
+
+	return modn_set(&m, n) && modn_inverse(r, a, &m);
+}
+
 struct fastverify {
 	EC_GROUP *q;    /* the curve with generator Q (the public key) and its table */
 	BIGNUM *p;      /* the field prime */
 	BIGNUM *pmn;    /* p - n: below it, r + n is a field element too */
+	struct modn order; /* n, ready for modn_inverse() */
 };
-
-/* --- s^-1 mod n for 256-bit odd n -----------------------------------------------
- * BN_mod_inverse() takes 14 us here and a Fermat exponentiation with
- * BN_mod_exp_mont() 9 us, a third of a whole verification; OpenSSL's own fast
- * inverse modulo the P-256 order is internal. Every value inverted here is
- * public (the s of a signature), so the plain binary extended Euclid, in
- * variable time on four 64-bit limbs, is enough: ~2 us. */
-typedef unsigned long long limb;
-#define NL 4
-
-static bool l_is_one(const limb *a)
-{
-	return a[0] == 1 && !a[1] && !a[2] && !a[3];
-}
-
-static bool l_ge(const limb *a, const limb *b)
-{
-	for (int i = NL - 1; i >= 0; i--)
-		if (a[i] != b[i])
-			return a[i] > b[i];
-	return true;
-}
-
-/* a -= b, returns the borrow */
-static limb l_sub(limb *a, const limb *b)
-{
-	limb br = 0;
-	for (int i = 0; i < NL; i++) {
-		unsigned __int128 d = (unsigned __int128)a[i] - b[i] - br;
-		a[i] = (limb)d;
-		br = (limb)(d >> 64) & 1;
-	}
-	return br;
-}
-
-/* a += b, returns the carry */
-static limb l_add(limb *a, const limb *b)
-{
-	limb c = 0;
-	for (int i = 0; i < NL; i++) {
-		unsigned __int128 s = (unsigned __int128)a[i] + b[i] + c;
-		a[i] = (limb)s;
-		c = (limb)(s >> 64);
-	}
-	return c;
-}
-
-/* a = a / 2^k mod n (a < n, n odd, 0 < k < 64, ninv = -n^-1 mod 2^64):
- * add the multiple m*n (m < 2^k) that clears a's low k bits, then shift */
-static void l_div2k(limb *a, const limb *n, limb ninv, unsigned k)
-{
-	limb m = (a[0] * ninv) & ((1ULL << k) - 1), t[NL + 1], c = 0;
-
-	for (int i = 0; i < NL; i++) {
-		unsigned __int128 s = (unsigned __int128)m * n[i] + a[i] + c;
-		t[i] = (limb)s;
-		c = (limb)(s >> 64);
-	}
-	t[NL] = c;
-	for (int i = 0; i < NL; i++)
-		a[i] = (t[i] >> k) | (t[i + 1] << (64 - k));
-	if (l_ge(a, n)) /* (a + m*n) / 2^k < 2n */
-		l_sub(a, n);
-}
-
-/* u = u / 2^k (u odd afterwards), x = x / 2^k mod n, for u != 0 */
-static void l_strip(limb *u, limb *x, const limb *n, limb ninv)
-{
-	while (!u[0]) { /* whole zero limbs (rare): 64 bits at a time, in two steps */
-		for (int i = 0; i < NL - 1; i++)
-			u[i] = u[i + 1];
-		u[NL - 1] = 0;
-		l_div2k(x, n, ninv, 32);
-		l_div2k(x, n, ninv, 32);
-	}
-	unsigned k = (unsigned)__builtin_ctzll(u[0]);
-	if (!k)
-		return;
-	for (int i = 0; i < NL - 1; i++)
-		u[i] = (u[i] >> k) | (u[i + 1] << (64 - k));
-	u[NL - 1] >>= k;
-	l_div2k(x, n, ninv, k);
-}
-
-static void l_from_bn(limb *a, const BIGNUM *b)
-{
-	unsigned char le[8 * NL];
-	BN_bn2lebinpad(b, le, sizeof(le));
-	for (int i = 0; i < NL; i++) {
-		a[i] = 0;
-		for (int k = 7; k >= 0; k--)
-			a[i] = (a[i] << 8) | le[8 * i + k];
-	}
-}
-
-/* r = a^-1 mod n, for odd n of at most 256 bits and 0 < a < n with
- * gcd(a, n) = 1 (n prime). 1, or 0 when the inputs do not fit. */
-int fastverify_mod_inverse(BIGNUM *r, const BIGNUM *a, const BIGNUM *n)
-{
-	limb u[NL], v[NL], x1[NL] = { 1 }, x2[NL] = { 0 }, nn[NL];
-	unsigned char le[8 * NL];
-
-	if (BN_num_bits(n) > 64 * NL || !BN_is_odd(n) || BN_is_zero(a) || BN_is_negative(a) || BN_ucmp(a, n) >= 0)
-		return 0;
-	l_from_bn(u, a);
-	l_from_bn(v, n);
-	l_from_bn(nn, n);
-	/* -n^-1 mod 2^64 by Newton's iteration (each step doubles the bits) */
-	limb inv = nn[0];
-	for (int i = 0; i < 5; i++)
-		inv *= 2 - nn[0] * inv;
-	limb ninv = 0 - inv;
-	/* invariants: x1*a = u, x2*a = v (mod n); u and v odd after each strip */
-	l_strip(u, x1, nn, ninv);
-	while (!l_is_one(u) && !l_is_one(v)) {
-		if (l_ge(u, v)) {
-			l_sub(u, v);
-			if (l_sub(x1, x2))
-				l_add(x1, nn);
-			if (!u[0] && !u[1] && !u[2] && !u[3])
-				return 0; /* u == v: gcd(a, n) != 1 */
-			l_strip(u, x1, nn, ninv);
-		} else {
-			l_sub(v, u);
-			if (l_sub(x2, x1))
-				l_add(x2, nn);
-			l_strip(v, x2, nn, ninv);
-		}
-	}
-	const limb *x = l_is_one(u) ? x1 : x2;
-	for (int i = 0; i < NL; i++)
-		for (int k = 0; k < 8; k++)
-			le[8 * i + k] = (unsigned char)(x[i] >> (8 * k));
-	return BN_lebin2bn(le, sizeof(le), r) != NULL;
-}
 
 static EC_KEY_METHOD *fv_meth;
 static int fv_index = -1;
@@ -235,7 +451,7 @@ static int fastverify_sig(const unsigned char *dgst, int dgst_len, const ECDSA_S
 		goto out;
 	}
 	/* w = s^-1 mod n */
-	if (!fastverify_mod_inverse(u2, s, order))
+	if (!modn_inverse(u2, s, &fv->order))
 		goto out;
 	/* m: the digest's leftmost bits(n) bits */
 	bits = BN_num_bits(order);
@@ -311,7 +527,7 @@ static struct fastverify *fv_build(const EC_KEY *ec)
 		return NULL;
 	}
 	if (!(fv->p = BN_new()) || !(fv->pmn = BN_new()) || !EC_GROUP_get_curve(group, fv->p, NULL, NULL, ctx) ||
-	    !BN_sub(fv->pmn, fv->p, EC_GROUP_get0_order(group)))
+	    !BN_sub(fv->pmn, fv->p, EC_GROUP_get0_order(group)) || !modn_set(&fv->order, EC_GROUP_get0_order(group)))
 		goto out;
 	/* Q: the same curve with the key as its generator (same order: the
 	 * named curves have cofactor 1, so every point but infinity generates) */

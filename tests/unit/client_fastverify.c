@@ -6,8 +6,12 @@
  *    on the same key for valid signatures and for every kind of bad one
  *    (r or s off by one, zero, equal to the order, a flipped digest bit,
  *    another key's signature, digests longer and shorter than the order).
- *  - fastverify_mod_inverse() against BN_mod_inverse() modulo the P-256
- *    order and field prime, on random values and the edges.
+ *  - fastverify_mod_inverse() against the definition of an inverse (and
+ *    BN_gcd() for its refusals): 200,000 random values modulo the P-256
+ *    order and field prime each (2,000 also against BN_mod_inverse()),
+ *    the edges (powers of two and their neighbours, runs of zeros, 1,
+ *    n - 1) of 19 moduli, every value of every odd modulus below 512,
+ *    2,000 random odd moduli of up to 256 bits, and what it must refuse.
  *  - fastkeys: the EC decoder of server certificates hands out the cached
  *    key for the same certificate (and a fresh one for another key), the
  *    rest of the key's method behaves as OpenSSL's (size, bits, comparison,
@@ -265,39 +269,222 @@ static void test_fastkeys(void)
 	fastkeys_cleanup();
 }
 
+/* --- fastverify_mod_inverse() ---------------------------------------------------
+ * The oracle is the definition: for 0 < a < n with gcd(a, n) = 1 the answer
+ * must be 1 with r in [0, n) and a*r = 1 (mod n) (such an r is unique);
+ * otherwise 0, with gcd(a, n) != 1 confirmed by BN_gcd(). */
+struct inv_check {
+	BIGNUM *r, *t;
+	BN_CTX *ctx;
+	long runs, wrong;
+	char first[200]; /* the first wrong case */
+};
+
+static void inv_check(struct inv_check *c, const BIGNUM *a, const BIGNUM *n)
+{
+	int rc = fastverify_mod_inverse(c->r, a, n);
+	bool right;
+
+	if (rc == 1)
+		right = !BN_is_zero(a) && !BN_is_negative(a) && BN_ucmp(a, n) < 0 && !BN_is_negative(c->r) &&
+			BN_ucmp(c->r, n) < 0 && BN_mod_mul(c->t, a, c->r, n, c->ctx) && BN_is_one(c->t);
+	else if (rc == 0)
+		right = BN_is_zero(a) || BN_is_negative(a) || BN_ucmp(a, n) >= 0 ||
+			(BN_gcd(c->t, a, n, c->ctx) && !BN_is_one(c->t));
+	else
+		right = false;
+	c->runs++;
+	if (!right && !c->wrong++) {
+		char *ah = BN_bn2hex(a), *nh = BN_bn2hex(n);
+		snprintf(c->first, sizeof(c->first), "a = %.90s, n = %.90s: %d", ah, nh, rc);
+		OPENSSL_free(ah);
+		OPENSSL_free(nh);
+	}
+}
+
+static void inv_report(struct inv_check *c, const char *what)
+{
+	OK(!c->wrong, "%s: %ld of %ld right%s%s", what, c->runs - c->wrong, c->runs, c->wrong ? "; first wrong: " : "",
+	   c->first);
+	c->runs = c->wrong = 0;
+}
+
+/* a = 2^k * odd, a of random runs of ones and zeros (long zero runs), a few
+ * bits set: the shapes that stress the shifts and the limb boundaries */
+static void rand_runs(BIGNUM *a, int bits)
+{
+	unsigned char b;
+	int pos = 0, one = 0;
+
+	BN_zero(a);
+	while (pos < bits) {
+		RAND_bytes(&b, 1);
+		int len = 1 + b % 80;
+		if (one)
+			for (int i = pos; i < pos + len && i < bits; i++)
+				BN_set_bit(a, i);
+		pos += len;
+		one = !one;
+	}
+}
+
+/* the edge values of a modulus n, each checked */
+static void inv_edges(struct inv_check *c, const BIGNUM *n)
+{
+	BIGNUM *a = BN_new(), *x = BN_new();
+	int nb = BN_num_bits(n);
+
+	for (int k = 0; k < nb; k++) { /* 2^k, 2^k - 1, 2^k + 1, n - 2^k */
+		BN_zero(x);
+		BN_set_bit(x, k);
+		BN_nnmod(a, x, n, c->ctx);
+		inv_check(c, a, n);
+		BN_sub(a, x, BN_value_one());
+		BN_nnmod(a, a, n, c->ctx);
+		inv_check(c, a, n);
+		BN_add(a, x, BN_value_one());
+		BN_nnmod(a, a, n, c->ctx);
+		inv_check(c, a, n);
+		BN_sub(a, n, x);
+		inv_check(c, a, n); /* negative for 2^k > n: refused */
+	}
+	for (int i = 0; i < nb; i += 3) /* two bits set */
+		for (int j = i + 1; j < nb; j += 7) {
+			BN_zero(a);
+			BN_set_bit(a, i);
+			BN_set_bit(a, j);
+			BN_nnmod(a, a, n, c->ctx);
+			inv_check(c, a, n);
+		}
+	for (int i = 0; i < 2000; i++) { /* runs, shifted by 0..nb-1 */
+		rand_runs(a, nb);
+		BN_rshift(a, a, i % nb);
+		BN_nnmod(a, a, n, c->ctx);
+		inv_check(c, a, n);
+	}
+	BN_one(a); /* 1, 2, n - 1, n - 2, (n - 1) / 2, (n + 1) / 2 */
+	inv_check(c, a, n);
+	BN_set_word(a, 2);
+	BN_nnmod(a, a, n, c->ctx);
+	inv_check(c, a, n);
+	BN_sub(a, n, BN_value_one());
+	inv_check(c, a, n);
+	BN_sub_word(a, 1);
+	inv_check(c, a, n);
+	BN_rshift1(a, n);
+	inv_check(c, a, n);
+	BN_add_word(a, 1);
+	inv_check(c, a, n);
+	BN_free(a);
+	BN_free(x);
+}
+
 static void test_inverse(void)
 {
 	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-	BIGNUM *p = BN_new(), *a = BN_new(), *want = BN_new(), *got = BN_new(), *even = BN_new();
-	const BIGNUM *mods[2] = { EC_GROUP_get0_order(g), p };
-	BN_CTX *ctx = BN_CTX_new();
-	int same = 0, n = 0;
+	EC_GROUP *g384 = EC_GROUP_new_by_curve_name(NID_secp384r1);
+	BIGNUM *p = BN_new(), *a = BN_new(), *want = BN_new(), *n = BN_new();
+	const BIGNUM *order = EC_GROUP_get0_order(g);
+	struct inv_check c = { .r = BN_new(), .t = BN_new(), .ctx = BN_CTX_new() };
+	int same = 0;
 
-	EC_GROUP_get_curve(g, p, NULL, NULL, ctx);
+	EC_GROUP_get_curve(g, p, NULL, NULL, c.ctx);
+
+	/* the P-256 order and field prime: 200,000 random values each, the
+	 * first 2,000 also against BN_mod_inverse() */
+	const BIGNUM *p256[2] = { order, p };
 	for (int m = 0; m < 2; m++) {
-		for (int i = 0; i < 5000 + 3; i++, n++) {
-			if (i == 0)
-				BN_one(a);
-			else if (i == 1)
-				BN_set_word(a, 2);
-			else if (i == 2)
-				BN_sub(a, mods[m], BN_value_one());
-			else
-				do BN_rand_range(a, mods[m]); while (BN_is_zero(a));
-			BN_mod_inverse(want, a, mods[m], ctx);
-			same += fastverify_mod_inverse(got, a, mods[m]) == 1 && BN_cmp(got, want) == 0;
+		for (int i = 0; i < 200000; i++) {
+			do BN_rand_range(a, p256[m]); while (BN_is_zero(a));
+			inv_check(&c, a, p256[m]);
+			if (i < 2000)
+				same += BN_mod_inverse(want, a, p256[m], c.ctx) && BN_cmp(c.r, want) == 0;
+		}
+		inv_report(&c, m ? "mod the P-256 field prime, random values" : "mod the P-256 order, random values");
+	}
+	EXPECT_EQ(same, 4000);
+
+	/* edges: the P-256 moduli, primes and composites near 2^256, small
+	 * moduli, moduli around the 62-bit limbs' boundaries */
+	static const char *const edge_mods[] = {
+		"FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF43", /* 2^256 - 189, prime */
+		"FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", /* 2^256 - 1 = 3*5*17*257*... */
+		"7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFED", /* 2^255 - 19 */
+		"8000000000000000000000000000000000000000000000000000000000000001", /* 2^255 + 1 */
+		"3", "5", "7", "F", "10001", "3FFFFFFFFFFFFFFF", "4000000000000001", "FFFFFFFFFFFFFFC5",
+		"10000000000000001", "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", "1000000000000000000000000000000001",
+		"3FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", "1000000000000000000000000000000000000000000000000000000000000001",
+	};
+	for (unsigned i = 0; i < sizeof(edge_mods) / sizeof(edge_mods[0]) + 2; i++) {
+		const BIGNUM *m = i == 0 ? order : i == 1 ? p : n;
+		if (i >= 2)
+			BN_hex2bn(&n, edge_mods[i - 2]);
+		inv_edges(&c, m);
+	}
+	inv_report(&c, "edge values (2^k, 2^k +- 1, n - 2^k, two bits, runs of zeros, 1, n - 1, ...) of 19 moduli");
+
+	/* every a in [0, n + 1] for every odd n from 3 to 511 */
+	for (unsigned long m = 3; m < 512; m += 2) {
+		BN_set_word(n, m);
+		for (unsigned long v = 0; v <= m + 1; v++) {
+			BN_set_word(a, v);
+			inv_check(&c, a, n);
 		}
 	}
-	EXPECT_EQ(same, n);
+	inv_report(&c, "every value of every odd modulus below 512");
+
+	/* 2,000 random odd moduli of 2 to 256 bits (a third of them 256 bits,
+	 * top bit set), 100 random values each: many share a factor with n */
+	for (int i = 0; i < 2000; i++) {
+		unsigned char rb;
+		RAND_bytes(&rb, 1);
+		BN_rand(n, i % 3 ? 2 + rb % 255 : 256, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ODD);
+		for (int j = 0; j < 100; j++) {
+			do BN_rand_range(a, n); while (BN_is_zero(a));
+			inv_check(&c, a, n);
+		}
+	}
+	inv_report(&c, "2,000 random odd moduli, 100 random values each");
+
+	/* refused */
 	BN_zero(a);
-	OK(!fastverify_mod_inverse(got, a, mods[0]), "0 has no inverse: refused");
-	OK(!fastverify_mod_inverse(got, mods[0], mods[0]), "n itself: refused");
-	BN_set_word(even, 1000);
+	OK(!fastverify_mod_inverse(c.r, a, order), "0 has no inverse: refused");
+	OK(!fastverify_mod_inverse(c.r, order, order), "n itself: refused");
+	BN_add(a, order, BN_value_one());
+	OK(!fastverify_mod_inverse(c.r, a, order), "n + 1: refused");
+	BN_set_word(a, 1);
+	BN_set_negative(a, 1);
+	OK(!fastverify_mod_inverse(c.r, a, order), "-1: refused");
+	BN_set_word(n, 1000);
 	BN_set_word(a, 3);
-	OK(!fastverify_mod_inverse(got, a, even), "an even modulus: refused");
-	BN_free(p), BN_free(a), BN_free(want), BN_free(got), BN_free(even);
-	BN_CTX_free(ctx);
+	OK(!fastverify_mod_inverse(c.r, a, n), "an even modulus: refused");
+	BN_one(n);
+	BN_zero(a);
+	OK(!fastverify_mod_inverse(c.r, a, n), "modulus 1: refused");
+	OK(!fastverify_mod_inverse(c.r, a, EC_GROUP_get0_order(g384)), "a 384-bit modulus: refused");
+	BN_set_word(n, 15);
+	BN_set_word(a, 6);
+	OK(!fastverify_mod_inverse(c.r, a, n), "6 mod 15 (gcd 3): refused");
+	BN_set_word(n, 3 * 65537);
+	BN_set_word(a, 2 * 65537);
+	OK(!fastverify_mod_inverse(c.r, a, n), "2*65537 mod 3*65537 (gcd 65537): refused");
+	BN_hex2bn(&n, edge_mods[1]);
+	BN_set_word(a, 2 * 3 * 5 * 17);
+	OK(!fastverify_mod_inverse(c.r, a, n), "510 mod 2^256 - 1 (gcd 255): refused");
+	BN_set_word(a, 2);
+	BN_lshift(a, a, 255);
+	OK(!fastverify_mod_inverse(c.r, a, order), "2^256 (beyond 256 bits): refused");
+
+	/* r may be a */
+	BN_set_word(a, 12345);
+	BN_mod_inverse(want, a, order, c.ctx);
+	OK(fastverify_mod_inverse(a, a, order) == 1 && BN_cmp(a, want) == 0, "r may be a");
+
+	BN_free(p), BN_free(a), BN_free(want), BN_free(n);
+	BN_free(c.r), BN_free(c.t);
+	BN_CTX_free(c.ctx);
 	EC_GROUP_free(g);
+	EC_GROUP_free(g384);
 }
 
 int main(void)
