@@ -204,8 +204,9 @@ size_t osslmem_class_size_for(size_t n); /* the block size a request of n gets; 
 EC_KEY *fastverify_key_new(const EC_KEY *ec);
 /* Verifications done on that path so far. */
 unsigned long fastverify_used(void);
-/* r = a^-1 mod n for an odd prime n of at most 256 bits and 0 < a < n, in
- * variable time (public values only). 1, or 0 when the inputs do not fit. */
+/* r = a^-1 mod n for an odd n of at most 256 bits and 0 < a < n, in
+ * variable time (public values only). 1, or 0 when the inputs do not fit or
+ * gcd(a, n) != 1. */
 int fastverify_mod_inverse(BIGNUM *r, const BIGNUM *a, const BIGNUM *n);
 
 /* --- report (report.c) -------------------------------------------------------- */
