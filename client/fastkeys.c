@@ -292,7 +292,7 @@ int fastkeys_install(void)
 
 	if (!done) {
 		ec_ameth_make();
-		rc = ossl_fastkeys_install(ec_ameth);
+		rc = ossl_fastkeys_install(ec_ameth, OSSL_FAST_X25519);
 		done = 1;
 	}
 	return rc;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ossl_fast.h"
 #include "common/units.h"
 
 /* The client counts as saturated when its threads were busy this much of the
@@ -319,6 +320,7 @@ int report_json(const struct run *run, const char *path)
 		cJSON_AddNumberToObject(x, "server_key_decodes", (double)misses);
 		cJSON_AddNumberToObject(x, "server_key_cache_hits", (double)hits);
 		cJSON_AddNumberToObject(x, "table_verifications", (double)fastverify_used());
+		cJSON_AddNumberToObject(x, "x25519_fast_keygens", (double)ossl_fastx25519_keygens());
 		cJSON_AddBoolToObject(x, "key_schedule_provider", cfg->propq != NULL);
 	}
 	cJSON_AddItemToObject(o, "timeline", timeline_json(run));

@@ -21,11 +21,20 @@
 
 /* Register the ENGINE of built-in key methods. ec_ameth, when not NULL, is an
  * EC ASN.1 method the engine also carries (ktls-client's decoder of server
- * keys); the engine then owns it. Call once before any handshake; later calls
+ * keys); the engine then owns it. flags: OSSL_FAST_X25519 makes X25519 key
+ * shares ossl_fastx25519.c's. Call once before any handshake; later calls
  * do nothing. 0, or -1 when unavailable (OpenSSL without ENGINE support). */
-int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *ec_ameth);
+#define OSSL_FAST_X25519 1u
+int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *ec_ameth, unsigned flags);
 /* 1 once ossl_fastkeys_install() succeeded. */
 int ossl_fastkeys_active(void);
+
+/* ossl_fastx25519.c (used by ossl_fastkeys_install): the X25519 ASN.1
+ * method (NULL when common/x25519_base.c is not ready), the changes to the
+ * engine's copy of OpenSSL's X25519 key method, and how many keys it made. */
+EVP_PKEY_ASN1_METHOD *ossl_fastx25519_ameth_new(void);
+void ossl_fastx25519_pmeth(EVP_PKEY_METHOD *m);
+unsigned long ossl_fastx25519_keygens(void);
 
 /* The property query that prefers the fast TLS13-KDF and HMAC. */
 #define OSSL_FAST_PROPQ "?ktls.fast=yes"

@@ -9,6 +9,8 @@
  * copies of OpenSSL's own built-in ones (flags included) for EC, RSA, RSA-PSS,
  * Ed25519, Ed448 and X25519: the same code does the same checks (fresh key
  * per handshake, point validation), minus the provider machinery.
+ * With OSSL_FAST_X25519, X25519 key shares are ossl_fastx25519.c's instead
+ * (their public half computed three times as fast, the exchange OpenSSL's).
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* ENGINE and EVP_PKEY_METHOD: deprecated, still in 3.x */
 #include "common/ossl_fast.h"
@@ -25,8 +27,10 @@ static const int fast_nids[] = { EVP_PKEY_EC, EVP_PKEY_RSA, EVP_PKEY_RSA_PSS, EV
 static EVP_PKEY_METHOD *fast_meths[N_FAST];
 static int fast_list[N_FAST];
 static int fast_n;
-static EVP_PKEY_ASN1_METHOD *ec_ameth;
-static int ec_ameth_list[1] = { EVP_PKEY_EC };
+/* the ASN.1 methods the engine carries: the caller's EC one, ours for X25519 */
+static EVP_PKEY_ASN1_METHOD *ameths[2];
+static int ameth_list[2];
+static int n_ameth;
 static int active;
 
 /* TLS 1.2's ServerKeyExchange makes the peer's key from "parameters" (for
@@ -58,10 +62,13 @@ static int fast_asn1_meths(ENGINE *e, EVP_PKEY_ASN1_METHOD **ameth, const int **
 {
 	(void)e;
 	if (!ameth) {
-		*nids = ec_ameth_list;
-		return ec_ameth ? 1 : 0;
+		*nids = ameth_list;
+		return n_ameth;
 	}
-	*ameth = nid == EVP_PKEY_EC ? ec_ameth : NULL;
+	*ameth = NULL;
+	for (int i = 0; i < n_ameth; i++)
+		if (ameth_list[i] == nid)
+			*ameth = ameths[i];
 	return *ameth != NULL;
 }
 
@@ -70,15 +77,23 @@ int ossl_fastkeys_active(void)
 	return active;
 }
 
-int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *asn1_ec)
+int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *asn1_ec, unsigned flags)
 {
 	static int done;
+	EVP_PKEY_ASN1_METHOD *x25519_ameth = NULL;
 	ENGINE *e;
 
 	if (done)
 		return active ? 0 : -1;
 	done = 1;
-	ec_ameth = asn1_ec;
+	if (asn1_ec) {
+		ameths[n_ameth] = asn1_ec;
+		ameth_list[n_ameth++] = EVP_PKEY_EC;
+	}
+	if ((flags & OSSL_FAST_X25519) && (x25519_ameth = ossl_fastx25519_ameth_new())) {
+		ameths[n_ameth] = x25519_ameth;
+		ameth_list[n_ameth++] = EVP_PKEY_X25519;
+	}
 	for (size_t i = 0; i < N_FAST; i++) {
 		const EVP_PKEY_METHOD *builtin = EVP_PKEY_meth_find(fast_nids[i]);
 		int flags = 0;
@@ -90,8 +105,11 @@ int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *asn1_ec)
 		if (!(m = EVP_PKEY_meth_new(fast_nids[i], flags)))
 			continue;
 		EVP_PKEY_meth_copy(m, builtin);
-		if (fast_nids[i] == EVP_PKEY_X25519)
+		if (fast_nids[i] == EVP_PKEY_X25519) {
 			EVP_PKEY_meth_set_paramgen(m, NULL, x25519_paramgen);
+			if (x25519_ameth)
+				ossl_fastx25519_pmeth(m);
+		}
 		fast_meths[fast_n] = m;
 		fast_list[fast_n++] = fast_nids[i];
 	}
@@ -101,8 +119,8 @@ int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *asn1_ec)
 	if (!e || !fast_n || !ENGINE_set_id(e, "ktls-builtin-keys") ||
 	    !ENGINE_set_name(e, "OpenSSL built-in key methods (direct path)") ||
 	    !ENGINE_set_pkey_meths(e, fast_pkey_meths) ||
-	    (ec_ameth && !ENGINE_set_pkey_asn1_meths(e, fast_asn1_meths)) || !ENGINE_add(e) ||
-	    !ENGINE_register_pkey_meths(e) || (ec_ameth && !ENGINE_register_pkey_asn1_meths(e))) {
+	    (n_ameth && !ENGINE_set_pkey_asn1_meths(e, fast_asn1_meths)) || !ENGINE_add(e) ||
+	    !ENGINE_register_pkey_meths(e) || (n_ameth && !ENGINE_register_pkey_asn1_meths(e))) {
 		ENGINE_free(e);
 		ERR_clear_error();
 		return -1;
@@ -112,9 +130,9 @@ int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *asn1_ec)
 	return 0;
 }
 #else
-int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *asn1_ec)
+int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *asn1_ec, unsigned flags)
 {
-	(void)asn1_ec;
+	(void)asn1_ec, (void)flags;
 	return -1; /* OpenSSL built without ENGINE support: the default path stays */
 }
 

@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	if (s->cfg.mode == TLS_MODE_KTLS && check_ktls(s))
 		return 1;
 	if (!s->cfg.provider_keys) {
-		s->cfg.fast_keys = ossl_fastkeys_install(NULL) == 0;
+		s->cfg.fast_keys = ossl_fastkeys_install(NULL, 0) == 0;
 		s->cfg.propq = ossl_fastkdf_install();
 		if (!s->cfg.fast_keys && !s->cfg.quiet)
 			fprintf(stderr, "ktls-server: note: OpenSSL's direct key path is unavailable "

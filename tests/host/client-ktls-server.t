@@ -88,14 +88,17 @@ for cert in ecdsa-p256 rsa-2048 ed25519; do
 		[[ $cert == ecdsa-p256 ]] && want="2 49 49"
 		is "$(jq -r '.tls | "\(.server_key_decodes) \(.server_key_cache_hits) \(.table_verifications)"' "$TMP/k.json")" \
 			"$want" "$cert, TLS $v: server key decodes, cache hits, table verifications"
+		# one fresh X25519 key per handshake (TLS 1.3 key share, TLS 1.2
+		# ECDHE), each from the fast fixed-base path
+		is "$(jqv $TMP/k.json .tls.x25519_fast_keygens)" 50 "$cert, TLS $v: 50 X25519 keys from the fast path"
 	done
 	PORT=$sport
 done
 # --provider-keys: OpenSSL's stock paths, same handshakes
 "$CLIENT" handshake --port "$PORT" -n 20 -c 2 -d 60s --provider-keys -q --json "$TMP/s.json" >/dev/null 2>&1
 is "$?" 0 "--provider-keys: exit 0"
-is "$(jq -r '"\(.handshakes) \(.tls.openssl_paths) \(.tls.table_verifications) \(.tls.key_schedule_provider)"' "$TMP/s.json")" \
-	"20 stock 0 false" "--provider-keys: 20 handshakes on OpenSSL's stock paths"
+is "$(jq -r '"\(.handshakes) \(.tls.openssl_paths) \(.tls.table_verifications) \(.tls.key_schedule_provider) \(.tls.x25519_fast_keygens)"' "$TMP/s.json")" \
+	"20 stock 0 false 0" "--provider-keys: 20 handshakes on OpenSSL's stock paths"
 
 "$CLIENT" handshake --port "$PORT" --rate 200 -d 1s -q --json "$TMP/ol.json" >/dev/null 2>&1
 n=$(jqv $TMP/ol.json '.handshakes + .unfinished')
