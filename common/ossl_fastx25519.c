@@ -60,6 +60,20 @@ static struct fx_key *fx_get(const EVP_PKEY *pkey)
 	return (struct fx_key *)EVP_PKEY_get0(pkey);
 }
 
+/* k's private key clamped (as OpenSSL stores it) and its public key; on
+ * failure k is freed */
+static int fx_complete(struct fx_key *k)
+{
+	k->priv[0] &= 248;
+	k->priv[31] &= 127;
+	k->priv[31] |= 64;
+	k->has_priv = true;
+	if (x25519_public_from_private(k->pub, k->priv))
+		return 1;
+	OPENSSL_clear_free(k, sizeof(*k));
+	return 0;
+}
+
 static int fx_assign(EVP_PKEY *pkey, struct fx_key *k)
 {
 	if (!EVP_PKEY_assign(pkey, EVP_PKEY_X25519, k)) {
@@ -140,14 +154,8 @@ static int fx_set_priv(EVP_PKEY *pkey, const unsigned char *priv, size_t len)
 	if (len != FX_LEN || !(k = OPENSSL_zalloc(sizeof(*k))))
 		return 0;
 	memcpy(k->priv, priv, FX_LEN);
-	k->priv[0] &= 248;
-	k->priv[31] &= 127;
-	k->priv[31] |= 64;
-	k->has_priv = true;
-	if (!x25519_public_from_private(k->pub, k->priv)) {
-		OPENSSL_clear_free(k, sizeof(*k));
+	if (!fx_complete(k))
 		return 0;
-	}
 	return fx_assign(pkey, k);
 }
 
@@ -214,14 +222,8 @@ static int fx_keygen(EVP_PKEY_CTX *ctx, EVP_PKEY *pkey)
 		OPENSSL_clear_free(k, sizeof(*k));
 		return 0;
 	}
-	k->priv[0] &= 248;
-	k->priv[31] &= 127;
-	k->priv[31] |= 64;
-	k->has_priv = true;
-	if (!x25519_public_from_private(k->pub, k->priv)) {
-		OPENSSL_clear_free(k, sizeof(*k));
+	if (!fx_complete(k))
 		return 0;
-	}
 	__atomic_add_fetch(&fx_keygens, 1, __ATOMIC_RELAXED);
 	return fx_assign(pkey, k);
 }

@@ -69,6 +69,28 @@ static inline void tp_free_cert(void)
 	tp_cert = NULL;
 }
 
+/* A client and a server SSL joined in memory by a BIO pair, their handshake
+ * done. 0, or -1 (the caller frees *c and *s either way). */
+static inline int tp_mem_pair(SSL_CTX *cc, SSL_CTX *sc, SSL **c, SSL **s)
+{
+	BIO *bc, *bs;
+
+	*c = SSL_new(cc);
+	*s = SSL_new(sc);
+	if (!*c || !*s || !BIO_new_bio_pair(&bc, 0, &bs, 0))
+		return -1;
+	SSL_set_bio(*c, bc, bc);
+	SSL_set_bio(*s, bs, bs);
+	SSL_set_connect_state(*c);
+	SSL_set_accept_state(*s);
+	for (int k = 0; k < 20; k++) {
+		int rc = SSL_do_handshake(*c), rs = SSL_do_handshake(*s);
+		if (rc == 1 && rs == 1)
+			return 0;
+	}
+	return -1;
+}
+
 /* A connected loopback TCP pair, both non-blocking. */
 static inline int tp_tcp_pair(int *a, int *b)
 {

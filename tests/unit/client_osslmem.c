@@ -22,6 +22,7 @@
 
 #include "client/client.h"
 #include "tests/tap.h"
+#include "tests/tls_pair.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
@@ -112,33 +113,6 @@ static void test_blocks(bool installed)
 	   "a block freed by another thread, and that thread's end");
 }
 
-/* a self-signed P-256 certificate for the handshakes */
-static int make_cert(EVP_PKEY **key, X509 **crt)
-{
-	*key = EVP_EC_gen("P-256");
-	*crt = X509_new();
-	if (!*key || !*crt)
-		return 0;
-	X509_NAME *n = X509_get_subject_name(*crt);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"osslmem", -1, -1, 0);
-	X509_set_issuer_name(*crt, n);
-	ASN1_INTEGER_set(X509_get_serialNumber(*crt), 1);
-	X509_gmtime_adj(X509_getm_notBefore(*crt), 0);
-	X509_gmtime_adj(X509_getm_notAfter(*crt), 3600);
-	X509_set_pubkey(*crt, *key);
-	return X509_sign(*crt, *key, EVP_sha256()) > 0;
-}
-
-static int pump(SSL *c, SSL *s)
-{
-	for (int i = 0; i < 20; i++) {
-		int rc = SSL_do_handshake(c), rs = SSL_do_handshake(s);
-		if (rc == 1 && rs == 1)
-			return 1;
-	}
-	return 0;
-}
-
 static void digest(const unsigned char *p, size_t n, unsigned char out[32])
 {
 	unsigned int len = 32;
@@ -147,31 +121,24 @@ static void digest(const unsigned char *p, size_t n, unsigned char out[32])
 
 static void test_handshakes(void)
 {
-	EVP_PKEY *key;
-	X509 *crt;
-	if (!make_cert(&key, &crt)) {
+	if (tp_make_cert()) {
 		OK(0, "test certificate");
 		return;
 	}
 	SSL_CTX *sc = SSL_CTX_new(TLS_server_method()), *cc = SSL_CTX_new(TLS_client_method());
-	SSL_CTX_use_certificate(sc, crt);
-	SSL_CTX_use_PrivateKey(sc, key);
+	SSL_CTX_use_certificate(sc, tp_cert);
+	SSL_CTX_use_PrivateKey(sc, tp_key);
 	SSL_CTX_set_min_proto_version(sc, TLS1_3_VERSION);
 	SSL_CTX_set_min_proto_version(cc, TLS1_3_VERSION);
 	unsigned char msg[3000], got[3000], d1[32], d2[32];
 	int ok = 0, rounds = 200;
 	for (int i = 0; i < rounds; i++) {
-		SSL *c = SSL_new(cc), *s = SSL_new(sc);
-		BIO *bc, *bs;
-		BIO_new_bio_pair(&bc, 0, &bs, 0);
-		SSL_set_bio(c, bc, bc);
-		SSL_set_bio(s, bs, bs);
-		SSL_set_connect_state(c);
-		SSL_set_accept_state(s);
+		SSL *c, *s;
+		int done = tp_mem_pair(cc, sc, &c, &s) == 0;
 		for (size_t k = 0; k < sizeof(msg); k++)
 			msg[k] = (unsigned char)(k * 31 + i);
 		size_t n = 100 + (size_t)i * 13 % 2900;
-		if (pump(c, s) && SSL_write(c, msg, (int)n) == (int)n && SSL_read(s, got, sizeof(got)) == (int)n) {
+		if (done && SSL_write(c, msg, (int)n) == (int)n && SSL_read(s, got, sizeof(got)) == (int)n) {
 			digest(msg, n, d1);
 			digest(got, n, d2);
 			ok += !memcmp(d1, d2, 32) && SSL_version(c) == TLS1_3_VERSION;
@@ -182,8 +149,7 @@ static void test_handshakes(void)
 	EXPECT_EQ(ok, rounds);
 	SSL_CTX_free(sc);
 	SSL_CTX_free(cc);
-	EVP_PKEY_free(key);
-	X509_free(crt);
+	tp_free_cert();
 }
 
 int main(void)

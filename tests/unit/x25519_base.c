@@ -21,6 +21,7 @@
 #include "common/ossl_fast.h"
 #include "common/x25519_base.h"
 #include "tests/tap.h"
+#include "tests/tls_pair.h"
 
 static void unhex(const char *h, unsigned char *o)
 {
@@ -157,31 +158,11 @@ static void test_engine_keys(void)
 	OK(same == NREF, "%d imported keys: OpenSSL's public keys and shared secrets (%d)", NREF, same);
 }
 
-/* a self-signed P-256 certificate for the handshakes */
-static int make_cert(EVP_PKEY **key, X509 **crt)
-{
-	*key = EVP_EC_gen("P-256");
-	*crt = X509_new();
-	if (!*key || !*crt)
-		return 0;
-	X509_NAME *n = X509_get_subject_name(*crt);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"x25519", -1, -1, 0);
-	X509_set_issuer_name(*crt, n);
-	ASN1_INTEGER_set(X509_get_serialNumber(*crt), 1);
-	X509_gmtime_adj(X509_getm_notBefore(*crt), 0);
-	X509_gmtime_adj(X509_getm_notAfter(*crt), 3600);
-	X509_set_pubkey(*crt, *key);
-	return X509_sign(*crt, *key, EVP_sha256()) > 0;
-}
-
-static EVP_PKEY *key; /* made before the ENGINE (its EC method takes no named-curve parameters) */
-static X509 *crt;
-
 static void test_handshakes(int version)
 {
 	SSL_CTX *sc = SSL_CTX_new(TLS_server_method()), *cc = SSL_CTX_new(TLS_client_method());
-	SSL_CTX_use_certificate(sc, crt);
-	SSL_CTX_use_PrivateKey(sc, key);
+	SSL_CTX_use_certificate(sc, tp_cert);
+	SSL_CTX_use_PrivateKey(sc, tp_key);
 	SSL_CTX_set_min_proto_version(sc, version);
 	SSL_CTX_set_max_proto_version(sc, version);
 	SSL_CTX_set_max_proto_version(cc, version); /* else a TLS 1.2 client offers a 1.3 key share too */
@@ -196,18 +177,8 @@ static void test_handshakes(int version)
 	unsigned int dl = 32;
 	int ok = 0, rounds = 20;
 	for (int i = 0; i < rounds; i++) {
-		SSL *c = SSL_new(cc), *s = SSL_new(sc);
-		BIO *bc, *bs;
-		BIO_new_bio_pair(&bc, 0, &bs, 0);
-		SSL_set_bio(c, bc, bc);
-		SSL_set_bio(s, bs, bs);
-		SSL_set_connect_state(c);
-		SSL_set_accept_state(s);
-		int done = 0;
-		for (int k = 0; k < 20 && !done; k++) {
-			int rc = SSL_do_handshake(c), rs = SSL_do_handshake(s);
-			done = rc == 1 && rs == 1;
-		}
+		SSL *c, *s;
+		int done = tp_mem_pair(cc, sc, &c, &s) == 0;
 		RAND_bytes(msg, sizeof(msg));
 		if (done && SSL_version(c) == version && SSL_write(c, msg, sizeof(msg)) == (int)sizeof(msg) &&
 		    SSL_read(s, got, sizeof(got)) == (int)sizeof(got)) {
@@ -228,7 +199,8 @@ static void test_handshakes(int version)
 int main(void)
 {
 	test_public_keys();
-	OK(make_cert(&key, &crt), "a P-256 certificate for the handshakes");
+	/* before the ENGINE: its EC method takes no named-curve parameters */
+	OK(tp_make_cert() == 0, "a P-256 certificate for the handshakes");
 	if (ossl_fastkeys_install(NULL, OSSL_FAST_X25519)) {
 		OK(0, "ossl_fastkeys_install (OpenSSL without ENGINE support?)");
 		return tap_done();
@@ -236,7 +208,6 @@ int main(void)
 	test_engine_keys();
 	test_handshakes(TLS1_3_VERSION);
 	test_handshakes(TLS1_2_VERSION);
-	EVP_PKEY_free(key);
-	X509_free(crt);
+	tp_free_cert();
 	return tap_done();
 }
