@@ -132,7 +132,7 @@ static int on_handshake_bytes(struct ktls_conn *c, const uint8_t *p, size_t n)
 		size_t want, take;
 
 		if (!c->hs_buf) {
-			c->hs_buf = malloc(KTLS_HS_MAX);
+			c->hs_buf = OPENSSL_malloc(KTLS_HS_MAX); /* freed with OPENSSL_clear_free */
 			if (!c->hs_buf)
 				return fail(c, -ENOMEM, 80);
 		}

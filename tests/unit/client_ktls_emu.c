@@ -229,6 +229,9 @@ int main(void)
 	struct stat st;
 	int port;
 
+	/* OpenSSL's memory as the client binary has it (client/osslmem.c): a
+	 * block freed by the other allocator than the one that made it fails here */
+	osslmem_install();
 	snprintf(build, sizeof(build), "%s", b ? b : "build");
 	snprintf(certs, sizeof(certs), "%s/certs/ecdsa-p256.crt", build);
 	if (stat(certs, &st))
