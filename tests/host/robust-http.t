@@ -9,9 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/server-lib.sh"
 . "$(dirname "$0")/robust-lib.sh"
-need_certs
-[[ -x $HOSTILE ]] || skip_all "$HOSTILE missing: run 'make tests'"
-MODE=${ROBUST_MODE:-user}
+robust_setup
 
 start_server --tls "$MODE" --threads 1 --request-timeout 1s --idle-timeout 2s
 snap

@@ -2,6 +2,8 @@
 # tests/lib.sh and tests/host/server-lib.sh), in both record layers:
 # tests/host/robust-*.t (--tls user) and tests/vm/robust-*.t (--tls ktls).
 #
+#   robust_setup          skip unless the certificates and the hostile client
+#                         exist; MODE = the record layer ($ROBUST_MODE, default user)
 #   attack ARGS...        run tests/helpers/hostile against the server; its
 #                         summary line is left in $ATT (its report in $TMP/att.out)
 #   att KEY               a field of that summary (end.fin, open, max_ms, ...), 0 if absent
@@ -12,12 +14,21 @@
 #   delta PATH            how much the jq PATH of the counters grew since snap
 #   settle                wait until only the /stats connection is left open
 #   bounded WHAT          assert fds are back to the snap's and RSS grew < $RSS_LIMIT_KIB
+#   record_cases MAX_MS   for each "kind end reason" line on stdin: one bad
+#                         record ends its connection with END within MAX_MS,
+#                         gets no response, and is counted as conn_errors.REASON
 #   finish                SIGTERM -> exit 0, valid JSON, every accepted
 #                         connection counted under one close reason
 
 HOSTILE=$KTLS_BUILD/tests/helpers/hostile
 GOOD_SIZE=${GOOD_SIZE:-8000000}
 RSS_LIMIT_KIB=${RSS_LIMIT_KIB:-65536}
+
+robust_setup() {
+	need_certs
+	[[ -x $HOSTILE ]] || skip_all "$HOSTILE missing: run 'make tests'"
+	MODE=${ROBUST_MODE:-user}
+}
 
 attack() {
 	"$HOSTILE" --port "$SRV_PORT" "$@" >"$TMP/att.out" 2>"$TMP/att.err"
@@ -84,4 +95,16 @@ finish() {
 	check "--json is valid JSON" jq -e . "$j"
 	is "$(jq '[.closes[]] | add // 0' "$j")" "$(jq .conns_accepted "$j")" \
 		"every accepted connection is counted under one close reason ($(jq -c .closes "$j"))"
+}
+
+record_cases() {
+	local kind end reason
+	while read -r kind end reason; do
+		attack --attack record --record "$kind" --wait 5s
+		is "$(att "end.$end")" 1 "$kind: the connection ends with $end ($ATT)"
+		ok "$([[ $(att max_ms) -lt $1 ]]; echo $?)" "$kind: at once ($(att max_ms) ms)"
+		is "$(att responses)" 0 "$kind: no response to anything from the bad record on"
+		is "$(delta ".conn_errors.$reason")" 1 "$kind: counted as conn_errors.$reason"
+		S0=$(stats)
+	done
 }

@@ -9,9 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/server-lib.sh"
 . "$(dirname "$0")/robust-lib.sh"
-need_certs
-[[ -x $HOSTILE ]] || skip_all "$HOSTILE missing: run 'make tests'"
-MODE=${ROBUST_MODE:-user}
+robust_setup
 
 # get_start: one keep-alive connection for 5 s, each body checked by ktls-client
 get_start() {

@@ -11,21 +11,13 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/server-lib.sh"
 . "$(dirname "$0")/robust-lib.sh"
-need_certs
-[[ -x $HOSTILE ]] || skip_all "$HOSTILE missing: run 'make tests'"
+robust_setup
 
 start_server --threads 1 --handshake-timeout 2s --idle-timeout 3s
 snap
 good_start
 # kind  the alert expected (or fin)  the conn_errors reason (OpenSSL's)
-while read -r kind end reason; do
-	attack --attack record --record "$kind" --wait 5s
-	is "$(att "end.$end")" 1 "$kind: the connection ends with $end ($ATT)"
-	ok "$([[ $(att max_ms) -lt 1000 ]]; echo $?)" "$kind: at once ($(att max_ms) ms)"
-	is "$(att responses)" 0 "$kind: no response to anything after the bad record"
-	is "$(delta ".conn_errors.$reason")" 1 "$kind: counted as conn_errors.$reason"
-	S0=$(stats)
-done <<'CASES'
+record_cases 1000 <<'CASES'
 bad-type alert:unexpected_message bad_record_type
 bad-length alert:bad_record_mac decryption_failed_or_bad_record_mac
 tampered alert:bad_record_mac decryption_failed_or_bad_record_mac

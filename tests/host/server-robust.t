@@ -6,21 +6,11 @@
 # timeout: 180
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/server-lib.sh"
+. "$(dirname "$0")/robust-lib.sh"
 need_certs
 
-BIG=20000000
-big_sum=$(pattern $BIG | sha)
-
 # a good client downloading 20 MB in the background: good_start / good_check
-good_start() {
-	curl -sS --max-time 60 --limit-rate "${1:-20M}" --cacert "$CA" \
-		"https://127.0.0.1:$SRV_PORT/bytes/$BIG" 2>"$TMP/good.err" | sha >"$TMP/good.sum" &
-	GOOD=$!
-}
-good_check() {
-	wait "$GOOD"
-	is "$(cat "$TMP/good.sum")" "$big_sum" "$1: the concurrent good client's 20 MB still verify"
-}
+GOOD_SIZE=20000000
 
 # tcp_hold HEX-BYTES SECONDS: send raw bytes, keep the socket open, print the
 # seconds until the server closed it (or "open")
@@ -43,7 +33,7 @@ tcp_hold() {
 
 start_server --threads 1 --handshake-timeout 1s --idle-timeout 1500ms
 
-good_start
+good_start 20M
 # random bytes instead of a ClientHello (after 0xff, which no record starts with)
 r=$(tcp_hold "ff$(head -c 2000 /dev/urandom | od -An -tx1 | tr -d ' \n')" 5)
 ok "$([[ $r != open ]]; echo $?)" "random bytes: the server closes at once ($r s)"
@@ -59,7 +49,7 @@ r=$(tcp_hold "$(printf 'GET / HTTP/1.1\r\n\r\n' | od -An -tx1 | tr -d ' \n')" 5)
 ok "$([[ $r != open ]]; echo $?)" "plain HTTP on the TLS port: closed"
 good_check "garbage and stalled handshakes"
 
-good_start
+good_start 20M
 # an established connection that says nothing
 t0=$(date +%s.%N)
 { sleep 4; } | { timeout 10 openssl s_client -quiet -connect "127.0.0.1:$SRV_PORT" -CAfile "$CA" >/dev/null 2>&1

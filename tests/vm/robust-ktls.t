@@ -15,10 +15,9 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../host/server-lib.sh"
 . "$(dirname "$0")/../host/robust-lib.sh"
-need_certs
+robust_setup
 STAT=/proc/net/tls_stat
 [[ -r $STAT ]] || skip_all "no $STAT: this kernel has no kTLS"
-[[ -x $HOSTILE ]] || skip_all "$HOSTILE missing: run 'make tests'"
 counter() { awk -v n="$1" '$1 == n { print $2 }' "$STAT"; }
 GOOD_SIZE=1500000
 
@@ -30,14 +29,7 @@ dec0=$(counter TlsDecryptError)
 # the header of a TLS 1.3 record as additional authenticated data, so a
 # content type no peer sends fails authentication (6.1 and 7.3); the bytes
 # of a truncated record stay unread, so closing resets the connection.
-while read -r kind end reason; do
-	attack --attack record --record "$kind" --wait 5s
-	is "$(att "end.$end")" 1 "$kind: the connection ends with $end ($ATT)"
-	ok "$([[ $(att max_ms) -lt 1500 ]]; echo $?)" "$kind: at once ($(att max_ms) ms)"
-	is "$(att responses)" 0 "$kind: no response to anything from the bad record on"
-	is "$(delta ".conn_errors.$reason")" 1 "$kind: counted as conn_errors.$reason"
-	S0=$(stats)
-done <<'CASES'
+record_cases 1500 <<'CASES'
 tampered alert:bad_record_mac KTLS_E_DECRYPT
 bad-length alert:bad_record_mac KTLS_E_DECRYPT
 oversized alert:record_overflow KTLS_E_RECORD_OVERFLOW
