@@ -244,6 +244,14 @@ is "$(awk '{ print $6, $7, $8 }' <<<"$line")" \
 	"compare: ns/B and B/A of a bulk row"
 grep -q '^only in B: hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c64' <<<"$out"; ok $? "compare lists what only B has"
 grep -q '^hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16 *nginx' <<<"$out"; ok $? "compare matches nginx rows to nginx rows"
+ok "$(grep -q '✗' <<<"$out"; [[ $? == 1 ]]; echo $?)" "compare marks nothing when both runs pass the checks"
+grep -q 'MB/s is 10^6 bytes per second' <<<"$out"; ok $? "compare says what MB/s means"
+cp -r "$B" "$tmp/badb"
+f=$tmp/badb/bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519.client.json
+jq '.megabytes_per_s *= 8' "$f" >"$f.new" && mv "$f.new" "$f"
+out=$("$bench" compare "$A" "$tmp/badb")
+grep -q '^bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519 *ours .* ✗ B$' <<<"$out"; ok $? "compare marks a row of B that fails a check"
+grep -q '^1 of them (✗) fail the consistency checks in A or B' <<<"$out"; ok $? "and says what the mark means"
 
 # --- bad input ------------------------------------------------------------------------------
 mkdir "$tmp/empty"
