@@ -125,9 +125,9 @@ $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH): | $(BUILD)/empty.o
 # --- objects -----------------------------------------------------------------
 $(VERSION_GEN): FORCE
 	@mkdir -p $(@D)
-	$(Q)printf '#define KTLS_BENCH_VERSION "%s"\n#define KTLS_BENCH_COMMIT "%s"\n' \
-		'$(PROJECT_VERSION)' '$(BUILD_COMMIT)' >$@.tmp
-	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@ && echo "  GEN   $@ ($(BUILD_COMMIT))"; fi
+	$(Q)t=$@.tmp.$$$$; printf '#define KTLS_BENCH_VERSION "%s"\n#define KTLS_BENCH_COMMIT "%s"\n' \
+		'$(PROJECT_VERSION)' '$(BUILD_COMMIT)' >$$t; \
+	if cmp -s $$t $@; then rm -f $$t; else mv $$t $@ && echo "  GEN   $@ ($(BUILD_COMMIT))"; fi
 $(BUILD)/common/version.o: $(VERSION_GEN)
 $(BUILD)/common/version.o: CPPFLAGS += -I$(BUILD)/gen
 FORCE:
