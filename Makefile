@@ -56,6 +56,11 @@ BENCH_SRC  := $(wildcard bench/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 VMT_SRC    := $(wildcard tests/vm/*.c)
 HELP_SRC   := $(wildcard tests/helpers/*.c)
+# ktls-client-mpi: the client's objects plus client/mpi/ (compiled with Open
+# MPI's flags), built where pkg-config finds Open MPI (make deps installs it).
+MPI_SRC    := $(wildcard client/mpi/*.c)
+MPI_PKG    := ompi-c
+HAVE_MPI   := $(shell $(PKG_CONFIG) --exists $(MPI_PKG) 2>/dev/null && echo 1)
 FUZZ_SRC   := $(wildcard tests/fuzz/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -78,6 +83,11 @@ PROGS += $(BIN)/ktls-client
 endif
 ifneq ($(BENCH_SRC),)
 PROGS += $(BIN)/ktls-bench
+endif
+ifneq ($(MPI_SRC),)
+ifeq ($(HAVE_MPI),1)
+PROGS += $(BIN)/ktls-client-mpi
+endif
 endif
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
@@ -142,6 +152,9 @@ $(BIN)/ktls: $(call obj,$(TOOL_SRC)) $(LIBKTLS) $(LIBCOMMON)
 $(BIN)/ktls-server: $(call obj,$(SERVER_SRC)) $(LIBKTLS) $(LIBCOMMON)
 $(BIN)/ktls-client: $(call obj,$(CLIENT_SRC)) $(LIBKTLS) $(LIBCOMMON)
 $(BIN)/ktls-bench: $(call obj,$(BENCH_SRC)) $(LIBKTLS) $(LIBCOMMON)
+$(BIN)/ktls-client-mpi: $(call obj,$(MPI_SRC)) $(LIBCLIENT) $(LIBKTLS) $(LIBCOMMON)
+$(BIN)/ktls-client-mpi: LDLIBS += $(shell $(PKG_CONFIG) --libs $(MPI_PKG))
+$(call obj,$(MPI_SRC)): CPPFLAGS += $(shell $(PKG_CONFIG) --cflags $(MPI_PKG))
 
 $(BIN)/%:
 	@mkdir -p $(@D)

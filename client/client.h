@@ -13,6 +13,9 @@
  *   stats.c      counters, error kinds, timeline, merging
  *   report.c     human summary, progress line, JSON
  *   trace.c      one connection explained step by step
+ *   verdict.c    the exit status of a finished run, and why
+ *   fleet.c      a fleet of client processes: shares, merging, per-rank report
+ *   mpi/         ktls-client-mpi: the same client under mpirun (MPI calls only)
  */
 #ifndef KTLS_CLIENT_CLIENT_H
 #define KTLS_CLIENT_CLIENT_H
@@ -34,6 +37,24 @@
 
 enum client_mode { MODE_HANDSHAKE, MODE_GET, MODE_TRACE };
 enum client_rx { RX_USER, RX_KTLS };
+
+struct run;
+
+/* A fleet of client processes run together by mpirun (ktls-client-mpi,
+ * client/mpi/): what the engine asks of it. A lone ktls-client has none
+ * (cfg->fleet is NULL) and runs exactly as without it. */
+struct fleet {
+	unsigned rank, size;            /* this process, and how many run together */
+	/* Called once by engine_run(), every worker ready, right before the
+	 * clock starts: every rank returns from it together (a barrier), then
+	 * starts its warm-up. False when the run must not start (a rank
+	 * failed to get ready): engine_run() then returns 1 without running. */
+	bool (*gate)(struct fleet *f, struct run *run);
+	/* Every latency that goes into the latency histogram, by worker
+	 * (--raw-samples, a check of the merged percentiles). NULL: none. */
+	void (*sample)(struct fleet *f, unsigned worker, uint64_t latency_ns);
+	void *priv;
+};
 
 struct client_cfg {
 	enum client_mode mode;
@@ -69,6 +90,10 @@ struct client_cfg {
 
 	const char *json_path;          /* NULL, "-" (stdout) or a file */
 	bool quiet;
+
+	/* A fleet (client/mpi/): the open-loop schedule interleaves the threads
+	 * of every rank (rate is the fleet's total); NULL alone. */
+	struct fleet *fleet;
 };
 
 /* cli.c: parse argv (argv[0] is the subcommand). 0, or 2 after printing a
@@ -161,6 +186,9 @@ struct run {
 	double cpu_user_s, cpu_sys_s;
 	uint64_t t_stopped;
 	bool ended_by_count;
+	/* a fleet's merged run (fleet.c): the summed timeline, nslots long;
+	 * NULL: the workers' own */
+	const struct tl_slot *tl_merged;
 };
 
 /* Run handshake or get mode to the end. 0, or 1 when the run could not start
@@ -213,11 +241,28 @@ unsigned long fastverify_used(void);
 int fastverify_mod_inverse(BIGNUM *r, const BIGNUM *a, const BIGNUM *n);
 
 /* --- report (report.c) -------------------------------------------------------- */
+/* The client counts as saturated when its threads were busy this much of the
+ * measured wall time: its own CPU, not the server, may have set the pace. */
+#define CLIENT_SATURATED 0.90
+
 void report_progress(const struct run *run, unsigned sec, uint64_t inflight);
 void report_human(const struct run *run, FILE *f);
 /* Write the JSON into out (opened before the run): 0, or -errno. */
 struct outfile;
 int report_json(const struct run *run, struct outfile *out);
+/* The JSON document itself (NULL: out of memory), and its text with a
+ * final newline written into out (0, or -errno). */
+struct cJSON;
+struct cJSON *report_json_doc(const struct run *run);
+int report_json_write(struct cJSON *doc, struct outfile *out);
+/* {"p50", "p90", "p99", "p999", "max", "mean" (µs), "count"} of h */
+struct cJSON *report_lat_json(const struct hist *h);
+
+/* --- the exit status of a finished run (verdict.c) --------------------------- */
+/* rc is engine_run()'s: 0, or 1 with a sentence on stderr for each reason
+ * the run counts as failed (nothing succeeded, wrong bytes, --resume that
+ * resumed nothing, a fatal error). */
+int client_verdict(const struct run *run, int rc);
 
 /* --- trace (trace.c) -----------------------------------------------------------*/
 int trace_run(const struct client_cfg *cfg);

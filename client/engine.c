@@ -169,6 +169,8 @@ void worker_record_job(struct worker *w, uint64_t t, uint64_t lat, bool request)
 		return;
 	w->st.requests += request;
 	hist_record(&w->st.lat, lat);
+	if (w->cfg->fleet && w->cfg->fleet->sample)
+		w->cfg->fleet->sample(w->cfg->fleet, w->id, lat);
 }
 
 void worker_record_bytes(struct worker *w, uint64_t t, uint64_t n)
@@ -349,6 +351,16 @@ static void *worker_main(void *arg)
 }
 
 /* --- setup ------------------------------------------------------------------- */
+static unsigned fleet_size(const struct client_cfg *cfg)
+{
+	return cfg->fleet ? cfg->fleet->size : 1;
+}
+
+static unsigned fleet_rank(const struct client_cfg *cfg)
+{
+	return cfg->fleet ? cfg->fleet->rank : 0;
+}
+
 static int worker_init(struct worker *w, struct run *run, unsigned id, char *err, size_t errlen)
 {
 	const struct client_cfg *cfg = run->cfg;
@@ -370,8 +382,9 @@ static int worker_init(struct worker *w, struct run *run, unsigned id, char *err
 	}
 	if (cfg->mode == MODE_HANDSHAKE && cfg->rate) {
 		w->nconns = (unsigned)((cfg->max_inflight + T - 1) / T);
-		/* thread k starts at k/R, then every T/R seconds */
-		w->interval_ns = (uint64_t)((double)NS_PER_S * T / (double)cfg->rate);
+		/* thread k starts at k/R, then every T/R seconds (in a fleet of N
+		 * ranks, thread k of rank r is thread r*T + k of N*T) */
+		w->interval_ns = (uint64_t)((double)NS_PER_S * T * fleet_size(cfg) / (double)cfg->rate);
 		if (!w->interval_ns)
 			w->interval_ns = 1;
 	} else {
@@ -456,6 +469,10 @@ static int check_fds(const struct client_cfg *cfg, char *err, size_t errlen)
 
 void engine_timeline(const struct run *run, unsigned i, struct tl_slot *out)
 {
+	if (run->tl_merged) {
+		*out = run->tl_merged[i];
+		return;
+	}
 	memset(out, 0, sizeof(*out));
 	for (unsigned k = 0; k < run->cfg->threads; k++) {
 		const struct tl_slot *s = &run->workers[k]->tl[i];
@@ -546,13 +563,19 @@ int engine_run(struct run *run, const struct client_cfg *cfg)
 			return 1;
 		}
 	}
+	/* a fleet's ranks start together, or not at all */
+	if (cfg->fleet && !cfg->fleet->gate(cfg->fleet, run)) {
+		engine_fatal(run, "another rank of the fleet could not start: nothing was run");
+		return 1;
+	}
 	run->t0 = now_ns();
 	run->t_measure = run->t0 + cfg->warmup_ns;
 	run->t_end = run->t_measure + cfg->duration_ns;
 	for (unsigned i = 0; i < cfg->threads; i++) {
 		struct worker *w = run->workers[i];
 		if (w->interval_ns) {
-			w->next_sched = run->t0 + (uint64_t)((double)NS_PER_S * i / (double)cfg->rate);
+			w->next_sched = run->t0 + (uint64_t)((double)NS_PER_S * (fleet_rank(cfg) * cfg->threads + i) /
+							     (double)cfg->rate);
 			w->sched_end = run->t_end;
 		}
 		if (pthread_create(&w->tid, NULL, worker_main, w)) {

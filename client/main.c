@@ -9,11 +9,6 @@
 #include "common/outfile.h"
 #include "common/version.h"
 
-static void print_sentence(FILE *f, const char *s)
-{
-	fprintf(f, "ktls-client: %s\n", s);
-}
-
 int main(int argc, char **argv)
 {
 	struct client_cfg cfg;
@@ -72,36 +67,7 @@ int main(int argc, char **argv)
 		}
 	}
 	outfile_discard(&json); /* the run never started: nothing to write */
-	if (run.fatal[0])
-		print_sentence(stderr, run.fatal);
-	/* nothing succeeded: say what the errors were and fail */
-	if (!rc && run.total.handshakes == 0 && stats_errors(&run.total) > 0) {
-		fprintf(stderr, "ktls-client: no handshake completed (%s:%u): is the server running, "
-			"and do --tls-version/--ciphers/--groups match what it accepts?\n", cfg.host,
-			cfg.port);
-		rc = 1;
-	}
-	/* wrong bytes are never just noise */
-	if (!rc && run.total.err[ERR_PATTERN]) {
-		fprintf(stderr, "ktls-client: %llu response%s did not match the /bytes pattern: the server "
-			"(or something between) sent wrong data\n",
-			(unsigned long long)run.total.err[ERR_PATTERN], run.total.err[ERR_PATTERN] == 1 ? "" : "s");
-		rc = 1;
-	}
-	/* requests asked for, none answered with success (every one a 404, ...) */
-	if (!rc && cfg.request_path && run.total.requests == 0 && stats_errors(&run.total) > 0 &&
-	    run.total.handshakes > 0) {
-		fprintf(stderr, "ktls-client: no request succeeded (%s:%u %s): every response was an error or "
-			"failed (see errors above)\n", cfg.host, cfg.port, cfg.request_path);
-		rc = 1;
-	}
-	/* --resume that resumed nothing measured full handshakes */
-	if (!rc && cfg.resume && run.total.offered > 0 && run.total.resumed == 0) {
-		fprintf(stderr, "ktls-client: --resume: the server resumed none of the %llu sessions offered "
-			"(no session cache or tickets on its side?): these were full handshakes\n",
-			(unsigned long long)run.total.offered);
-		rc = 1;
-	}
+	rc = client_verdict(&run, rc);
 	engine_free(&run);
 	fastkeys_cleanup();
 	ossl_fastkdf_cleanup();

@@ -13,9 +13,7 @@
 #include "common/units.h"
 #include "common/version.h"
 
-/* The client counts as saturated when its threads were busy this much of the
- * measured wall time: its own CPU, not the server, may have set the pace. */
-#define SATURATED 0.90
+#define SATURATED CLIENT_SATURATED
 
 static double rate(uint64_t n, double s)
 {
@@ -179,6 +177,11 @@ static cJSON *lat_json(const struct hist *h)
 	return o;
 }
 
+cJSON *report_lat_json(const struct hist *h)
+{
+	return lat_json(h);
+}
+
 static void add_error(const char *name, uint64_t n, void *arg)
 {
 	cJSON_AddNumberToObject(arg, name, (double)n);
@@ -260,15 +263,15 @@ static cJSON *timeline_json(const struct run *run)
 	return a;
 }
 
-int report_json(const struct run *run, struct outfile *out)
+cJSON *report_json_doc(const struct run *run)
 {
 	const struct client_cfg *cfg = run->cfg;
 	const struct client_stats *t = &run->total;
 	double s = run->wall_s, cpu = run->cpu_user_s + run->cpu_sys_s;
 	cJSON *o = cJSON_CreateObject(), *x;
-	char *text;
-	int rc = 0;
 
+	if (!o)
+		return NULL;
 	cJSON_AddStringToObject(o, "tool", "ktls-client");
 	cJSON_AddStringToObject(o, "version", build_version());
 	cJSON_AddStringToObject(o, "commit", build_commit());
@@ -331,9 +334,14 @@ int report_json(const struct run *run, struct outfile *out)
 	}
 	cJSON_AddItemToObject(o, "timeline", timeline_json(run));
 	cJSON_AddItemToObject(o, "config", config_json(cfg));
+	return o;
+}
 
-	text = cJSON_Print(o);
-	cJSON_Delete(o);
+int report_json_write(cJSON *o, struct outfile *out)
+{
+	char *text = o ? cJSON_Print(o) : NULL;
+	int rc;
+
 	if (!text)
 		return -ENOMEM;
 	size_t n = strlen(text);
@@ -345,5 +353,14 @@ int report_json(const struct run *run, struct outfile *out)
 	memcpy(line + n, "\n", 2);
 	rc = outfile_write(out, line);
 	free(line);
+	return rc;
+}
+
+int report_json(const struct run *run, struct outfile *out)
+{
+	cJSON *o = report_json_doc(run);
+	int rc = report_json_write(o, out);
+
+	cJSON_Delete(o);
 	return rc;
 }
