@@ -50,9 +50,11 @@ struct fleet {
 	 * starts its warm-up. False when the run must not start (a rank
 	 * failed to get ready): engine_run() then returns 1 without running. */
 	bool (*gate)(struct fleet *f, struct run *run);
-	/* Every latency that goes into the latency histogram, by worker
-	 * (--raw-samples, a check of the merged percentiles). NULL: none. */
-	void (*sample)(struct fleet *f, unsigned worker, uint64_t latency_ns);
+	/* Every latency that goes into the latency histogram, by worker, with
+	 * the job's start (scheduled start in open loop) after the run's t0
+	 * (--raw-samples: a check of the merged percentiles and of the
+	 * schedules). NULL: none. */
+	void (*sample)(struct fleet *f, unsigned worker, uint64_t start_ns, uint64_t latency_ns);
 	void *priv;
 };
 

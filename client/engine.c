@@ -170,7 +170,7 @@ void worker_record_job(struct worker *w, uint64_t t, uint64_t lat, bool request)
 	w->st.requests += request;
 	hist_record(&w->st.lat, lat);
 	if (w->cfg->fleet && w->cfg->fleet->sample)
-		w->cfg->fleet->sample(w->cfg->fleet, w->id, lat);
+		w->cfg->fleet->sample(w->cfg->fleet, w->id, t - lat - w->run->t0, lat);
 }
 
 void worker_record_bytes(struct worker *w, uint64_t t, uint64_t n)

@@ -203,15 +203,16 @@ static bool engine_gate(struct fleet *f, struct run *run)
 	return gate_pass(f->priv, 0, NULL);
 }
 
-static void raw_sample(struct fleet *f, unsigned worker, uint64_t lat)
+/* Samples are (start, latency) pairs, two uint64_t each. */
+static void raw_sample(struct fleet *f, unsigned worker, uint64_t start, uint64_t lat)
 {
 	struct fleet_state *s = f->priv;
 	struct samples *v = &s->raw[worker];
 
 	if (v->oom)
 		return;
-	if (v->n == v->cap) {
-		size_t nc = v->cap ? v->cap * 2 : 4096;
+	if (v->n + 2 > v->cap) {
+		size_t nc = v->cap ? v->cap * 2 : 8192;
 		uint64_t *p = realloc(v->v, nc * sizeof(*p));
 		if (!p) {
 			v->oom = true;
@@ -220,6 +221,7 @@ static void raw_sample(struct fleet *f, unsigned worker, uint64_t lat)
 		v->v = p;
 		v->cap = nc;
 	}
+	v->v[v->n++] = start;
 	v->v[v->n++] = lat;
 }
 
@@ -278,8 +280,10 @@ static void usage_fleet(FILE *f)
 "                           and at the end after its own run) before it stops\n"
 "                           every rank (default " DEF_FLEET_WAIT ")\n"
 "      --raw-samples FILE   rank 0 writes every latency sample of every rank to\n"
-"                           FILE, \"RANK NANOSECONDS\" a line (to check the merged\n"
-"                           percentiles against; costs memory)\n");
+"                           FILE, \"RANK START LATENCY\" a line in ns, START from\n"
+"                           the rank's start (the scheduled start in open loop):\n"
+"                           to check the merged percentiles and the schedules\n"
+"                           against (costs 16 bytes of memory per sample)\n");
 }
 
 /* Run cli_parse() with stderr captured into why (every rank parses: rank 0
@@ -323,7 +327,7 @@ static int parse_captured(struct client_cfg *cfg, int argc, char **argv, unsigne
 	return rc;
 }
 
-/* Rank 0: write every rank's samples, "RANK NS" a line. */
+/* Rank 0: write every rank's samples, "RANK START LATENCY" a line. */
 static int raw_gather(struct fleet_state *s)
 {
 	unsigned n = s->f.size;
@@ -392,8 +396,10 @@ static int raw_gather(struct fleet_state *s)
 			rc = 1;
 		} else {
 			for (unsigned i = 0; i < n; i++)
-				for (uint64_t k = 0; k < counts[i]; k++)
-					fprintf(f, "%u %llu\n", i, (unsigned long long)all[(uint64_t)displs[i] + k]);
+				for (uint64_t k = 0; k + 1 < counts[i]; k += 2)
+					fprintf(f, "%u %llu %llu\n", i,
+						(unsigned long long)all[(uint64_t)displs[i] + k],
+						(unsigned long long)all[(uint64_t)displs[i] + k + 1]);
 			if (fclose(f)) {
 				fprintf(stderr, PROG ": --raw-samples %s: %s\n", s->raw_path, strerror(errno));
 				rc = 1;
