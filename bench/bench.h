@@ -152,6 +152,15 @@ struct row {
 	char commit_client[64], commit_server[64]; /* the builds that wrote the JSON ("" unknown) */
 	/* derived */
 	double us_per_hs, ns_per_byte, cycles_per_byte;
+	/* --clients: the client was a fleet of ranks, ranks[] in its JSON
+	 * (report_fleet.c); ranks 0: one local process */
+	unsigned ranks, rank_hosts, saturated_ranks;
+	int bottleneck_rank;        /* the busiest rank (-1: none) */
+	char bottleneck_host[64];
+	double bottleneck_busy;     /* its CPU as a share of its threads */
+	double rank_sum_handshakes, rank_sum_requests, rank_sum_bytes; /* summed over ranks[] */
+#define ROW_RANKS_SHOWN 16
+	double rank_count[ROW_RANKS_SHOWN]; /* the first ranks' handshakes (bytes for bulk, file) */
 	/* consistency checks (checks.c): CHECK_* bits that failed, and why */
 	unsigned check_failed;
 	char check_why[600];
@@ -200,6 +209,11 @@ const char *check_name(unsigned bit);
 unsigned row_check(const struct run *r, struct row *w);
 /* Check every row; the number of rows that failed. */
 size_t run_check(struct run *r);
+
+/* --- report_fleet.c: a client fleet's rows (--clients) --------------------------- */
+/* Read the client JSON's ranks[] and fleet into w (nothing for one process);
+ * the client's threads become every rank's. */
+void fleet_row(struct row *w, const cJSON *client);
 
 /* --- report.c / plotdata.c / compare.c ---------------------------------------- */
 int report_write(const struct run *r, const char *path, char *err, size_t errlen);

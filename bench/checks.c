@@ -187,6 +187,12 @@ static void check_counts(struct row *w)
 	if (w->server_bytes_out >= 0 && w->server_bytes_out < w->bytes)
 		fail(w, CHECK_COUNTS, "the client received %.0f bytes, the server sent %.0f", w->bytes,
 		     w->server_bytes_out);
+	/* a fleet's figures are the sum of its ranks' */
+	if (w->ranks && (w->rank_sum_handshakes != w->handshakes || w->rank_sum_requests != w->requests ||
+			 w->rank_sum_bytes != w->bytes))
+		fail(w, CHECK_COUNTS, "the %u client ranks add up to %.0f handshakes, %.0f requests and %.0f bytes, "
+		     "the fleet's totals say %.0f, %.0f and %.0f", w->ranks, w->rank_sum_handshakes,
+		     w->rank_sum_requests, w->rank_sum_bytes, w->handshakes, w->requests, w->bytes);
 }
 
 unsigned row_check(const struct run *r, struct row *w)

@@ -1,7 +1,8 @@
 /* bench/env.c: env.json, what a reader needs to know about the machine a run
  * measured: CPU model and the flags that decide AEAD speed, cores, kernel,
  * library versions, what the kernel offloads (`ktls probe --json`), the exact
- * command, date and host. */
+ * command, date and host; the network interface the traffic used (netif.c)
+ * and, with --clients, the client hosts (fleet.c). */
 #include "bench/runner.h"
 
 #include <stdio.h>
@@ -99,6 +100,16 @@ cJSON *env_collect(const struct runner *R, const char *suite_name)
 	cJSON_AddBoolToObject(o, "host_ktls", R->host_ktls);
 	cJSON_AddBoolToObject(o, "perf_cycles", R->have_perf == 1);
 	cJSON_AddStringToObject(o, "vm_kernel", R->vm_kernel);
+
+	/* the interface the traffic used, and whether its NIC could do the crypto */
+	cJSON *nif = netif_json(R->listen[0] ? R->listen : "127.0.0.1");
+	if (nif)
+		cJSON_AddItemToObject(o, "netif", nif);
+	if (R->clients[0]) {
+		cJSON *cl = fleet_env_json(R);
+		if (cl)
+			cJSON_AddItemToObject(o, "clients", cl);
+	}
 
 	char probe[700], *out = NULL;
 	int st;

@@ -56,6 +56,15 @@ static void usage(FILE *f)
 "      --bin DIR            where ktls-server, ktls-client, ktls live  [this program's folder]\n"
 "      --certs DIR          <cert>.crt/.key  [build/certs]\n"
 "      --emit               print every result file on stdout (the VM part uses it)\n"
+"      --listen ADDR        the server's address: an address of this machine, whose\n"
+"                           interface env.json and the report describe  [127.0.0.1]\n"
+"      --clients HOSTFILE   run the client side on these hosts through mpirun\n"
+"                           (ktls-client-mpi ranks: 'HOST slots=N' lines), the\n"
+"                           server here on --listen; see the README\n"
+"      --ranks N            client ranks at most  [the hostfile's slots]\n"
+"      --client-bin DIR     where ktls-client-mpi is on the client hosts  [--bin]\n"
+"      --mpi-arg ARG        pass ARG to mpirun (repeatable), e.g. --mpi-arg\n"
+"                           --bind-to --mpi-arg core\n"
 "  -h, --help\n"
 "\n"
 "Suite lines: KIND key=value[,value...]; KIND is handshake, bulk, file or\n"
@@ -194,6 +203,20 @@ static void env_finish(const struct runner *R, const char *state)
 	cJSON_AddNumberToObject(env, "runs_planned", (double)R->total);
 	cJSON_DeleteItemFromObjectCaseSensitive(env, "runs_done");
 	cJSON_AddNumberToObject(env, "runs_done", (double)R->done);
+	if (R->not_run) {
+		cJSON_DeleteItemFromObjectCaseSensitive(env, "not_run");
+		cJSON_AddItemToObject(env, "not_run", cJSON_Duplicate(R->not_run, true));
+	}
+	/* the kernel's kTLS counters again: did the NIC do any crypto? */
+	cJSON *nif = cJSON_GetObjectItemCaseSensitive(env, "netif");
+	if (cJSON_IsObject(nif)) {
+		cJSON *st = netif_tls_stat();
+		cJSON_DeleteItemFromObjectCaseSensitive(nif, "tls_stat_after");
+		if (st)
+			cJSON_AddItemToObject(nif, "tls_stat_after", st);
+		else
+			cJSON_AddNullToObject(nif, "tls_stat_after");
+	}
 	util_write_json(path, env);
 	cJSON_Delete(env);
 }
@@ -281,6 +304,11 @@ static int cmd_run(int argc, char **argv, const char *self)
 		{ "certs", required_argument, NULL, 'r' },
 		{ "emit", no_argument, NULL, 'e' },
 		{ "vm-script", required_argument, NULL, 'V' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "clients", required_argument, NULL, 'H' },
+		{ "ranks", required_argument, NULL, 'R' },
+		{ "client-bin", required_argument, NULL, 'B' },
+		{ "mpi-arg", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ 0 }
@@ -352,6 +380,27 @@ static int cmd_run(int argc, char **argv, const char *self)
 		case 'r': snprintf(R.certs, sizeof R.certs, "%s", optarg); certs_set = true; break;
 		case 'e': R.emit = true; break;
 		case 'V': snprintf(R.vm_script, sizeof R.vm_script, "%s", optarg); break;
+		case 'L': snprintf(R.listen, sizeof R.listen, "%s", optarg); break;
+		case 'H': snprintf(R.clients, sizeof R.clients, "%s", optarg); break;
+		case 'B': snprintf(R.client_bin, sizeof R.client_bin, "%s", optarg); break;
+		case 'R': {
+			uint64_t v;
+			if (units_parse_u64(optarg, &v) || v < 1 || v > 65536) {
+				fprintf(stderr, "ktls-bench: --ranks wants 1..65536 (got '%s')\n", optarg);
+				free(lines);
+				return 2;
+			}
+			R.ranks = (unsigned)v;
+			break;
+		}
+		case 'M':
+			if (R.n_mpi_args >= sizeof R.mpi_args / sizeof R.mpi_args[0]) {
+				fprintf(stderr, "ktls-bench: at most %zu --mpi-arg\n", sizeof R.mpi_args / sizeof R.mpi_args[0]);
+				free(lines);
+				return 2;
+			}
+			R.mpi_args[R.n_mpi_args++] = optarg;
+			break;
 		case 'h': usage(stdout); free(lines); return 0;
 		case 'v': build_print_version(stdout, "ktls-bench"); free(lines); return 0;
 		default: usage(stderr); free(lines); return 2;
@@ -361,6 +410,11 @@ static int cmd_run(int argc, char **argv, const char *self)
 		fprintf(stderr, "ktls-bench: unexpected argument '%s' (see --help)\n", argv[optind]);
 		free(lines);
 		return 2;
+	}
+	if ((rc = fleet_setup(&R, err, sizeof err))) {
+		fprintf(stderr, "ktls-bench: %s\n", err);
+		free(lines);
+		return rc == -EINVAL ? 2 : 1;
 	}
 	/* a CPU this process cannot run on would leave the programs unpinned
 	 * (or make them fail) while env.json and the report name it */
@@ -480,7 +534,11 @@ static int cmd_run(int argc, char **argv, const char *self)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (!R.emit && !R.dry_run) {
+	if (!R.emit && !R.dry_run && R.clients[0])
+		fprintf(stderr, "ktls-bench: %zu scenarios from %s into %s (server CPU %d on %s, clients: up to %u "
+			"ranks on the hosts of %s)%s\n", s.n, suite_name, R.out, R.cpu_server, R.listen, R.ranks,
+			R.clients, R.nginx ? ", with nginx" : "");
+	else if (!R.emit && !R.dry_run) {
 		fprintf(stderr, "ktls-bench: %zu scenarios from %s into %s (server CPU %d, client CPU %d)%s\n",
 			s.n, suite_name, R.out, R.cpu_server, R.cpu_client, R.nginx ? ", with nginx" : "");
 		if (!R.host_ktls)
@@ -518,9 +576,12 @@ static int cmd_run(int argc, char **argv, const char *self)
 	rc = runner_stop ? 130 : runner_run_suite(&R, &s);
 	nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	suite_free(&s);
-	if (R.dry_run || R.emit)
+	if (R.dry_run || R.emit) {
+		cJSON_Delete(R.not_run);
 		return rc;
+	}
 	env_finish(&R, rc == 130 ? "interrupted" : "complete");
+	cJSON_Delete(R.not_run);
 	if (rc == 130)
 		fprintf(stderr, "ktls-bench: interrupted: the report covers the %zu scenarios that finished\n", R.done);
 	else

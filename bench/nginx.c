@@ -1,7 +1,7 @@
 /* bench/nginx.c: a private nginx as the peer server (--peer nginx).
  *
  * One process (master_process off, one worker's work in it), pinned to the
- * server CPU like ktls-server, on a loopback port, with the scenario's
+ * server CPU like ktls-server, on a port of --listen (loopback by default), with the scenario's
  * certificate, version, cipher and group. Its prefix, config, pid file, logs
  * and temp folders all live in the run's private temp folder: the system
  * nginx and its configuration are never touched. The bodies of /bytes/N are
@@ -23,6 +23,8 @@ int nginx_write_conf(struct runner *R, const struct scenario *sc, int port, cons
 	char path[700], conf[4096];
 	bool ktls = strcmp(sc->layer, "ktls") == 0;
 	bool resume = sc->kind != SCEN_HANDSHAKE || sc->resume;
+	const char *addr = R->listen[0] ? R->listen : "127.0.0.1"; /* --listen */
+	bool v6 = strchr(addr, ':') != NULL;
 	char groups[32];
 	int n;
 
@@ -46,7 +48,7 @@ int nginx_write_conf(struct runner *R, const struct scenario *sc, int port, cons
 		"  keepalive_timeout 75s;\n"
 		"  sendfile %s;\n"
 		"  server {\n"
-		"    listen 127.0.0.1:%d ssl;\n"
+		"    listen %s%s%s:%d ssl;\n"
 		"    ssl_certificate %s/%s.crt;\n"
 		"    ssl_certificate_key %s/%s.key;\n"
 		"    ssl_protocols %s;\n"
@@ -63,7 +65,7 @@ int nginx_write_conf(struct runner *R, const struct scenario *sc, int port, cons
 		"  }\n"
 		"}\n",
 		sc->id, prefix, prefix, prefix, prefix, prefix, prefix, prefix,
-		ktls ? "on" : "off", port, R->certs, sc->cert, R->certs, sc->cert,
+		ktls ? "on" : "off", v6 ? "[" : "", addr, v6 ? "]" : "", port, R->certs, sc->cert, R->certs, sc->cert,
 		sc->tls == 12 ? "TLSv1.2" : "TLSv1.3", scenario_cipher12(sc),
 		scenario_ciphersuite(sc), scenario_groups(sc, groups, sizeof groups), resume ? "on" : "off",
 		resume ? "shared:ktlsbench:4m" : "off",

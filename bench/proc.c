@@ -18,7 +18,7 @@
 #include "common/cpus.h"
 #include "common/procstat.h"
 
-static void child_setup(int cpu, int out_fd)
+static void child_setup(int cpu, int out_fd, int err_fd)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -42,24 +42,41 @@ static void child_setup(int cpu, int out_fd)
 	}
 	if (out_fd >= 0) {
 		dup2(out_fd, 1);
-		dup2(out_fd, 2);
+		dup2(err_fd >= 0 ? err_fd : out_fd, 2);
 		close(out_fd);
 	}
+	if (err_fd >= 0)
+		close(err_fd);
 }
 
 int proc_spawn(char *const argv[], int cpu, const char *log_path, pid_t *pid)
 {
-	int fd = -1;
+	return proc_spawn_split(argv, cpu, log_path, NULL, pid);
+}
+
+int proc_spawn_split(char *const argv[], int cpu, const char *out_path, const char *err_path, pid_t *pid)
+{
+	int fd = -1, efd = -1;
 	int errpipe[2];
-	if (log_path) {
-		fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out_path) {
+		fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return -errno;
+	}
+	if (out_path && err_path) {
+		efd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (efd < 0) {
+			int e = -errno;
+			close(fd);
+			return e;
+		}
 	}
 	if (pipe2(errpipe, O_CLOEXEC)) {
 		int e = -errno;
 		if (fd >= 0)
 			close(fd);
+		if (efd >= 0)
+			close(efd);
 		return e;
 	}
 	pid_t p = fork();
@@ -67,13 +84,15 @@ int proc_spawn(char *const argv[], int cpu, const char *log_path, pid_t *pid)
 		int e = -errno;
 		if (fd >= 0)
 			close(fd);
+		if (efd >= 0)
+			close(efd);
 		close(errpipe[0]);
 		close(errpipe[1]);
 		return e;
 	}
 	if (p == 0) {
 		close(errpipe[0]);
-		child_setup(cpu, fd >= 0 ? dup(fd) : -1);
+		child_setup(cpu, fd >= 0 ? dup(fd) : -1, efd >= 0 ? dup(efd) : -1);
 		execvp(argv[0], argv);
 		int e = errno;
 		if (write(errpipe[1], &e, sizeof e) < 0)
@@ -83,6 +102,8 @@ int proc_spawn(char *const argv[], int cpu, const char *log_path, pid_t *pid)
 	close(errpipe[1]);
 	if (fd >= 0)
 		close(fd);
+	if (efd >= 0)
+		close(efd);
 	int e = 0;
 	ssize_t r;
 	do
@@ -150,7 +171,7 @@ int proc_capture_ex(char *const argv[], int cpu, const struct proc_capture_opts 
 		return e;
 	}
 	if (p == 0) {
-		child_setup(cpu, -1);
+		child_setup(cpu, -1, -1);
 		dup2(pfd[1], 1);
 		int dn = open(o->err_path ? o->err_path : "/dev/null",
 			      O_WRONLY | (o->err_path ? O_CREAT | O_TRUNC : 0), 0644);
@@ -279,34 +300,73 @@ int proc_cpu_busy_s(int cpu, double *s)
 	return rc;
 }
 
+/* addr (NULL: 127.0.0.1) and port as a socket address. */
+static int sockaddr_of(const char *addr, int port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	memset(ss, 0, sizeof *ss);
+	if (!addr || inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		if (!addr)
+			a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*len = sizeof *a4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*len = sizeof *a6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
 int proc_free_port(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof a;
-	int port;
+	return proc_free_port_on(NULL);
+}
+
+int proc_free_port_on(const char *addr)
+{
+	struct sockaddr_storage a;
+	socklen_t len;
+	int port, fd;
+	if ((port = sockaddr_of(addr, 0, &a, &len)))
+		return port;
+	fd = socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&a, sizeof a) || getsockname(fd, (struct sockaddr *)&a, &len)) {
+	if (bind(fd, (struct sockaddr *)&a, len) || getsockname(fd, (struct sockaddr *)&a, &len)) {
 		port = -errno;
 		close(fd);
 		return port;
 	}
-	port = ntohs(a.sin_port);
+	port = ntohs(a.ss_family == AF_INET ? ((struct sockaddr_in *)&a)->sin_port
+					    : ((struct sockaddr_in6 *)&a)->sin6_port);
 	close(fd);
 	return port;
 }
 
 int proc_wait_port(int port, pid_t pid, unsigned timeout_ms)
 {
+	return proc_wait_port_on(NULL, port, pid, timeout_ms);
+}
+
+int proc_wait_port_on(const char *addr, int port, pid_t pid, unsigned timeout_ms)
+{
 	uint64_t end = procstat_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	struct sockaddr_storage a;
+	socklen_t len;
+	int rc = sockaddr_of(addr, port, &a, &len);
+	if (rc)
+		return rc;
 	for (;;) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int fd = socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return -errno;
-		int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+		int ok = connect(fd, (struct sockaddr *)&a, len) == 0;
 		close(fd);
 		if (ok)
 			return 0;

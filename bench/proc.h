@@ -11,6 +11,8 @@
 /* fork + exec argv pinned to cpu (-1: not pinned), stdin from /dev/null,
  * stdout+stderr into log_path (NULL: inherited), in its own process group. */
 int proc_spawn(char *const argv[], int cpu, const char *log_path, pid_t *pid);
+/* The same with stdout into out_path and stderr into err_path. */
+int proc_spawn_split(char *const argv[], int cpu, const char *out_path, const char *err_path, pid_t *pid);
 /* Wait for pid to exit; -ETIMEDOUT after timeout_ms (pid still running). */
 int proc_wait(pid_t pid, unsigned timeout_ms, int *status);
 /* Send sig, wait up to timeout_ms, then SIGKILL. 0 when it exited on sig's
@@ -40,8 +42,12 @@ int proc_cpu_s(pid_t pid, double *s);
 int proc_cpu_busy_s(int cpu, double *s);
 /* A free TCP port on 127.0.0.1 (the kernel's pick), or -errno. */
 int proc_free_port(void);
+/* The same on an IPv4 or IPv6 address of this machine (-EINVAL: not an address). */
+int proc_free_port_on(const char *addr);
 /* Until 127.0.0.1:port accepts. -ECHILD when pid exited meanwhile (reaped),
  * -ETIMEDOUT after timeout_ms. */
 int proc_wait_port(int port, pid_t pid, unsigned timeout_ms);
+/* The same for addr:port (NULL: 127.0.0.1). */
+int proc_wait_port_on(const char *addr, int port, pid_t pid, unsigned timeout_ms);
 
 #endif

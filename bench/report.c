@@ -180,8 +180,12 @@ static void header(const struct run *r, struct sbuf *b)
 		  env_str(r, "liburing", "?"));
 	if (env_str(r, "nginx", NULL))
 		sb_printf(b, "| peer | %s |\n", env_str(r, "nginx", ""));
-	sb_printf(b, "| CPUs | server on CPU %.0f, client on CPU %.0f |\n", util_json_num(r->env, "cpu_server", 0),
-		  util_json_num(r->env, "cpu_client", 1));
+	if (report_is_fleet(r))
+		sb_printf(b, "| CPUs | server on CPU %.0f; clients on other hosts (see *Client fleet*) |\n",
+			  util_json_num(r->env, "cpu_server", 0));
+	else
+		sb_printf(b, "| CPUs | server on CPU %.0f, client on CPU %.0f |\n", util_json_num(r->env, "cpu_server", 0),
+			  util_json_num(r->env, "cpu_client", 1));
 	sb_printf(b, "| cycles per byte | %s |\n",
 		  util_json_num(r->env, "perf_cycles", 0) ? "from `perf stat -e cycles` on the server"
 							    : "not available (`perf stat -e cycles` unsupported here)");
@@ -296,6 +300,7 @@ int report_write(const struct run *r, const char *path, char *err, size_t errlen
 {
 	struct sbuf b = { 0 };
 	header(r, &b);
+	report_network(r, &b);
 	report_checks(r, &b);
 	ceiling_table(r, &b);
 	if (count_kind(r, SCEN_HANDSHAKE))
@@ -306,6 +311,7 @@ int report_write(const struct run *r, const char *path, char *err, size_t errlen
 		report_bytes(r, &b, SCEN_FILE);
 	if (count_kind(r, SCEN_HYPERFINE))
 		report_hyperfine(r, &b);
+	report_fleet(r, &b);
 	report_advice(r, &b);
 	report_plots(r, &b);
 	how_to_read(&b);

@@ -28,6 +28,12 @@ void report_hyperfine(const struct run *r, struct sbuf *b);
 void report_advice(const struct run *r, struct sbuf *b);
 void report_plots(const struct run *r, struct sbuf *b);
 void report_failures(const struct run *r, struct sbuf *b);
+/* report_fleet.c: the network path (did the NIC do the crypto?) and, with
+ * --clients, the client fleet per scenario. */
+void report_network(const struct run *r, struct sbuf *b);
+void report_fleet(const struct run *r, struct sbuf *b);
+/* The run's client side was a fleet on other hosts (--clients). */
+bool report_is_fleet(const struct run *r);
 
 /* Above this share of the measured time spent on other work, the server's
  * CPU was shared and the row is disturbed. */

@@ -208,7 +208,8 @@ void report_handshakes(const struct run *r, struct sbuf *b)
 {
 	char c[12][64] = { { 0 } };
 	sb_printf(b, "## Handshakes\n\nServer CPU per handshake against the crypto floor (one signature + key "
-		     "exchange, `openssl speed`), swept over concurrency. Server on one core, client on another.\n\n");
+		     "exchange, `openssl speed`), swept over concurrency. Server on one core, %s.\n\n",
+		  report_is_fleet(r) ? "clients on other hosts" : "client on another");
 	sb_printf(b, "| TLS | cert | group | handshake | conns | handshakes/s | server CPU | server µs/hs | crypto µs/hs "
 		     "| ratio to ceiling | resumed | p99 ms | nginx hs/s | nginx µs/hs | ours/nginx | client | saturated |\n"
 		     "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");

@@ -148,6 +148,7 @@ static void row_client(struct row *w, const cJSON *c)
 	w->client_errors = (long)sum_object(cJSON_GetObjectItemCaseSensitive(c, "errors"));
 	commit_of(c, w->commit_client, sizeof w->commit_client);
 	row_negotiated(w, c);
+	fleet_row(w, c);
 }
 
 static void row_server(struct row *w, const cJSON *s)

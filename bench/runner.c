@@ -46,14 +46,25 @@ static void arg(struct args *a, const char *fmt, ...)
 	a->v[++a->n] = NULL;
 }
 
-static void args_join(const struct args *a, char *out, size_t len)
+static void argv_join(char *const *v, char *out, size_t len)
 {
 	size_t o = 0;
 	out[0] = 0;
-	for (int i = 0; i < a->n && o + 1 < len; i++) {
-		bool q = strpbrk(a->v[i], " '\"") != NULL;
-		o += (size_t)snprintf(out + o, len - o, i ? (q ? " '%s'" : " %s") : "%s", a->v[i]);
+	for (int i = 0; v[i] && o + 1 < len; i++) {
+		bool q = strpbrk(v[i], " '\"") != NULL;
+		o += (size_t)snprintf(out + o, len - o, i ? (q ? " '%s'" : " %s") : "%s", v[i]);
 	}
+}
+
+static void args_join(const struct args *a, char *out, size_t len)
+{
+	argv_join(a->v, out, len);
+}
+
+/* The server's address: --listen, or loopback. */
+static const char *listen_addr(const struct runner *R)
+{
+	return R->listen[0] ? R->listen : "127.0.0.1";
 }
 
 static void tls_args(struct args *a, const struct scenario *sc)
@@ -88,7 +99,7 @@ static void server_args(struct runner *R, struct args *a, const struct scenario 
 	arg(a, "--tls");
 	arg(a, "%s", sc->layer);
 	arg(a, "--host");
-	arg(a, "127.0.0.1");
+	arg(a, "%s", listen_addr(R));
 	arg(a, "--port");
 	arg(a, "%d", port);
 	arg(a, "--threads");
@@ -115,7 +126,7 @@ static void client_args(struct runner *R, struct args *a, const struct scenario 
 	arg(a, "%s/ktls-client", R->bin);
 	arg(a, "%s", sc->kind == SCEN_HANDSHAKE ? "handshake" : "get");
 	arg(a, "--host");
-	arg(a, "127.0.0.1");
+	arg(a, "%s", listen_addr(R));
 	arg(a, "--port");
 	arg(a, "%d", port);
 	arg(a, "--connections");
@@ -291,7 +302,14 @@ static int write_run_json(struct runner *R, const struct scenario *sc, const cha
 		cJSON_AddNumberToObject(o, "server_cycles", cycles);
 	cJSON_AddNumberToObject(o, "wall_s", wall_s);
 	cJSON_AddNumberToObject(o, "cpu_server", R->cpu_server);
-	cJSON_AddNumberToObject(o, "cpu_client", R->cpu_client);
+	if (R->clients[0] && sc->kind != SCEN_HYPERFINE) {
+		/* the client ran as ranks on other hosts (ranks[] in its JSON) */
+		cJSON_AddStringToObject(o, "client_hosts", R->clients);
+		cJSON_AddNumberToObject(o, "client_ranks", fleet_ranks_for(R, sc));
+	} else {
+		cJSON_AddNumberToObject(o, "cpu_client", R->cpu_client);
+	}
+	cJSON_AddStringToObject(o, "listen", listen_addr(R));
 	cJSON_AddStringToObject(o, "command_server", cmd_server);
 	cJSON_AddStringToObject(o, "command_client", cmd_client);
 	snprintf(path, sizeof path, "%s/%s.run.json", R->out, stem);
@@ -377,9 +395,11 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 	char stem[160], cmd_s[4096], cmd_c[4096], err[6000] = "", path[1024], log[1024];
 	struct args *sa = calloc(1, sizeof *sa), *ca = calloc(1, sizeof *ca);
 	pid_t sp = -1, cp = -1, pp = -1;
+	char **fa = NULL; /* --clients: mpirun's argv */
 	double cpu0 = -1, cpu1 = -1, cycles = -1, wall = 0;
 	double busy0 = -1, busy1 = -1; /* the server's CPU as a whole, /proc/stat */
 	uint64_t t_cpu0 = 0, t_cpu1 = 0; /* when cpu0/busy0 and cpu1/busy1 were sampled */
+	bool fleet_done = false; /* --clients: cpu1/busy1 sampled at the end of the fleet's window */
 	int port, rc, st_server = -1, st_client = -1;
 	bool ok = false;
 	uint64_t t0;
@@ -390,9 +410,9 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 		return -ENOMEM;
 	}
 	snprintf(stem, sizeof stem, "%s%s", sc->id, nginx ? ".nginx" : "");
-	port = proc_free_port();
+	port = proc_free_port_on(listen_addr(R));
 	if (port < 0) {
-		snprintf(err, sizeof err, "no free loopback port: %s", strerror(-port));
+		snprintf(err, sizeof err, "no free port on %s: %s", listen_addr(R), strerror(-port));
 		goto record;
 	}
 	if (sc->kind == SCEN_FILE && (rc = runner_docroot_file(R, "file", sc->size, path, sizeof path))) {
@@ -414,11 +434,20 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 	}
 	client_args(R, ca, sc, port, stem, sc->kind == SCEN_HYPERFINE);
 	args_join(ca, cmd_c, sizeof cmd_c);
+	/* --clients: the same client as ranks on the client hosts */
+	if (R->clients[0] && sc->kind != SCEN_HYPERFINE) {
+		if (!(fa = fleet_client_argv(R, sc, ca->v))) {
+			snprintf(err, sizeof err, "out of memory");
+			goto record;
+		}
+		argv_join(fa, cmd_c, sizeof cmd_c);
+	}
 	if (R->dry_run) {
 		printf("# %s (%s)\n  server: %s\n  client: %s%s\n", stem, sc->origin, cmd_s, cmd_c,
 		       sc->kind == SCEN_HYPERFINE ? "   (under hyperfine)" : "");
 		free(sa);
 		free(ca);
+		fleet_argv_free(fa);
 		return 0;
 	}
 
@@ -430,10 +459,10 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 		snprintf(err, sizeof err, "cannot start %s: %s (build it with make)", sa->v[0], strerror(-rc));
 	if (rc)
 		goto record;
-	rc = proc_wait_port(port, sp, 10000);
+	rc = proc_wait_port_on(listen_addr(R), port, sp, 10000);
 	if (rc) {
-		snprintf(err, sizeof err, "%s did not accept on 127.0.0.1:%d %s: see %s",
-			 nginx ? "nginx" : "ktls-server", port,
+		snprintf(err, sizeof err, "%s did not accept on %s port %d %s: see %s",
+			 nginx ? "nginx" : "ktls-server", listen_addr(R), port,
 			 rc == -ECHILD ? "(it exited)" : "within 10 s", log);
 		if (rc == -ECHILD)
 			sp = -1;
@@ -486,29 +515,57 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 	} else {
 		double limit = (double)(sc->duration_ns + sc->warmup_ns) / 1e9 + 30;
 		snprintf(log, sizeof log, "%s/%s.client.log", R->out, stem);
-		rc = proc_spawn(ca->v, R->cpu_client, log, &cp);
+		if (fa) {
+			/* rank 0's JSON arrives on mpirun's stdout */
+			snprintf(path, sizeof path, "%s/%s.client.json", R->out, stem);
+			rc = proc_spawn_split(fa, -1, path, log, &cp);
+		} else {
+			rc = proc_spawn(ca->v, R->cpu_client, log, &cp);
+		}
 		if (rc) {
-			snprintf(err, sizeof err, "cannot start %s: %s (build it with make)", ca->v[0],
-				 strerror(-rc));
+			snprintf(err, sizeof err, "cannot start %s: %s (%s)", fa ? fa[0] : ca->v[0], strerror(-rc),
+				 fa ? "apt-get install openmpi-bin" : "build it with make");
 		} else {
 			/* The server's CPU counts from the end of the client's warmup
 			 * (its measured window starts then, give or take the few ms the
 			 * client takes to start), so that it matches the handshakes and
-			 * bytes the client counts. */
-			bool warm = sc->warmup_ns == 0;
+			 * bytes the client counts. A fleet's clock starts when rank 0
+			 * says so (mpirun takes a while to start the ranks), and its
+			 * window ends warmup + duration later, before mpirun winds down. */
+			bool warm = sc->warmup_ns == 0 && !fa, ended = false;
+			uint64_t t_ref = fa ? 0 : t0;
 			for (;;) {
 				uint64_t now = procstat_now_ns();
 				double el = (double)(now - t0) / 1e9;
 				unsigned wait_ms = 250;
-				if (!warm && now >= t0 + sc->warmup_ns) {
+				if (fa && !t_ref) {
+					if (fleet_started(log))
+						t_ref = now;
+					else
+						wait_ms = 5;
+				}
+				if (t_ref && !warm && now >= t_ref + sc->warmup_ns) {
 					t_cpu0 = procstat_now_ns();
 					if (proc_cpu_s(sp, &cpu0))
 						cpu0 = -1;
 					if (proc_cpu_busy_s(R->cpu_server, &busy0))
 						busy0 = -1;
 					warm = true;
-				} else if (!warm && (t0 + sc->warmup_ns - now) / 1000000 < wait_ms) {
-					wait_ms = (unsigned)((t0 + sc->warmup_ns - now) / 1000000) + 1;
+				} else if (t_ref && !warm && (t_ref + sc->warmup_ns - now) / 1000000 < wait_ms) {
+					wait_ms = (unsigned)((t_ref + sc->warmup_ns - now) / 1000000) + 1;
+				}
+				if (fa && warm && !ended) {
+					uint64_t end = t_ref + sc->warmup_ns + sc->duration_ns;
+					if (now >= end) {
+						t_cpu1 = procstat_now_ns();
+						if (proc_cpu_busy_s(R->cpu_server, &busy1))
+							busy1 = -1;
+						if (proc_cpu_s(sp, &cpu1))
+							cpu1 = -1;
+						ended = true;
+					} else if ((end - now) / 1000000 < wait_ms) {
+						wait_ms = (unsigned)((end - now) / 1000000) + 1;
+					}
 				}
 				if (proc_wait(cp, wait_ms, &st_client) == 0) {
 					cp = -1;
@@ -526,16 +583,23 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 			if (cp < 0 && exited_zero(st_client))
 				ok = true;
 			else if (cp < 0 && !err[0])
-				snprintf(err, sizeof err, "ktls-client exited with status %d: see %s",
+				snprintf(err, sizeof err, "%s exited with status %d: see %s",
+					 fa ? "mpirun (ktls-client-mpi on the client hosts)" : "ktls-client",
 					 WIFEXITED(st_client) ? WEXITSTATUS(st_client) : 128 + WTERMSIG(st_client),
 					 log);
+			/* (a fleet that ended before its window's end was seen here is
+			 * sampled now, a little late) */
+			fleet_done = fa && ended;
 		}
 	}
-	t_cpu1 = procstat_now_ns();
-	if (proc_cpu_busy_s(R->cpu_server, &busy1))
-		busy1 = -1;
+	if (!fleet_done) {
+		t_cpu1 = procstat_now_ns();
+		if (proc_cpu_busy_s(R->cpu_server, &busy1))
+			busy1 = -1;
+	}
 	wall = (double)(procstat_now_ns() - t0) / 1e9;
-	if (proc_cpu_s(sp, &cpu1) || cpu0 < 0) {
+	double cpu_end;
+	if (proc_cpu_s(sp, fleet_done ? &cpu_end : &cpu1) || cpu0 < 0 || cpu1 < 0) {
 		if (!err[0])
 			snprintf(err, sizeof err, "the server died during the run: see %s.server.log", stem);
 		ok = false;
@@ -559,6 +623,7 @@ record:
 	}
 	free(sa);
 	free(ca);
+	fleet_argv_free(fa);
 	if (runner_stop && !ok)
 		return -EINTR; /* interrupted: keep only what finished */
 	if (!ok)
@@ -573,10 +638,23 @@ record:
 	return rc ? rc : (ok ? 0 : 1);
 }
 
+/* --clients: why a scenario cannot run across hosts (NULL: it can). */
+static const char *fleet_skip(const struct runner *R, const struct scenario *sc)
+{
+	if (!R->clients[0])
+		return NULL;
+	if (sc->kind == SCEN_HYPERFINE)
+		return "hyperfine times one whole local client process, not a fleet";
+	if (strcmp(sc->layer, "ktls") == 0 && (!R->host_ktls || R->force_vm))
+		return "the server's kernel has no kTLS here, and the VM harness cannot reach other hosts";
+	return NULL;
+}
+
 /* Inside the VM (--emit) everything runs where it is: never hand off again. */
 static bool runs_in_vm(const struct runner *R, const struct scenario *sc)
 {
-	return !R->emit && strcmp(sc->layer, "ktls") == 0 && (!R->host_ktls || R->force_vm);
+	return !R->emit && strcmp(sc->layer, "ktls") == 0 && (!R->host_ktls || R->force_vm) &&
+	       !fleet_skip(R, sc);
 }
 
 static bool nginx_eligible(const struct runner *R, const struct scenario *sc)
@@ -620,7 +698,7 @@ int runner_run_suite(struct runner *R, const struct suite *s)
 	}
 	R->total = nvm;
 	for (size_t i = 0; i < s->n; i++)
-		if (!runs_in_vm(R, &s->sc[i]))
+		if (!runs_in_vm(R, &s->sc[i]) && !fleet_skip(R, &s->sc[i]))
 			R->total += 1 + nginx_eligible(R, &s->sc[i]);
 	R->t0_ns = procstat_now_ns();
 	char www[400];
@@ -629,8 +707,23 @@ int runner_run_suite(struct runner *R, const struct suite *s)
 
 	for (size_t i = 0; i < s->n && !runner_stop; i++) {
 		const struct scenario *sc = &s->sc[i];
+		const char *why = fleet_skip(R, sc);
 		if (runs_in_vm(R, sc))
 			continue;
+		if (why) {
+			/* said on stderr, and listed in env.json and the report */
+			if (!R->not_run)
+				R->not_run = cJSON_CreateArray();
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddStringToObject(e, "id", sc->id);
+			cJSON_AddStringToObject(e, "why", why);
+			cJSON_AddItemToArray(R->not_run, e);
+			if (R->dry_run)
+				printf("# %s (%s): not run across hosts: %s\n", sc->id, sc->origin, why);
+			else
+				fprintf(stderr, "ktls-bench: %s: not run across hosts: %s\n", sc->id, why);
+			continue;
+		}
 		if (runner_scenario(R, sc, (int)i, false) == -EINTR)
 			break;
 		R->done++;

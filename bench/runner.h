@@ -26,6 +26,15 @@ struct runner {
 	bool tty;             /* stderr is a terminal: one live progress line */
 	char cmdline[2048];
 	char vm_kernel[32];   /* --vm-kernel */
+	/* --clients: the client side runs through mpirun on other hosts
+	 * (bench/fleet.c); the server stays here, on --listen */
+	char listen[64];      /* the server's address (default 127.0.0.1) */
+	char clients[512];    /* the hostfile, "" when the client runs here */
+	char client_bin[512]; /* folder of ktls-client-mpi on the client hosts */
+	unsigned ranks;       /* client processes at most (the hostfile's slots, or --ranks) */
+	const char *mpi_args[16]; /* --mpi-arg, in order */
+	unsigned n_mpi_args;
+	cJSON *not_run;       /* --clients: scenarios that cannot run across hosts, {id, why} */
 	/* state */
 	char tmp[256];        /* private temp folder: docroot, nginx prefix */
 	size_t done, total, failed;
@@ -75,5 +84,42 @@ int vm_collect(const char *text, const char *dir, const int *seqs, const struct 
 
 /* env.c: env.json. */
 cJSON *env_collect(const struct runner *R, const char *suite_name);
+
+/* netif.c: the network interface holding the server's address (what the
+ * traffic used) and whether its NIC could do TLS crypto. */
+/* {address, name, loopback, driver, software_device, speed_mbps, mtu,
+ * tls_features {tls-hw-tx-offload, ...}, tls_stat_before {counters}} */
+cJSON *netif_json(const char *addr);
+/* /proc/net/tls_stat as {counter: value}, or NULL when absent (no kTLS). */
+cJSON *netif_tls_stat(void);
+/* The interface holding addr: 0, -ENOENT (none), -EINVAL (not an address). */
+int netif_of_addr(const char *addr, char *name, size_t len, bool *loopback);
+/* A driver of a device with no hardware (loopback, veth, bridge, ...). */
+bool netif_soft_driver(const char *driver);
+
+/* fleet.c: --clients HOSTFILE. */
+/* Check --listen (an address of this machine, not the wildcard; not
+ * loopback with --clients) and the --clients options: the hostfile, the
+ * ranks, mpirun and its root permission, ktls-client-mpi. 0, or -errno
+ * with a sentence naming the fix in err. */
+int fleet_setup(struct runner *R, char *err, size_t errlen);
+/* Read a hostfile ("HOST [slots=N] ..." lines, # comments): the hosts in
+ * order (hosts[] of {host, slots}, slots null when not given) and the sum
+ * of slots; *all_slots false when a line gives none (mpirun then counts the
+ * host's cores). 0, or -errno / -EINVAL with a sentence in err. */
+int fleet_hostfile(const char *path, cJSON **hosts, unsigned *slots, bool *all_slots, char *err, size_t errlen);
+/* The client's argv (as client_args() builds it for one local process) run
+ * across the hosts: mpirun --hostfile ... -np min(ranks, connections)
+ * --map-by node [--mpi-arg ...] CLIENT_BIN/ktls-client-mpi ..., without
+ * --cpus (mpirun places the ranks), with --json - (rank 0's JSON arrives on
+ * mpirun's stdout). NULL-terminated, malloc'd (fleet_argv_free), or NULL. */
+char **fleet_client_argv(const struct runner *R, const struct scenario *sc, char *const *client);
+void fleet_argv_free(char **v);
+/* The ranks a scenario runs on. */
+unsigned fleet_ranks_for(const struct runner *R, const struct scenario *sc);
+/* Whether rank 0 wrote its "fleet started" line into the client's log. */
+bool fleet_started(const char *log_path);
+/* env.json's "clients": the hostfile, its hosts, the ranks, mpirun's version. */
+cJSON *fleet_env_json(const struct runner *R);
 
 #endif

@@ -219,6 +219,20 @@ static void test_bounds(void)
 	w.server_requests = 10;
 	expect(&w, CHECK_COUNTS, "the client counted more requests than the server answered");
 
+	/* a fleet's totals are its ranks' sums */
+	base(&w, SCEN_HANDSHAKE);
+	w.ranks = 2;
+	w.rank_sum_handshakes = w.handshakes;
+	expect(&w, 0, "a fleet whose ranks add up");
+	w.rank_sum_handshakes = w.handshakes - 1;
+	expect(&w, CHECK_COUNTS, "a fleet whose ranks do not add up to its handshakes");
+	base(&w, SCEN_BULK);
+	w.ranks = 3;
+	w.rank_sum_requests = w.requests;
+	w.rank_sum_bytes = w.bytes + 16384;
+	w.rank_sum_handshakes = w.handshakes;
+	expect(&w, CHECK_COUNTS, "a fleet whose ranks do not add up to its bytes");
+
 	/* build */
 	base(&w, SCEN_BULK);
 	snprintf(w.commit_server, sizeof w.commit_server, "def5678");
@@ -297,11 +311,54 @@ static void test_old_key(void)
 	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* a client fleet's JSON (ranks[]) read back into its row */
+static void test_fleet_row(void)
+{
+	struct run r;
+	char err[300];
+	const char *client =
+		"{\"duration_s\": 2.0, \"handshakes\": 300, \"requests\": 0, \"bytes\": 0,"
+		" \"cpu_user_s\": 1.5, \"cpu_sys_s\": 0.3, \"client_saturated\": true,"
+		" \"config\": {\"threads\": 1, \"ranks\": 3},"
+		" \"fleet\": {\"hosts\": [{\"host\": \"a\", \"ranks\": 2}, {\"host\": \"b\", \"ranks\": 1}]},"
+		" \"ranks\": ["
+		"  {\"rank\": 0, \"host\": \"a\", \"threads\": 1, \"handshakes\": 100, \"cpu_busy_ratio\": 0.3},"
+		"  {\"rank\": 1, \"host\": \"b\", \"threads\": 1, \"handshakes\": 120, \"cpu_busy_ratio\": 0.95},"
+		"  {\"rank\": 2, \"host\": \"a\", \"threads\": 1, \"handshakes\": 80, \"cpu_busy_ratio\": 0.2}]}";
+	const char *run = "{\"scenario\": {\"line\": \"handshake tls=1.3 conns=3 duration=2s\"},"
+			  " \"peer\": \"ktls-server\", \"ok\": true, \"client_json\": \"h.client.json\","
+			  " \"server_cpu_s\": 0.2, \"wall_s\": 2.1}";
+
+	snprintf(dir, sizeof dir, "/tmp/bench_checks.XXXXXX");
+	if (!mkdtemp(dir)) {
+		OK(0, "mkdtemp");
+		return;
+	}
+	put("h.run.json", run);
+	put("h.client.json", client);
+	EXPECT_EQ(run_load(&r, dir, err, sizeof err), 0);
+	if (r.n == 1) {
+		const struct row *w = &r.rows[0];
+		EXPECT_EQ(w->ranks, 3);
+		EXPECT_EQ(w->rank_hosts, 2);
+		EXPECT_EQ((long long)w->rank_sum_handshakes, 300);
+		EXPECT_EQ((long long)w->rank_count[1], 120);
+		EXPECT_EQ(w->bottleneck_rank, 1);
+		EXPECT_STREQ(w->bottleneck_host, "b");
+		EXPECT_EQ(w->saturated_ranks, 1);
+		EXPECT_EQ(w->client_threads, 3); /* every rank's thread bounds the fleet's CPU */
+		EXPECT_EQ(w->check_failed & CHECK_COUNTS, 0);
+	}
+	run_free(&r);
+	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
 	machine();
 	test_bounds();
 	test_old_key();
+	test_fleet_row();
 	cJSON_Delete(R.env);
 	return tap_done();
 }
