@@ -58,6 +58,8 @@ static void usage(FILE *f)
 "      --emit               print every result file on stdout (the VM part uses it)\n"
 "      --listen ADDR        the server's address: an address of this machine, whose\n"
 "                           interface env.json and the report describe  [127.0.0.1]\n"
+"      --port N             the server's port in every scenario (a firewall's hole)\n"
+"                           [a free port the kernel picks, per scenario]\n"
 "      --clients HOSTFILE   run the client side on these hosts through mpirun\n"
 "                           (ktls-client-mpi ranks: 'HOST slots=N' lines), the\n"
 "                           server here on --listen; see the README\n"
@@ -305,6 +307,7 @@ static int cmd_run(int argc, char **argv, const char *self)
 		{ "emit", no_argument, NULL, 'e' },
 		{ "vm-script", required_argument, NULL, 'V' },
 		{ "listen", required_argument, NULL, 'L' },
+		{ "port", required_argument, NULL, 'T' },
 		{ "clients", required_argument, NULL, 'H' },
 		{ "ranks", required_argument, NULL, 'R' },
 		{ "client-bin", required_argument, NULL, 'B' },
@@ -381,6 +384,16 @@ static int cmd_run(int argc, char **argv, const char *self)
 		case 'e': R.emit = true; break;
 		case 'V': snprintf(R.vm_script, sizeof R.vm_script, "%s", optarg); break;
 		case 'L': snprintf(R.listen, sizeof R.listen, "%s", optarg); break;
+		case 'T': {
+			uint64_t v;
+			if (units_parse_u64(optarg, &v) || v < 1 || v > 65535) {
+				fprintf(stderr, "ktls-bench: --port wants 1..65535 (got '%s')\n", optarg);
+				free(lines);
+				return 2;
+			}
+			R.port = (int)v;
+			break;
+		}
 		case 'H': snprintf(R.clients, sizeof R.clients, "%s", optarg); break;
 		case 'B': snprintf(R.client_bin, sizeof R.client_bin, "%s", optarg); break;
 		case 'R': {

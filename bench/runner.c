@@ -410,7 +410,7 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 		return -ENOMEM;
 	}
 	snprintf(stem, sizeof stem, "%s%s", sc->id, nginx ? ".nginx" : "");
-	port = proc_free_port_on(listen_addr(R));
+	port = R->port ? R->port : proc_free_port_on(listen_addr(R));
 	if (port < 0) {
 		snprintf(err, sizeof err, "no free port on %s: %s", listen_addr(R), strerror(-port));
 		goto record;
@@ -461,8 +461,9 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 		goto record;
 	rc = proc_wait_port_on(listen_addr(R), port, sp, 10000);
 	if (rc) {
-		snprintf(err, sizeof err, "%s did not accept on %s port %d %s: see %s",
-			 nginx ? "nginx" : "ktls-server", listen_addr(R), port,
+		bool v6 = strchr(listen_addr(R), ':') != NULL;
+		snprintf(err, sizeof err, "%s did not accept on %s%s%s:%d %s: see %s",
+			 nginx ? "nginx" : "ktls-server", v6 ? "[" : "", listen_addr(R), v6 ? "]" : "", port,
 			 rc == -ECHILD ? "(it exited)" : "within 10 s", log);
 		if (rc == -ECHILD)
 			sp = -1;

@@ -29,6 +29,7 @@ struct runner {
 	/* --clients: the client side runs through mpirun on other hosts
 	 * (bench/fleet.c); the server stays here, on --listen */
 	char listen[64];      /* the server's address (default 127.0.0.1) */
+	int port;             /* --port: the server's port in every scenario (0: a free one each time) */
 	char clients[512];    /* the hostfile, "" when the client runs here */
 	char client_bin[512]; /* folder of ktls-client-mpi on the client hosts */
 	unsigned ranks;       /* client processes at most (the hostfile's slots, or --ranks) */

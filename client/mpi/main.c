@@ -591,6 +591,7 @@ int main(int argc, char **argv)
 		/* a rank that failed during the run stops all of them */
 		fprintf(stderr, PROG ": rank %u on %s: %s: stopping every rank\n", s.f.rank, s.host, run.fatal);
 		fflush(stderr);
+		outfile_discard(&json); /* rank 0: no half-written --json left behind */
 		MPI_Abort(MPI_COMM_WORLD, 1);
 		rc = 1;
 	} else {

@@ -15,7 +15,7 @@ bench=$KTLS_BIN/ktls-bench
 fleet_up
 out=$FTMP/run
 in_srv "$bench" run --bin "$KTLS_BIN" --certs "$CERTS" --clients "$HOSTS" --listen "$ADDR" \
-	--mpi-arg --bind-to --mpi-arg none --no-ceiling --no-plots --out "$out" --cpus 0:0 \
+	--port 8443 --mpi-arg --bind-to --mpi-arg none --no-ceiling --no-plots --out "$out" --cpus 0:0 \
 	--scenario "handshake tls=1.3 conns=1,4 duration=1s warmup=500ms" \
 	--scenario "bulk size=64K conns=2 duration=1s" \
 	--scenario "hyperfine size=64K runs=2" >"$FTMP/bench.out" 2>"$FTMP/bench.err"

@@ -91,10 +91,12 @@ mpi -np 4 "$MPI_CLIENT" handshake --host "$ADDR" --port "$FPORT" --rate 200 -d 2
 	--raw-samples "$out.raw" >"$out.out" 2>"$out.err"
 is "$?" 0 "open loop at 200/s over 4 ranks: exit 0"
 started=$(jq '.handshakes + .unfinished + (.errors_total // 0)' "$out.json")
-ok "$((started >= 390 && started <= 402 ? 0 : 1))" "the fleet started 400 in 2 s at 200/s in total (got $started)"
+# (loose bounds: on a loaded machine a rank may miss a few of its last starts;
+# a per-rank --rate would have started 1600)
+ok "$((started >= 360 && started <= 402 ? 0 : 1))" "the fleet started 400 in 2 s at 200/s in total (got $started)"
 for ((r = 0; r < 4; r++)); do
 	s=$(jq ".ranks[$r] | .handshakes + .unfinished + .errors_total" "$out.json")
-	ok "$((s >= 96 && s <= 101 ? 0 : 1))" "rank $r started a quarter of them (got $s)"
+	ok "$((s >= 90 && s <= 101 ? 0 : 1))" "rank $r started a quarter of them (got $s)"
 done
 # the schedules interleave: every 20 ms the fleet starts 4, rank r's at r x 5 ms
 # (a start is the scheduled one, from the rank's t0)
@@ -159,6 +161,27 @@ kill -CONT "$victim" 2>/dev/null
 wait_gone 20
 ok $? "no rank is left running"
 
+# --- a rank that fails during the run stops every rank (MPI_Abort) -----------------
+# (--resume against a server that gives no session: the run's fatal error)
+fleet_server_stop
+fleet_server --tickets 0 --session-cache 0 || bail "ktls-server restarted without tickets"
+out=$FTMP/fatal
+t0=$(date +%s)
+mpi -np 4 "$MPI_CLIENT" handshake --host "$ADDR" --port "$FPORT" -c 4 --resume -d 30s --timeout 1s \
+	--json "$out.json" >"$out.out" 2>"$out.err"
+rc=$?
+t1=$(date +%s)
+ok "$((rc != 0 ? 0 : 1))" "a rank's fatal error fails the fleet (status $rc)"
+ok "$((t1 - t0 < 25 ? 0 : 1))" "at once, not after the 30 s run ($((t1 - t0)) s)"
+grep -qE 'rank [0-3] on ktf[^:]*: --resume: the server sent no TLS 1.3 session ticket.*stopping every rank' "$out.err"
+ok $? "the rank says why, and that it stops every rank"
+grep -q 'MPI_ABORT was invoked' "$out.err"
+ok $? "through MPI_Abort"
+wait_gone 20
+ok $? "no rank is left running"
+fleet_server_stop
+fleet_server || bail "ktls-server restarted"
+
 # --- the README's mpirun command, as printed (hostfile and address substituted) -------
 cmd=$(sed -n '/<!-- fleet-mpirun -->/,/<!-- \/fleet-mpirun -->/p' "$ROOT/README.md" | sed -n '/^mpirun/,/[^\\]$/p' |
 	sed 's/\\$//' | tr '\n' ' ')
@@ -171,7 +194,7 @@ diag "running: $cmd"
 rc=$?
 is "$rc" 0 "the README's command works as printed"
 [[ $rc == 0 ]] || sed 's/^/#   /' "$FTMP/readme.err" | tail -n 20
-j=$(ls "$FTMP"/*.json 2>/dev/null | head -n 1)
+j=$FTMP/fleet.json
 ok "$([[ -s $j ]] && jq -e '.handshakes > 0 and (.ranks | length) > 1' "$j" >/dev/null; echo $?)" \
 	"and writes a fleet's JSON (${j##*/})"
 fleet_server_stop

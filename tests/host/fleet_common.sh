@@ -75,18 +75,18 @@ in_srv() {
 }
 
 fleet_server() {
-	FLEET_SRV_JSON=$FTMP/server.$RANDOM.json
+	local i tag=$RANDOM$RANDOM
+	FLEET_SRV_JSON=$FTMP/server.$tag.json
 	ip netns exec "$SRV_NS" "$KTLS_BIN/ktls-server" --host "$ADDR" --port "$FPORT" --threads 1 \
 		--cert "$CERTS/ecdsa-p256.crt" --key "$CERTS/ecdsa-p256.key" --json "$FLEET_SRV_JSON" "$@" \
-		>"$FTMP/server.out" 2>"$FTMP/server.err" &
+		>"$FTMP/server.$tag.out" 2>"$FTMP/server.$tag.err" &
 	FSRV_PID=$!
-	local i
 	for ((i = 0; i < 200; i++)); do
-		grep -q 'listening on' "$FTMP/server.out" 2>/dev/null && return 0
+		grep -q 'listening on' "$FTMP/server.$tag.out" 2>/dev/null && return 0
 		kill -0 "$FSRV_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	diag "ktls-server did not start in $SRV_NS: $(head -c 300 "$FTMP/server.err")"
+	diag "ktls-server did not start in $SRV_NS: $(head -c 300 "$FTMP/server.$tag.err")"
 	return 1
 }
 
