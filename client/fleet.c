@@ -290,8 +290,9 @@ static cJSON *rank_json(const struct fleet_rank *x, uint64_t t_first)
 
 static void replace_num(cJSON *o, const char *key, double v)
 {
-	if (o && !cJSON_ReplaceItemInObjectCaseSensitive(o, key, cJSON_CreateNumber(v)))
-		cJSON_AddNumberToObject(o, key, v);
+	cJSON *n = o ? cJSON_CreateNumber(v) : NULL;
+	if (n && !cJSON_ReplaceItemInObjectCaseSensitive(o, key, n))
+		cJSON_AddItemToObject(o, key, n);
 }
 
 int fleet_report_json(cJSON *doc, const struct fleet_rank *r, unsigned n)

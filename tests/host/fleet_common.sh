@@ -58,9 +58,11 @@ fleet_up() {
 	C1=$(sed -n '1s/ .*//p' "$HOSTS")
 	C2=$(sed -n '2s/ .*//p' "$HOSTS")
 	mapfile -t FLEET_ENV <"$NET/env"
-	# under `make asan`: Open MPI's own allocations are not this project's leaks
+	# under `make asan`: Open MPI's own allocations are not this project's
+	# leaks (full stacks, so that only those passing through it are skipped)
 	if [[ -n ${KTLS_ASAN:-} ]]; then
-		FLEET_ENV+=("LSAN_OPTIONS=suppressions=$ROOT/tests/fixtures/lsan-openmpi.supp:print_suppressions=0")
+		FLEET_ENV+=("ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:fast_unwind_on_malloc=0"
+			    "LSAN_OPTIONS=suppressions=$ROOT/tests/fixtures/lsan-openmpi.supp:print_suppressions=0")
 	fi
 }
 
