@@ -125,7 +125,10 @@ exact_p_us() {
 	awk '{print $3}' "$1" | sort -n | awk -v p="$2" '
 		{ v[NR] = $1 }
 		END {
-			n = NR; r = p / 100 * n; k = int(r); if (k < r) k++; if (k < 1) k = 1
+			# rank ceil(p% of n) in integers (p in tenths): 99.9% of 3000
+			# is 2997 exactly, where doubles make it 2997.0000000000005
+			n = NR; num = int(p * 10 + 0.5) * n; k = int(num / 1000); if (k * 1000 < num) k++
+			if (k < 1) k = 1
 			x = v[k]
 			if (x < 256) { printf "%.3f\n", x / 1000; exit }
 			msb = 0; t = x; while (t >= 2) { t = int(t / 2); msb++ }
