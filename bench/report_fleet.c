@@ -163,7 +163,7 @@ void report_fleet(const struct run *r, struct sbuf *b)
 	cJSON_ArrayForEach(e, hosts) {
 		double s = util_json_num(e, "slots", -1);
 		sb_printf(b, "%s%s%s", n++ ? ", " : "", str(e, "host", "?"),
-			  s > 0 ? (snprintf(t, sizeof t, ": %.0f slots", s), t) : "");
+			  s > 0 ? (snprintf(t, sizeof t, ": %.0f slot%s", s, s == 1 ? "" : "s"), t) : "");
 	}
 	sb_printf(b, "), at most %.0f ranks, one per connection when a scenario has fewer; the server and its "
 		     "CPU accounting stayed here, on %s. Each rank runs its share of the connections; the "
