@@ -71,11 +71,12 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
-/* Poll a non-blocking MPI operation until it completes; after --fleet-wait
- * the whole job is stopped (a rank hangs, or its host is gone). */
-static void wait_req(struct fleet_state *s, MPI_Request *req, const char *what)
+/* Poll a non-blocking MPI operation until it completes; --fleet-wait after
+ * `from` (CLOCK_MONOTONIC; 0: now) the whole job is stopped (a rank hangs,
+ * or its host is gone). */
+static void wait_req(struct fleet_state *s, MPI_Request *req, const char *what, uint64_t from)
 {
-	uint64_t end = mono_ns() + s->wait_ns;
+	uint64_t now = mono_ns(), end = (from > now ? from : now) + s->wait_ns;
 	struct timespec ms = { 0, 1000000 };
 	int done = 0;
 
@@ -131,7 +132,7 @@ static bool gate_pass(struct fleet_state *s, int code, const char *why)
 	snprintf(me.host, sizeof(me.host), "%s", s->host);
 	snprintf(me.why, sizeof(me.why), "%s", why ? why : "");
 	MPI_Iallgather(&me, sizeof(me), MPI_BYTE, all, sizeof(me), MPI_BYTE, MPI_COMM_WORLD, &req);
-	wait_req(s, &req, "waiting for every rank to get ready");
+	wait_req(s, &req, "waiting for every rank to get ready", 0);
 	s->exit_code = 0;
 	for (unsigned i = 0; i < n; i++)
 		if (all[i].code > s->exit_code)
@@ -277,8 +278,8 @@ static void usage_fleet(FILE *f)
 "mpirun places the ranks (--map-by, --bind-to).\n"
 "Fleet:\n"
 "      --fleet-wait D       how long a rank waits for the others (at the start,\n"
-"                           and at the end after its own run) before it stops\n"
-"                           every rank (default " DEF_FLEET_WAIT ")\n"
+"                           and at the end after the run's planned end) before\n"
+"                           it stops every rank (default " DEF_FLEET_WAIT ")\n"
 "      --raw-samples FILE   rank 0 writes every latency sample of every rank to\n"
 "                           FILE, \"RANK START LATENCY\" a line in ns, START from\n"
 "                           the rank's start (the scheduled start in open loop):\n"
@@ -345,7 +346,7 @@ static int raw_gather(struct fleet_state *s)
 	if (s->f.rank == 0)
 		counts = calloc(n, sizeof(*counts));
 	MPI_Igather(&mine, 1, MPI_UINT64_T, counts, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, &req);
-	wait_req(s, &req, "gathering --raw-samples counts");
+	wait_req(s, &req, "gathering --raw-samples counts", 0);
 	/* rank 0 decides whether the samples fit in one gather, and says so */
 	uint64_t total = 0;
 	int go = 1;
@@ -357,7 +358,7 @@ static int raw_gather(struct fleet_state *s)
 				total += counts[i];
 		}
 	MPI_Ibcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD, &req);
-	wait_req(s, &req, "agreeing on --raw-samples");
+	wait_req(s, &req, "agreeing on --raw-samples", 0);
 	if (!go) {
 		if (s->f.rank == 0)
 			fprintf(stderr, PROG ": --raw-samples: too many samples (or out of memory) to gather: none "
@@ -387,7 +388,7 @@ static int raw_gather(struct fleet_state *s)
 			d += (unsigned)counts[i];
 		}
 	MPI_Igatherv(buf, (int)mine, MPI_UINT64_T, all, rc_counts, displs, MPI_UINT64_T, 0, MPI_COMM_WORLD, &req);
-	wait_req(s, &req, "gathering --raw-samples");
+	wait_req(s, &req, "gathering --raw-samples", 0);
 	int rc = 0;
 	if (s->f.rank == 0) {
 		FILE *f = fopen(s->raw_path, "w");
@@ -432,7 +433,9 @@ static int finish(struct fleet_state *s, struct run *run, const struct client_cf
 	for (unsigned k = 0; k < nslots; k++)
 		engine_timeline(run, k, (struct tl_slot *)(mine + sizeof(struct fleet_rank)) + k);
 	MPI_Igather(mine, (int)sz, MPI_BYTE, all, (int)sz, MPI_BYTE, 0, MPI_COMM_WORLD, &req);
-	wait_req(s, &req, "gathering the results");
+	/* a rank that ended early (its share of --handshakes done) waits for
+	 * the others until the planned end, then --fleet-wait more */
+	wait_req(s, &req, "gathering the results", run->t_end);
 	free(mine);
 	if (s->raw_path && raw_gather(s))
 		rc = 1;
@@ -546,6 +549,8 @@ int main(int argc, char **argv)
 		MPI_Finalize();
 		return 0;
 	}
+	if (!rc && r == 0 && why[0])
+		fputs(why, stderr); /* notes of a parse that succeeded */
 	s.total = &total;
 	if (!rc && fleet_cfg_rank(&total, s.f.rank, s.f.size, &cfg, why, sizeof(why)))
 		rc = 2;

@@ -166,6 +166,27 @@ kill -CONT "$victim" 2>/dev/null
 wait_gone 20
 ok $? "no rank is left running"
 
+# --- a rank that ends early waits for a slower one (until the planned end) --------
+# 10 handshakes a rank at 5/s each: rank 0 is done after 2 s, rank 1 is held
+# for 4 s; --fleet-wait 2s counts from the run's planned end (30 s), not from
+# rank 0's own
+out=$FTMP/slow
+mpi -np 2 --map-by node "$MPI_CLIENT" handshake --host "$ADDR" --port "$FPORT" --rate 10 -n 20 -d 30s \
+	--fleet-wait 2s --json "$out.json" >"$out.out" 2>"$out.err" &
+mpid=$!
+for ((i = 0; i < 300; i++)); do
+	grep -q 'fleet started' "$out.err" 2>/dev/null && break
+	sleep 0.1
+done
+victim=$(ranks_in "$C2" | head -n 1)
+kill -STOP "$victim" 2>/dev/null
+sleep 4
+kill -CONT "$victim" 2>/dev/null
+wait "$mpid"
+is "$?" 0 "a rank held for 4 s still finishes: the other waited past its own end"
+is "$(jq '.handshakes' "$out.json" 2>/dev/null)" 20 "with every handshake counted"
+is "$(jq -c '[.ranks[].ended_by_count]' "$out.json" 2>/dev/null)" "[true,true]" "both ranks ended by the count"
+
 # --- a rank that fails during the run stops every rank (MPI_Abort) -----------------
 # (--resume against a server that gives no session: the run's fatal error)
 fleet_server_stop
