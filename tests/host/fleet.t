@@ -76,7 +76,8 @@ is "$(jq '.ranks | length' "$out.json")" 4 "four ranks in ranks[]"
 is "$(jq -c '[.fleet.hosts[].ranks]' "$out.json")" "[2,2]" "two ranks on each host"
 is "$(jq -c '[.ranks[].connections]' "$out.json")" "[2,2,2,2]" "--connections 8 split 2 a rank"
 check_sums "$out.json" "4 ranks"
-ok "$(jq '.requests > 0 and .bytes == .requests * 16384' "$out.json" | grep -qx true; echo $?)" \
+# (responses in flight at the window's edges count their bytes in part)
+ok "$(jq '.requests > 0 and ((.bytes - .requests * 16384) | fabs) <= 9 * 16384' "$out.json" | grep -qx true; echo $?)" \
 	"every request brought 16 KiB ($(jq .requests "$out.json") requests, $(jq .bytes "$out.json") bytes)"
 check_raw "$out.json" "$out.raw" "4 ranks"
 is "$(jq '[.timeline[] | select(.warmup | not) | .requests] | add >= 0' "$out.json")" true "a timeline"
