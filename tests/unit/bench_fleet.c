@@ -1,6 +1,7 @@
 /* Unit tests: bench/fleet.c, the pieces of ktls-bench --clients that need no
  * mpirun: reading a hostfile, and turning the local client's argv into
  * mpirun's. */
+#include "bench/report.h"
 #include "bench/runner.h"
 #include "tests/tap.h"
 
@@ -98,9 +99,52 @@ static void test_argv(void)
 	EXPECT_EQ(fleet_ranks_for(&R, &sc), 1);
 }
 
+/* report.md's Network path: the NIC's verdict from env.json alone */
+static char *network(const char *netif)
+{
+	struct run r = { 0 };
+	struct sbuf b = { 0 };
+	char env[2048];
+	snprintf(env, sizeof env, "{\"netif\": %s}", netif);
+	r.env = cJSON_Parse(env);
+	report_network(&r, &b);
+	cJSON_Delete(r.env);
+	return b.buf;
+}
+
+static void test_network(void)
+{
+	char *t;
+	t = network("{\"address\": \"192.0.2.10\", \"name\": \"enp1s0f0np0\", \"driver\": \"mlx5_core\","
+		    " \"software_device\": false, \"speed_mbps\": 100000, \"mtu\": 9000,"
+		    " \"tls_features\": {\"tls-hw-tx-offload\": \"on\", \"tls-hw-rx-offload\": \"on\"},"
+		    " \"tls_stat_before\": {\"TlsTxDevice\": 10, \"TlsRxDevice\": 4, \"TlsTxSw\": 7},"
+		    " \"tls_stat_after\": {\"TlsTxDevice\": 74, \"TlsRxDevice\": 4, \"TlsTxSw\": 7}}");
+	OK(t && strstr(t, "**Did the NIC do the crypto?** Yes.") && strstr(t, "TlsTxDevice +64") &&
+	   strstr(t, "100000 Mb/s") && strstr(t, "| TlsTxDevice | 10 | 74 |"),
+	   "a NIC whose Device counters grew did the crypto");
+	free(t);
+	t = network("{\"address\": \"192.0.2.10\", \"name\": \"enp1s0f0np0\", \"driver\": \"mlx5_core\","
+		    " \"software_device\": false, \"tls_features\": {\"tls-hw-tx-offload\": \"off [fixed]\"},"
+		    " \"tls_stat_before\": {\"TlsTxDevice\": 10}, \"tls_stat_after\": {\"TlsTxDevice\": 10}}");
+	OK(t && strstr(t, "crypto?** No. The kernel's Device counters did not grow") &&
+	   strstr(t, "which offers no TLS transmit offload"), "a NIC whose counters did not grow did not");
+	free(t);
+	t = network("{\"address\": \"127.0.0.1\", \"name\": \"lo\", \"driver\": \"loopback\", \"loopback\": true,"
+		    " \"software_device\": true, \"speed_mbps\": null, \"mtu\": 65536,"
+		    " \"tls_stat_before\": null, \"tls_stat_after\": null}");
+	OK(t && strstr(t, "No. lo is a software device (`loopback`)") && strstr(t, "loopback and veth") &&
+	   strstr(t, "none (no physical link)"), "loopback never does, said plainly");
+	free(t);
+	t = network("{\"address\": \"192.0.2.99\", \"name\": null}");
+	OK(t && strstr(t, "the interface is unknown"), "an address no interface held");
+	free(t);
+}
+
 int main(void)
 {
 	test_hostfile();
 	test_argv();
+	test_network();
 	return tap_done();
 }
