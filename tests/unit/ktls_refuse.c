@@ -76,9 +76,14 @@ static void refusals(void)
 	emu.no_ulp = true;
 	expect_refusal("no tls ULP", &w, w.c.ssl, w.cfd, KTLS_TX | KTLS_RX, KTLS_E_NO_ULP);
 	emu.no_ulp = false;
-	emu.ulp_errno = ENOTCONN;
-	expect_refusal("unconnected socket", NULL, w.c.ssl, w.cfd, KTLS_TX, KTLS_E_NOT_SOCKET);
+	emu.ulp_errno = ENOTCONN;   /* the kernel's answer once the peer closed */
+	expect_refusal("connected socket no longer established", NULL, w.c.ssl, w.cfd, KTLS_TX, KTLS_E_PEER_CLOSED);
 	emu.ulp_errno = 0;
+	{
+		int u = socket(AF_INET, SOCK_STREAM, 0);
+		expect_refusal("a TCP socket never connected", NULL, w.c.ssl, u, KTLS_TX, KTLS_E_NOT_SOCKET);
+		close(u);
+	}
 	emu.refuse_cipher = TLS_CIPHER_AES_GCM_128;
 	{
 		unsigned before = emu.setsockopt_calls;
