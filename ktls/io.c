@@ -13,13 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* KeyUpdates a peer may send (see on_key_update): this many in a row with
- * no other record between them (OpenSSL's and BoringSSL's limit too), and
- * in all KTLS_KU_FREE plus one per KTLS_KU_RECORDS records it sent. A peer
- * that rekeys every 2^24 records (AES-GCM's limit) is far inside. */
-#define KTLS_KU_IN_A_ROW 32
-#define KTLS_KU_FREE 32
-#define KTLS_KU_RECORDS 1024
 
 enum { REC_CCS = 20, REC_ALERT = 21, REC_HANDSHAKE = 22, REC_DATA = 23 };
 enum { HS_HELLO_REQUEST = 0, HS_NEW_SESSION_TICKET = 4, HS_KEY_UPDATE = 24 };
@@ -100,14 +93,13 @@ static int on_key_update(struct ktls_conn *c, const uint8_t *body, size_t len, b
 		return fail(c, KTLS_E_BAD_RECORD, 47 /* illegal_parameter */);
 	if (!at_end)
 		return fail(c, KTLS_E_BAD_RECORD, 10 /* unexpected_message */);
-	/* The limits (bounded work for any peer): KTLS_KU_IN_A_ROW with no
-	 * other record between them, and KTLS_KU_FREE plus one per
-	 * KTLS_KU_RECORDS records received in all. */
+	/* The limits of ktls.h (bounded work for any peer). */
 	recs = records_this_key(c);
 	c->ku_in_a_row = recs > 1 ? 1 : c->ku_in_a_row + 1;
 	c->rx_records += recs;
 	c->ku_total++;
-	if (c->ku_in_a_row > KTLS_KU_IN_A_ROW || c->ku_total > KTLS_KU_FREE + c->rx_records / KTLS_KU_RECORDS)
+	if (c->ku_in_a_row > KTLS_KU_LIMIT_IN_A_ROW ||
+	    c->ku_total > KTLS_KU_LIMIT_FREE + c->rx_records / KTLS_KU_LIMIT_RECORDS)
 		return fail(c, KTLS_E_KEY_UPDATE_LIMIT, 10 /* unexpected_message */);
 	if (!ktls_sys_rekey_supported()) {
 		/* Everything after this record is under a key the kernel cannot

@@ -268,6 +268,15 @@ unsigned ktls_conn_dirs(const struct ktls_conn *c);
  * than -EAGAIN and -EINTR are sticky: later calls return them again. */
 ssize_t ktls_recv(struct ktls_conn *c, void *buf, size_t len, int flags);
 
+/* The KeyUpdates a peer may send, so that they cost bounded work: at most
+ * KTLS_KU_LIMIT_IN_A_ROW with no other record between them (OpenSSL's and
+ * BoringSSL's limit too), and in all at most KTLS_KU_LIMIT_FREE plus one
+ * per KTLS_KU_LIMIT_RECORDS records the peer sent. A peer that rekeys every
+ * 2^24 records (AES-GCM's usage limit) stays far inside. */
+#define KTLS_KU_LIMIT_IN_A_ROW 32
+#define KTLS_KU_LIMIT_FREE 32
+#define KTLS_KU_LIMIT_RECORDS 1024
+
 /* Send what libktls owes the peer before our next data record: the
  * KeyUpdate that answers the peer's update_requested, when ktls_recv()
  * found the send buffer full. Programs that send data with plain send()
