@@ -68,6 +68,7 @@ conform_case() {
 	[[ ${LAYER:-openssl} == kernel && $where == open ]] && layer=kernel
 	conform_run "$kase" "$where" "$@"
 	read -r closed end resp kus <<<"$(conform_want "$kase" "$where" "$layer" "$*")"
+	[[ $where == finished && $closed == server ]] && CONFORM_BEFORE_SWITCH=$((CONFORM_BEFORE_SWITCH + 1))
 	what="$kase${*:+ $*} ($where, $layer)"
 	is "$(cf closed_by) $(cf end)" "$closed $end" "$what: closed by the $closed with $end [$CF]"
 	if [[ $resp == '*' ]]; then
@@ -90,6 +91,7 @@ conform_case() {
 }
 
 KTLS_KU_LIMIT=32
+CONFORM_BEFORE_SWITCH=0   # connections the server ended before any switch to kTLS
 
 # Every case, in both places.
 conform_all() {

@@ -17,7 +17,7 @@ start_server --threads 1 --handshake-timeout 2s --idle-timeout 3s
 snap
 good_start
 # kind  the alert expected (or fin)  the conn_errors reason (OpenSSL's)
-record_cases 1000 <<'CASES'
+record_cases <<'CASES'
 bad-type alert:unexpected_message bad_record_type
 bad-length alert:bad_record_mac decryption_failed_or_bad_record_mac
 tampered alert:bad_record_mac decryption_failed_or_bad_record_mac
