@@ -24,6 +24,8 @@
 
 #include <errno.h>
 #include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -172,6 +174,13 @@ void conn_flush_sweep(struct worker *w)
 		int q = 0;
 
 		n = next;
+		/* reset by the client: nothing will leave any more */
+		struct tcp_info ti;
+		socklen_t tl = sizeof ti;
+		if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 && ti.tcpi_state == TCP_CLOSE) {
+			conn_abort(c, NULL);
+			continue;
+		}
 		if (ioctl(c->fd, SIOCOUTQ, &q) || q < 0)
 			q = 0;
 		if (q == 0 && c->outq_zero) {
