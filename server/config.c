@@ -12,6 +12,9 @@
 
 #define DEF_CERT "build/certs/ecdsa-p256.crt"
 #define DEF_KEY "build/certs/ecdsa-p256.key"
+/* TLS 1.2: forward secrecy and AEAD only (no CBC: LUCKY13 and its kin);
+ * --ciphers replaces it, e.g. with OpenSSL's DEFAULT. */
+#define DEF_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AESCCM:!AESCCM8"
 
 static void usage(FILE *f)
 {
@@ -42,7 +45,10 @@ static void usage(FILE *f)
 "      --cert FILE            certificate chain, PEM (default " DEF_CERT ")\n"
 "      --key FILE             private key, PEM (default " DEF_KEY ")\n"
 "      --tls-version V        1.2, 1.3 or any (default any)\n"
-"      --ciphers LIST         TLS 1.2 ciphers, OpenSSL syntax (default OpenSSL's)\n"
+"      --ciphers LIST         TLS 1.2 ciphers, OpenSSL syntax; CBC suites only when\n"
+"                             listed here (default: ECDHE with AES-GCM,\n"
+"                             CHACHA20-POLY1305 or AES-CCM,\n"
+"                             " DEF_CIPHERS ")\n"
 "      --ciphersuites LIST    TLS 1.3 suites (default OpenSSL's)\n"
 "      --groups LIST          key exchange groups, e.g. X25519 (default OpenSSL's)\n"
 "      --sigalgs LIST         signature algorithms (default OpenSSL's)\n"
@@ -170,6 +176,7 @@ int config_parse(struct server_config *cfg, int argc, char **argv)
 	cfg->cert = DEF_CERT;
 	cfg->key = DEF_KEY;
 	tlsopts_init(&cfg->tls);
+	cfg->tls.ciphers = DEF_CIPHERS;
 	cfg->tickets = 2;
 	cfg->session_cache = 20480;
 	cfg->handshake_timeout_ns = 10ULL * 1000000000ULL;

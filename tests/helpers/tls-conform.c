@@ -21,6 +21,10 @@
  *   ku-loop        --count times: a KeyUpdate then a GET, all at once
  *   sslv2-hello    (no handshake) an SSL 2.0-format ClientHello offering
  *                  TLS 1.2, as old clients sent
+ *   rsa-chain      (no handshake) OpenSSL's ClientHello with a
+ *                  signature_algorithms_cert extension of RSA schemes only
+ *                  (OpenSSL sends none of its own): does the server answer
+ *                  with a ServerHello (end=server_hello) or refuse its chain?
  * then --requests GETs of /bytes/<1000 + 7i>, pipelined. Records OpenSSL
  * cannot make are sealed with the session's own keys through libktls and
  * the emulated kernel (tests/tls13_craft.h); everything the server sends is
@@ -58,10 +62,10 @@
 #include "tests/tls13_craft.h"
 
 enum kase { C_PLAIN, C_BAD, C_KU, C_SPLIT, C_TWO, C_VALUE, C_LENGTH, C_EALERT, C_EHS, C_EDATA,
-	    C_ZERO, C_LOOP, C_SSLV2 };
+	    C_ZERO, C_LOOP, C_SSLV2, C_RSACHAIN };
 static const char *const case_names[] = { "plain", "bad-record", "key-update", "ku-split", "ku-two",
 					   "ku-value", "ku-length", "empty-alert", "empty-handshake",
-					   "empty-data", "inner-zero", "ku-loop", "sslv2-hello", NULL };
+					   "empty-data", "inner-zero", "ku-loop", "sslv2-hello", "rsa-chain", NULL };
 
 static struct {
 	const char *host;
@@ -441,6 +445,72 @@ static void sslv2_hello(void)
 	printf("closed_by=server ");
 }
 
+/* OpenSSL's ClientHello (one record) with signature_algorithms_cert (50)
+ * appended to its extensions, every length fixed; then the first record the
+ * server sends: a ServerHello, or an alert. */
+static int rsa_chain(SSL_CTX *ctx)
+{
+	static const uint8_t ext[] = { 0, 50, 0, 14, 0, 12, 0x08, 0x04, 0x08, 0x05, 0x08, 0x06,
+				       0x04, 0x01, 0x05, 0x01, 0x06, 0x01 };
+	uint8_t ch[4096 + sizeof ext], b[512];
+	size_t n, p;
+
+	ssl = SSL_new(ctx);
+	rbio = BIO_new(BIO_s_mem());
+	wbio = BIO_new(BIO_s_mem());
+	if (!ssl || !rbio || !wbio)
+		die("out of memory");
+	SSL_set_bio(ssl, rbio, wbio);
+	SSL_set_connect_state(ssl);
+	SSL_do_handshake(ssl);
+	int k = BIO_read(wbio, ch, 4096);
+	if (k < 5 + 4 + 38 || ch[0] != 22 || ch[5] != 1 || (size_t)k != 5 + ((size_t)ch[3] << 8 | ch[4]))
+		die("OpenSSL's ClientHello is not one record");
+	n = (size_t)k;
+	/* version, random, session id, cipher suites, compression, extensions */
+	p = 5 + 4 + 2 + 32;
+	p += 1 + ch[p];
+	p += 2 + ((size_t)ch[p] << 8 | ch[p + 1]);
+	p += 1 + ch[p];
+	size_t elen = (size_t)ch[p] << 8 | ch[p + 1];
+	if (p + 2 + elen != n)
+		die("cannot parse OpenSSL's ClientHello");
+	memcpy(ch + n, ext, sizeof ext);
+	elen += sizeof ext;
+	ch[p] = (uint8_t)(elen >> 8);
+	ch[p + 1] = (uint8_t)elen;
+	size_t hlen = n + sizeof ext - 9, rlen = n + sizeof ext - 5;
+	ch[6] = (uint8_t)(hlen >> 16);
+	ch[7] = (uint8_t)(hlen >> 8);
+	ch[8] = (uint8_t)hlen;
+	ch[3] = (uint8_t)(rlen >> 8);
+	ch[4] = (uint8_t)rlen;
+	queue(ch, n + sizeof ext);
+	push();
+	/* the first record back */
+	size_t got = 0;
+	uint64_t end = now_ms() + opt.wait_ns / 1000000;
+	while (got < 7 && now_ms() < end) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		ssize_t r = recv(fd, b + got, sizeof b - got, 0);
+		if (r <= 0) {
+			eof = r == 0;
+			rst = r < 0;
+			break;
+		}
+		got += (size_t)r;
+	}
+	SSL_free(ssl);
+	ssl = NULL;
+	if (got >= 6 && b[0] == 22 && b[5] == 2)
+		return 1;
+	if (got >= 7 && b[0] == 21)
+		alert = b[6];
+	return 0;
+}
+
 /* ---- command line ---------------------------------------------------------------- */
 static int usage(const char *why)
 {
@@ -452,7 +522,7 @@ static int usage(const char *why)
 		"      --host ADDR         IPv4 address (default 127.0.0.1)\n"
 		"  -c, --case C            plain, bad-record, key-update, ku-split, ku-two, ku-value,\n"
 		"                          ku-length, empty-alert, empty-handshake, empty-data,\n"
-		"                          inner-zero, ku-loop, sslv2-hello\n"
+		"                          inner-zero, ku-loop, sslv2-hello, rsa-chain\n"
 		"      --when W            finished (in the Finished's segment) or open (after\n"
 		"                          one request) (default finished)\n"
 		"  -n, --count N           key-update, ku-loop: how many (default 1)\n"
@@ -528,6 +598,17 @@ int main(int argc, char **argv)
 	connect_tcp();
 	if (opt.kase == C_SSLV2) {
 		sslv2_hello();
+	} else if (opt.kase == C_RSACHAIN) {
+		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+		if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION))
+			die("cannot set up TLS");
+		bool sh = rsa_chain(ctx);
+		SSL_CTX_free(ctx);
+		printf("closed_by=client end=%s\n", sh ? "server_hello" : alert >= 0 ? ktls_alert_name(alert)
+		       : rst ? "rst" : eof ? "fin" : "open");
+		close(fd);
+		free(out);
+		return 0;
 	} else {
 		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 		if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) || ktls_ctx_prepare(ctx))
