@@ -97,7 +97,9 @@ conform_case() {
 KTLS_KU_LIMIT=32
 CONFORM_BEFORE_SWITCH=0   # connections the server ended before any switch to kTLS
 
-# Every case, in both places.
+# Every case, in both places (conform_all kernel: with the Finished, only
+# the cases whose handling the switch depends on: the others meet OpenSSL
+# there, as on the host, and TCG time is dear).
 conform_all() {
 	local w c
 	for w in finished open; do
@@ -107,6 +109,7 @@ conform_all() {
 		conform_case key-update "$w" --request-update 1 --count 2
 		conform_case ku-split "$w"
 		conform_case ku-split "$w" --request-update 1
+		[[ ${1:-} == kernel && $w == finished ]] && continue
 		for c in ku-two ku-value ku-length empty-alert empty-handshake empty-data inner-zero; do
 			conform_case "$c" "$w"
 		done

@@ -113,3 +113,10 @@ wait_port() {
 	done
 	return 0
 }
+
+# bail WHY: a failure that ends the file (a server that will not start).
+bail() {
+	ok 1 "$*"
+	done_testing
+	exit 1
+}

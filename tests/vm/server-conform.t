@@ -22,7 +22,7 @@ REKEY=$("$KTLS_BIN/ktls" probe --json | jq -r .rekey)
 diag "kernel $(uname -r), rekey $REKEY"
 
 start_server --tls ktls --strict --threads 1 || bail "server starts"
-LAYER=kernel conform_all
+LAYER=kernel conform_all kernel
 st=$(stats)
 is "$(jq -c .ktls_refusals <<<"$st")" '{}' "--strict: no connection was refused offload"
 is "$(jq '.ktls_offloads' <<<"$st")" "$(jq ".handshakes_full + .handshakes_resumed - $CONFORM_BEFORE_SWITCH" <<<"$st")" \
