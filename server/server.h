@@ -205,6 +205,8 @@ struct conn {
 	uint32_t ku_total, ku_in_a_row;
 	uint64_t rd_records, rd_records_ku;
 	bool ku_over;
+	bool tickets_out;              /* TLS 1.3 session tickets were queued after the handshake */
+	bool answered;                 /* a request came in after the handshake */
 	const char *end;               /* why the connection closes (counted under "closes") */
 	SSL *ssl;
 	BIO *bio;
