@@ -4,6 +4,7 @@
 # rekey, like 6.1), booted once for them (scripts/vm.sh; see tests/ktls/launch.sh).
 # A selection, for the time budget: the probe, the libktls matrix (its column
 # in tests/ktls/vm-matrix.t), and the server on the kernel's record layer
-# (server-ktls.t); 6.1 and 7.x run everything.
+# against the conformance cases (server-conform.t: KeyUpdates before and
+# after the switch on a kernel without rekey); 6.1 and 7.x run everything.
 . "$(dirname "$0")/launch.sh"
-vm_launch trixie '^(probe|libktls-matrix|server-ktls)\.t$'
+vm_launch trixie '^(probe|libktls-matrix|server-conform)\.t$'
