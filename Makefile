@@ -16,7 +16,7 @@
 CC         ?= gcc
 CFLAGS     ?= -O2 -g -Wall -Wextra
 PKG_CONFIG ?= pkg-config
-PKGS       := liburing openssl libcjson
+PKGS       := liburing openssl libcjson libsodium
 
 BUILD ?= build
 BIN   ?= bin
@@ -37,6 +37,7 @@ endif
 
 # --- sources: each top-level folder is one program or library -------------
 COMMON_SRC := $(wildcard common/*.c)
+SHIM_SRC   := $(wildcard osslshim/*.c)
 KTLS_SRC   := $(wildcard ktls/*.c)
 TOOL_SRC   := $(wildcard ktls/tool/*.c)
 SERVER_SRC := $(wildcard server/*.c)
@@ -53,6 +54,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 nomain = $(filter-out %/main.o,$(call obj,$(1)))
 
 LIBCOMMON := $(BUILD)/libcommon.a
+LIBSHIM   := $(BUILD)/libosslshim.a
 LIBKTLS   := $(BUILD)/libktls.a
 LIBSERVER := $(BUILD)/libserver.a
 LIBCLIENT := $(BUILD)/libclient.a
@@ -76,7 +78,7 @@ TEST_BINS := $(UNIT_BINS) $(VMT_BINS) $(HELP_BINS)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
 # Libraries every program and test links, most dependent first.
-APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBKTLS) $(LIBCOMMON)
+APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBSHIM) $(LIBKTLS) $(LIBCOMMON)
 
 .PHONY: all deps programs tests test test-host vm-test asan fuzz fuzzers bench certs clean soak
 .DEFAULT_GOAL := all
@@ -94,6 +96,7 @@ tests: $(PROGS) $(TEST_BINS)
 
 # --- libraries -------------------------------------------------------------
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
+$(LIBSHIM):   $(call obj,$(SHIM_SRC))
 $(LIBKTLS):   $(call obj,$(KTLS_SRC))
 $(LIBSERVER): $(call nomain,$(SERVER_SRC))
 $(LIBCLIENT): $(call nomain,$(CLIENT_SRC))
@@ -119,8 +122,8 @@ $(BUILD)/%.o: %.c
 
 # --- programs ----------------------------------------------------------------
 $(BIN)/ktls: $(call obj,$(TOOL_SRC)) $(LIBKTLS) $(LIBCOMMON)
-$(BIN)/ktls-server: $(call obj,$(SERVER_SRC)) $(LIBKTLS) $(LIBCOMMON)
-$(BIN)/ktls-client: $(call obj,$(CLIENT_SRC)) $(LIBKTLS) $(LIBCOMMON)
+$(BIN)/ktls-server: $(call obj,$(SERVER_SRC)) $(LIBSHIM) $(LIBKTLS) $(LIBCOMMON)
+$(BIN)/ktls-client: $(call obj,$(CLIENT_SRC)) $(LIBSHIM) $(LIBKTLS) $(LIBCOMMON)
 $(BIN)/ktls-bench: $(call obj,$(BENCH_SRC)) $(LIBKTLS) $(LIBCOMMON)
 
 $(BIN)/%:

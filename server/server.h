@@ -54,9 +54,8 @@ struct server_config {
 	struct tlsopts tls;
 	uint64_t tickets;
 	uint64_t session_cache;        /* entries; 0 disables the session-ID cache */
-	bool provider_keys;            /* --provider-keys: stock OpenSSL 3.0 paths */
-	const char *propq;             /* the SSL_CTX's property query (common/ossl_fast.h) */
-	bool fast_keys;                /* the built-in key methods are registered */
+	bool stock_openssl;            /* --stock-openssl: none of osslshim/ */
+	const char *propq;             /* the SSL_CTX's property query (osslshim/kdf.c), or NULL */
 	const char *docroot;
 	uint64_t max_conns;            /* 0: no limit but file descriptors */
 	uint64_t handshake_timeout_ns, idle_timeout_ns, grace_ns, duration_ns;

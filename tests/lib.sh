@@ -18,6 +18,18 @@ export KTLS_BIN KTLS_BUILD
 
 tap_strict() { [[ -n ${KTLS_TEST_STRICT:-} && ${KTLS_TEST_STRICT} != 0 ]]; }
 
+# Whether this build has the OpenSSL shims (osslshim/): KTLS_SHIMS=0 from
+# `make nodeprecated` (OpenSSL's deprecated APIs hidden); otherwise they are
+# there on OpenSSL 3.x and gone on 4.x (ENGINE and EVP_PKEY_METHOD removed).
+if [[ -z ${KTLS_SHIMS:-} ]]; then
+	_v=$(pkg-config --modversion openssl 2>/dev/null)
+	[[ ${_v%%.*} == 3 ]] && KTLS_SHIMS=1 || KTLS_SHIMS=0
+	export KTLS_SHIMS
+fi
+shims_built() { [[ $KTLS_SHIMS == 1 ]]; }
+# The openssl_paths a program's JSON says by default: shims, or stock.
+default_paths() { shims_built && echo shims || echo stock; }
+
 ok() {
 	local status=$1; shift
 	TAP_N=$((TAP_N + 1))
