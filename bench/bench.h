@@ -32,6 +32,7 @@ struct scenario {
 	char cipher[24];      /* AES-128-GCM, AES-256-GCM, CHACHA20-POLY1305 */
 	char layer[8];        /* user, ktls (record layer of the server) */
 	bool resume;          /* handshake: resumed (tickets / session IDs) */
+	bool stock;           /* handshake: ktls-server with --stock-openssl (no osslshim/) */
 	unsigned conns;       /* connections in flight */
 	uint64_t size;        /* bulk/file/hyperfine: response bytes */
 	uint64_t duration_ns; /* client --duration */
