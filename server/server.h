@@ -189,6 +189,7 @@ struct conn {
 	bool close_after;              /* close once the current responses are out */
 	bool peer_close;               /* ... because the client asked to (Connection: close) */
 	bool rd_eof;                   /* peer finished sending (EOF or close_notify) */
+	bool tls_eof;                  /* SSL_read() said so too: nothing left to decrypt */
 	bool shut_sent;                /* close_notify queued / sent */
 	bool want_big;                 /* a large body is on its way: big out buffer */
 	bool ktls_refused;
