@@ -9,6 +9,9 @@
  */
 #include "osslshim/osslshim.h"
 
+#include <stdio.h>
+
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 
 static struct osslshim_state state = { .paths = "stock", .why_stock = "not installed" };
@@ -20,8 +23,17 @@ const struct osslshim_state *osslshim_get(void)
 }
 
 #if OSSLSHIM_BUILT
+/* The OpenSSL series the shims are made and tested for: they copy its
+ * built-in methods and rely on how its libssl uses them. The library loaded
+ * at run time counts (libssl.so.3 is every 3.x): on 3.5, for one, the
+ * ENGINE of key methods also catches the X25519 and P-256 halves that the
+ * default provider's ML-KEM hybrid key shares (X25519MLKEM768, its default)
+ * make through EVP, which then fail (the server) or crash (the client). */
+#define OSSLSHIM_SERIES 0x300u /* 3.0.x: OpenSSL_version_num() >> 20 */
+
 const struct osslshim_state *osslshim_install(enum osslshim_prog prog, bool stock)
 {
+	static char why[200];
 	bool client = prog == OSSLSHIM_CLIENT;
 	int want, have;
 
@@ -31,6 +43,12 @@ const struct osslshim_state *osslshim_install(enum osslshim_prog prog, bool stoc
 	state.why_stock = NULL;
 	if (stock) {
 		state.why_stock = "--stock-openssl";
+		return &state;
+	}
+	if ((OpenSSL_version_num() >> 20) != OSSLSHIM_SERIES) {
+		snprintf(why, sizeof(why), "off on %s: the shims are made and tested for the OpenSSL 3.0 series",
+			 OpenSSL_version(OPENSSL_VERSION));
+		state.why_stock = why;
 		return &state;
 	}
 	/* the allocator first: it is refused once OpenSSL has allocated. It

@@ -12,7 +12,9 @@
  * EVP_PKEY_ASN1_METHOD, EC_KEY_METHOD and the SHA*_Init digests, deprecated
  * in 3.0 and (the first three) removed in 4.0; a build with them hidden
  * (`make nodeprecated`: -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED)
- * has no shims and runs stock OpenSSL whatever the switch says.
+ * has no shims and runs stock OpenSSL whatever the switch says. And they
+ * stay off where the OpenSSL loaded at run time is not of the 3.0 series
+ * they are made and tested for (osslshim.c says why).
  *
  * The shims, each tested against OpenSSL itself (tests/unit/osslshim_*):
  *   keys.c      an ENGINE of OpenSSL's built-in key methods: key shares on the
