@@ -80,6 +80,8 @@ is "$(jq '.results[0].times | length' "$f")" 2 "the whole-transfer timing ran tw
 
 ok "$(jq -e '.sign["ecdsa-p256"].per_s > 0 and .kex.X25519.per_s > 0 and .aead["AES-128-GCM"].bytes_per_s > 0' \
 	"$out/ceiling.json" >/dev/null; echo $?)" "ceiling: ECDSA sign, X25519, AES-128-GCM measured"
+is "$(jq -r '.aead_mode | split(":")[0]' "$out/ceiling.json")" "openssl speed -aead" \
+	"ceiling: AEADs timed as TLS seals records (-aead)"
 R=$out/report.md
 grep -Eq '^\| 1\.3 \| ecdsa-p256 \| X25519 \| full \| 4 \| [0-9,]+ \| [0-9]+% \| [0-9]+ \| [0-9]+ \| [0-9.]+× \|' "$R"
 ok $? "report: handshake row with its ratio to the ceiling"
