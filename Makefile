@@ -5,6 +5,9 @@
 #   make bench      build, then run the quick benchmark suite into results/
 #   make deps       install missing Debian packages only
 #   make asan       build with ASan+UBSan into build/asan and run the host tests
+#   make nodeprecated  build with OpenSSL's deprecated APIs hidden (what OpenSSL 4
+#                   removes; no osslshim/) into build/nodeprecated, run the host tests
+#   make test-trixie   build and run the host tests in a Debian 13 root (OpenSSL 3.5)
 #   make vm-test    run tests/vm inside the QEMU kernels (or natively with kTLS)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
 #   make soak       the ASan server under good and hostile clients for SOAK_SECONDS (60)
@@ -80,7 +83,8 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 # Libraries every program and test links, most dependent first.
 APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBSHIM) $(LIBKTLS) $(LIBCOMMON)
 
-.PHONY: all deps programs tests test test-host vm-test asan fuzz fuzzers bench certs clean soak
+.PHONY: all deps programs tests test test-host vm-test asan fuzz fuzzers bench certs clean soak \
+	nodeprecated test-trixie
 .DEFAULT_GOAL := all
 # Keep objects of test programs (make would delete them as intermediates).
 .SECONDARY:
@@ -164,7 +168,8 @@ test: deps
 	$(Q)KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) tests/run --all
 
 test-host: tests certs
-	$(Q)KTLS_ASAN=$(KTLS_ASAN) KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) tests/run --host
+	$(Q)KTLS_ASAN=$(KTLS_ASAN) KTLS_SHIMS=$(KTLS_SHIMS) KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) \
+		tests/run --host
 
 vm-test: deps
 	$(Q)$(MAKE) --no-print-directory tests certs
@@ -179,6 +184,22 @@ ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin \
 	    CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined"
 asan: deps
 	$(Q)$(ASAN_ENV) $(ASAN_MAKE) KTLS_ASAN=1 test-host
+
+# OpenSSL's deprecated APIs hidden, as OpenSSL 4 removes them (ENGINE,
+# EVP_PKEY_METHOD, EC_KEY, ...): osslshim/ compiles to stubs, the programs run
+# stock OpenSSL paths, and the host tests expect that (KTLS_SHIMS=0).
+NODEPRECATED_FLAGS := -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
+nodeprecated: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build/nodeprecated BIN=build/nodeprecated/bin \
+		CPPFLAGS="$(NODEPRECATED_FLAGS)" KTLS_SHIMS=0 test-host
+
+# A Debian 13 root (OpenSSL 3.5) made once with mmdebstrap under
+# ~/.cache/ktls-bench (KTLS_ROOT_CACHE): build there into build/trixie and run
+# the host tests (scripts/debian-root.sh).
+TRIXIE_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
+TRIXIE_MAKE = make -j$(or $(JOBS),2) BUILD=build/trixie BIN=build/trixie/bin CFLAGS="$(TRIXIE_CFLAGS)"
+test-trixie:
+	$(Q)scripts/debian-root.sh --suite trixie -- sh -c '$(TRIXIE_MAKE) all && $(TRIXIE_MAKE) test-host'
 
 # SOAK_SECONDS of mixed good and hostile clients against the ASan server.
 soak: deps
