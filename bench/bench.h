@@ -132,6 +132,7 @@ struct row {
 	double server_resumed;
 	double cycles;              /* perf stat, -1 when unavailable */
 	double ktls_offloads, ktls_refusals;
+	char openssl_paths[12];     /* the server's: shims, stock, partial ("" when not said) */
 	/* hyperfine: mean and standard deviation of one whole transfer (-1: none) */
 	double hf_mean_s, hf_sd_s;
 	char hf_timer[16];          /* "hyperfine", or "ktls-bench" where it is absent */

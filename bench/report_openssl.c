@@ -81,7 +81,7 @@ void report_openssl_paths(const struct run *r, struct sbuf *b)
 {
 	char c[10][48], ossl[48], t1[48], t2[48], t3[48];
 	struct span extra = { 0 }, ratio = { 0 }, vs_ng_stock = { 0 }, vs_ng_shims = { 0 };
-	size_t pairs = 0, unsaturated = 0;
+	size_t pairs = 0, unsaturated = 0, shims_off = 0;
 
 	for (size_t i = 0; i < r->n; i++)
 		pairs += r->rows[i].sc.stock && !r->rows[i].nginx && r->rows[i].sc.kind == SCEN_HANDSHAKE;
@@ -117,23 +117,32 @@ void report_openssl_paths(const struct run *r, struct sbuf *b)
 			unsaturated++;
 			continue;
 		}
+		if (ung > 0)
+			span_add(&vs_ng_stock, ust / ung);
+		if (sh->openssl_paths[0] && strcmp(sh->openssl_paths, "shims")) {
+			shims_off++; /* both rows ran stock OpenSSL: no overhead to name */
+			continue;
+		}
 		span_add(&extra, ust - ush);
 		span_add(&ratio, ust / ush);
-		if (ung > 0) {
-			span_add(&vs_ng_stock, ust / ung);
+		if (ung > 0)
 			span_add(&vs_ng_shims, ush / ung);
-		}
 	}
 	sb_printf(b, "\n");
 	if (unsaturated)
 		sb_printf(b, "† A server was busy less than %.0f%% of the time on this row: its CPU per handshake "
 			     "includes idling. The sentences below leave such rows out.\n\n", 100 * SATURATED);
-	if (!ratio.n) {
-		sb_printf(b, "- No row has all servers saturated: no figure for %s's own overhead from this run.\n\n",
+	if (shims_off)
+		sb_printf(b, "- The shims were off in this run (the server's JSON says openssl_paths \"stock\" on the "
+			     "shims rows too: they run only with the OpenSSL 3.0 series, or were not built): both "
+			     "columns are stock %s, and %s row%s name%s no overhead.\n",
+			  ossl, shims_off == 1 ? "that" : "those", shims_off == 1 ? "" : "s", shims_off == 1 ? "s" : "");
+	if (!ratio.n && !shims_off)
+		sb_printf(b, "- No row has all servers saturated: no figure for %s's own overhead from this run.\n",
 			  ossl);
-		return;
-	}
-	if (ratio.lo >= 1.02) {
+	if (!ratio.n) {
+		/* nothing to name */
+	} else if (ratio.lo >= 1.02) {
 		sb_printf(b, "- **%s's own overhead**: with its stock paths ktls-server spends %s more server CPU "
 			     "per handshake (%s its shimmed paths). The cryptography and the protocol are the same; "
 			     "the difference is OpenSSL's machinery around them: fetching algorithms by name for "
@@ -147,12 +156,17 @@ void report_openssl_paths(const struct run *r, struct sbuf *b)
 			     "on the 3.0 series the shims were written for.\n",
 			  span_fmt(t1, sizeof t1, &ratio, "×", 2), ossl);
 	}
-	if (vs_ng_stock.n)
+	if (vs_ng_stock.n && vs_ng_shims.n)
 		sb_printf(b, "- **Like for like with nginx** (both on stock %s): ktls-server spends %s nginx's "
 			     "CPU per handshake; with its shims, %s. The first is the server's design (io_uring, "
 			     "memory BIOs, one thread per core) against nginx's; the second adds the workaround for "
 			     "OpenSSL's overhead, which nginx does not have.\n",
 			  ossl, span_fmt(t2, sizeof t2, &vs_ng_stock, "×", 2),
 			  span_fmt(t3, sizeof t3, &vs_ng_shims, "×", 2));
+	else if (vs_ng_stock.n)
+		sb_printf(b, "- **Like for like with nginx** (both on stock %s): ktls-server spends %s nginx's "
+			     "CPU per handshake: the server's design (io_uring, memory BIOs, one thread per core) "
+			     "against nginx's.\n",
+			  ossl, span_fmt(t2, sizeof t2, &vs_ng_stock, "×", 2));
 	sb_printf(b, "\n");
 }

@@ -108,6 +108,8 @@ static void row_server(struct row *w, const cJSON *s)
 	w->server_resumed = util_json_num(s, "handshakes_resumed", 0);
 	w->ktls_offloads = util_json_num(s, "ktls_offloads", 0);
 	w->ktls_refusals = sum_object(cJSON_GetObjectItemCaseSensitive(s, "ktls_refusals"));
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(s, "openssl_paths");
+	snprintf(w->openssl_paths, sizeof w->openssl_paths, "%s", cJSON_IsString(p) ? p->valuestring : "");
 }
 
 static void row_hyperfine(struct row *w, const cJSON *h)

@@ -55,6 +55,18 @@ is "$(grep -c '^- \*\*TLS 1.3, ecdsa-p256, X25519, full\*\*' "$R")" 1 "the stock
 check "plotdata" "$bench" plotdata "$D"
 ok "$([[ -s $D/plots/handshakes.dat ]] && ! grep -q stock "$D/plots/handshakes.dat"; echo $?)" "handshakes.dat written, with no stock series"
 
+# where the shims were off (OpenSSL other than 3.0: the server's JSON says
+# stock on the shims rows too) the report names no overhead, but still
+# compares with nginx like for like
+cp -r tests/fixtures/bench/run-stock "$tmp/off"
+jq '.openssl_paths = "stock"' "$tmp/off/$h.server.json" >"$tmp/x" && mv "$tmp/x" "$tmp/off/$h.server.json"
+check "report renders a run whose shims were off" "$bench" report "$tmp/off"
+O=$tmp/off/report.md
+grep -q '^- The shims were off in this run' "$O"; ok $? "shims off: the report says so"
+ok "$(! grep -q "own overhead" "$O"; echo $?)" "shims off: no overhead named"
+grep -q "ktls-server spends $(r "$st" "$ng")× nginx's CPU per handshake: the server's design" "$O"
+ok $? "shims off: like for like with nginx still ($(r "$st" "$ng")×)"
+
 # a run with no stock row has no such section
 cp -r tests/fixtures/bench/run-a "$tmp/"
 check "report renders run-a" "$bench" report "$tmp/run-a"
