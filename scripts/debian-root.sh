@@ -8,8 +8,9 @@
 # ${KTLS_ROOT_CACHE:-~/.cache/ktls-bench}/root-SUITE, and reused. COMMAND runs
 # in /src, this tree mounted read-write, as root of the Debian root, in
 # private mount, PID and network namespaces (loopback only: tests cannot meet
-# other processes' ports, and nothing outlives the command). Missing packages are
-# installed first (with the host's network). Needs root (chroot, mounts).
+# other processes' ports, and nothing outlives the command). Missing packages
+# are installed first (with the host's network). Needs root (mounts,
+# pivot_root).
 #
 # Exit status: COMMAND's; 2 on a usage error; 1 when the root cannot be made.
 set -euo pipefail
@@ -20,7 +21,7 @@ rebuild=0
 mirror=${KTLS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 usage() {
-	sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+	awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 	echo "Options:"
 	echo "  --suite NAME   Debian suite of the root (default: trixie, Debian 13, OpenSSL 3.5)"
 	echo "  --update       apt-get update and upgrade the root first"
@@ -99,7 +100,7 @@ mount -t proc proc "$root/proc"
 mkdir -p "$root/.oldroot"
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 envs=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
-      "TERM=${TERM:-dumb}")
+      "TERM=${TERM:-dumb}" "KTLS_DEBIAN_ROOT=$suite")
 for v in CI V KTLS_TEST_STRICT KTLS_TEST_TIMEOUT KTLS_TEST_FILTER KTLS_FUZZ_SECONDS; do
 	[[ -n ${!v:-} ]] && envs+=("$v=${!v}")
 done

@@ -19,8 +19,10 @@ RUN_PKGS=(openssl perl curl jq bc xz-utils iproute2 procps
           hyperfine gnuplot-nox linux-perf
           clang libclang-rt-dev)
 # Needed on the host only: make test-trixie makes its Debian 13 root with it
-# (scripts/debian-root.sh). Not in --list, which is also the root's list.
+# (scripts/debian-root.sh). Not in --list, which is also the root's list,
+# nor checked inside such a root (KTLS_DEBIAN_ROOT).
 HOST_PKGS=(mmdebstrap)
+[[ -n ${KTLS_DEBIAN_ROOT:-} ]] && HOST_PKGS=()
 
 if [[ ${1:-} == --list ]]; then
 	echo "${BUILD_PKGS[@]} ${RUN_PKGS[@]}"
