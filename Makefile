@@ -38,6 +38,17 @@ else
 Q := @
 endif
 
+# --- which code a build is: --version and every JSON carry these ------------
+PROJECT_VERSION := 0.1.0
+# The commit: `git describe --always --dirty` in this checkout ("-dirty" when
+# tracked files differ from it); KTLS_BENCH_COMMIT=... for a build from a
+# tarball; otherwise "unknown". version_gen.h is rewritten only when the text
+# changes, so a new HEAD (or an edit) rebuilds common/version.o alone and
+# relinks the programs.
+BUILD_COMMIT = $(or $(KTLS_BENCH_COMMIT),$(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+		 git describe --always --dirty --abbrev=12 2>/dev/null),unknown)
+VERSION_GEN := $(BUILD)/gen/version_gen.h
+
 # --- sources: each top-level folder is one program or library -------------
 COMMON_SRC := $(wildcard common/*.c)
 SHIM_SRC   := $(wildcard osslshim/*.c)
@@ -83,7 +94,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 # Libraries every program and test links, most dependent first.
 APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBSHIM) $(LIBKTLS) $(LIBCOMMON)
 
-.PHONY: all deps programs tests test test-host vm-test asan fuzz fuzzers bench certs clean soak \
+.PHONY: all deps programs tests test test-host vm-test asan fuzz fuzzers bench certs clean soak FORCE \
 	nodeprecated test-trixie
 .DEFAULT_GOAL := all
 # Keep objects of test programs (make would delete them as intermediates).
@@ -119,6 +130,15 @@ $(BUILD)/empty.o:
 $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH): | $(BUILD)/empty.o
 
 # --- objects -----------------------------------------------------------------
+$(VERSION_GEN): FORCE
+	@mkdir -p $(@D)
+	$(Q)t=$@.tmp.$$$$; printf '#define KTLS_BENCH_VERSION "%s"\n#define KTLS_BENCH_COMMIT "%s"\n' \
+		'$(PROJECT_VERSION)' '$(BUILD_COMMIT)' >$$t; \
+	if cmp -s $$t $@; then rm -f $$t; else mv $$t $@ && echo "  GEN   $@ ($(BUILD_COMMIT))"; fi
+$(BUILD)/common/version.o: $(VERSION_GEN)
+$(BUILD)/common/version.o: CPPFLAGS += -I$(BUILD)/gen
+FORCE:
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC    $<"
@@ -195,11 +215,13 @@ nodeprecated: deps
 
 # A Debian 13 root (OpenSSL 3.5) made once with mmdebstrap under
 # ~/.cache/ktls-bench (KTLS_ROOT_CACHE): build there into build/trixie and run
-# the host tests (scripts/debian-root.sh).
+# the host tests (scripts/debian-root.sh). The root has no git that sees this
+# checkout: the build takes its commit from here (KTLS_BENCH_COMMIT).
 TRIXIE_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 TRIXIE_MAKE = make -j$(or $(JOBS),2) BUILD=build/trixie BIN=build/trixie/bin CFLAGS="$(TRIXIE_CFLAGS)"
 test-trixie:
-	$(Q)scripts/debian-root.sh --suite trixie -- sh -c '$(TRIXIE_MAKE) all && $(TRIXIE_MAKE) test-host'
+	$(Q)KTLS_BENCH_COMMIT=$(BUILD_COMMIT) scripts/debian-root.sh --suite trixie -- \
+		sh -c '$(TRIXIE_MAKE) all && $(TRIXIE_MAKE) test-host'
 
 # SOAK_SECONDS of mixed good and hostile clients against the ASan server.
 soak: deps

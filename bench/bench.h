@@ -111,25 +111,38 @@ double ceiling_get(const struct ceiling *c, char kind, const char *name);
 double ceiling_handshake_us(const struct ceiling *c, const struct scenario *sc,
 			    const char **what);
 
-/* --- results.c: one run folder loaded back ----------------------------------- */
+/* --- results.c: one run folder loaded back -----------------------------------
+ * Units: MB is 10^6 bytes everywhere (report, plots, compare, JSON keys
+ * megabytes_per_s); KiB/MiB (2^10, 2^20) name response sizes only. */
+#define ROW_LAT_N 5           /* p50, p90, p99, p99.9, max */
+
 struct row {
 	struct scenario sc;
 	bool nginx;           /* the peer server, not ours */
 	bool emulated;        /* measured inside the TCG VM */
 	bool ok;
 	char error[256];
-	/* client */
-	double handshakes, handshakes_per_s, resumed, requests, bytes, mbps;
+	/* client: counts over its measured window, rates computed from them */
+	double handshakes, handshakes_per_s, resumed, requests, bytes, mb_per_s;
+	/* the rates as the client's JSON stated them (MB/s: converted from an old
+	 * throughput_mbps in megabits), -1 when absent: checked against the counts */
+	double hs_per_s_json, mb_per_s_json;
 	double p50_us, p99_us, p999_us;
+	double lat_us[ROW_LAT_N], hs_lat_us[ROW_LAT_N]; /* -1: absent */
 	double client_cpu_s, duration_s;
+	unsigned client_threads;
+	bool client_rx_kernel;      /* ktls-client --rx ktls: the kernel decrypted */
 	bool client_saturated;
 	long client_errors;
 	/* server */
 	double server_cpu_s;        /* /proc delta over the client's run */
 	double server_cpu_other_s;  /* the server's CPU busy with anything else meanwhile (-1: unknown) */
+	double server_cpu_window_s; /* wall time those two were sampled over (estimated for old runs) */
 	double server_cpu_json_s;   /* the server's own JSON, whole life (-1: none) */
 	double server_handshakes;   /* the server's own count (-1: none) */
 	double server_resumed;
+	double server_requests, server_bytes_out; /* the server's own counts, whole life (-1: none) */
+	unsigned server_threads;
 	double cycles;              /* perf stat, -1 when unavailable */
 	double ktls_offloads, ktls_refusals;
 	char openssl_paths[12];     /* the server's: shims, stock, partial ("" when not said) */
@@ -138,8 +151,12 @@ struct row {
 	char hf_timer[16];          /* "hyperfine", or "ktls-bench" where it is absent */
 	int seq;                    /* position in the suite */
 	char mismatch[128];         /* what the client negotiated, when not the scenario's */
+	char commit_client[64], commit_server[64]; /* the builds that wrote the JSON ("" unknown) */
 	/* derived */
 	double us_per_hs, ns_per_byte, cycles_per_byte;
+	/* consistency checks (checks.c): CHECK_* bits that failed, and why */
+	unsigned check_failed;
+	char check_why[600];
 };
 
 struct run {
@@ -160,6 +177,31 @@ const struct row *run_find(const struct run *r, const char *id, bool nginx);
 const struct row *run_find_layer(const struct run *r, const struct row *x, const char *layer);
 /* Fill the derived figures of a row from its raw ones. */
 void row_derive(struct row *w);
+/* The server's CPU over its sampling window as a share of one core, the
+ * share of that window other work took, -1 when unknown. */
+double row_server_share(const struct row *w);
+double row_other_share(const struct row *w);
+
+/* --- checks.c: every row against physical bounds before it is written ------- */
+enum {
+	CHECK_CPU_SHARE = 1 << 0,   /* a process used more CPU than its threads had */
+	CHECK_CPU_BUSY = 1 << 1,    /* the server's CPU busier than 100% (its work + other work) */
+	CHECK_AEAD_FLOOR = 1 << 2,  /* fewer ns of server CPU per byte than the AEAD alone needs */
+	CHECK_AEAD_RATE = 1 << 3,   /* more MB/s than one core's AEAD ceiling allows */
+	CHECK_HS_FLOOR = 1 << 4,    /* fewer µs per handshake than its public-key crypto */
+	CHECK_RATE_CPU = 1 << 5,    /* stated rate x cost per unit != the server's CPU share */
+	CHECK_PERCENTILES = 1 << 6, /* latency percentiles out of order */
+	CHECK_COUNTS = 1 << 7,      /* counts that do not add up */
+	CHECK_BUILD = 1 << 8,       /* a program's JSON from another build than the run's */
+	CHECK_COUNT_ = 9
+};
+/* The short name of check bit i ("cpu_share", ...). */
+const char *check_name(unsigned bit);
+/* Check w against the bounds (the run gives the ceiling and the run's build):
+ * sets w->check_failed and w->check_why. Returns the failed bits. */
+unsigned row_check(const struct run *r, struct row *w);
+/* Check every row; the number of rows that failed. */
+size_t run_check(struct run *r);
 
 /* --- report.c / plotdata.c / compare.c ---------------------------------------- */
 int report_write(const struct run *r, const char *path, char *err, size_t errlen);
@@ -172,6 +214,8 @@ int util_write_file(const char *path, const char *data, size_t len);
 cJSON *util_read_json(const char *path);
 int util_write_json(const char *path, const cJSON *o);
 double util_json_num(const cJSON *o, const char *key, double dflt);
+/* "tool", "version" and "commit" (common/version.h): which code wrote o. */
+void util_json_add_build(cJSON *o, const char *tool);
 /* "1.50 GB/s"-style helpers write into buf and return it. */
 const char *util_fmt_size_short(uint64_t bytes, char *buf, size_t len); /* 64k, 1m */
 int util_mkdir_p(const char *path);

@@ -237,7 +237,7 @@ static cJSON *entries_json(const struct ceiling_entry *e, size_t n, const char *
 		cJSON *x = cJSON_AddObjectToObject(o, e[i].name);
 		cJSON_AddNumberToObject(x, key, e[i].per_s);
 		if (strcmp(key, "bytes_per_s") == 0) {
-			cJSON_AddNumberToObject(x, "mbps", e[i].per_s / 1e6);
+			cJSON_AddNumberToObject(x, "megabytes_per_s", e[i].per_s / 1e6);
 			cJSON_AddNumberToObject(x, "ns_per_byte", 1e9 / e[i].per_s);
 		} else {
 			cJSON_AddNumberToObject(x, "us_per_op", 1e6 / e[i].per_s);
@@ -251,6 +251,7 @@ cJSON *ceiling_to_json(const struct ceiling *c)
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
+	util_json_add_build(o, "ktls-bench");
 	cJSON_AddStringToObject(o, "source", "openssl speed -mr");
 	cJSON_AddNumberToObject(o, "seconds_each", c->seconds);
 	cJSON_AddNumberToObject(o, "aead_buffer_bytes", atoi(CEILING_AEAD_BYTES));

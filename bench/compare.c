@@ -40,9 +40,9 @@ static void figures(const struct row *w, double *rate, double *cost, const char 
 		break;
 	case SCEN_BULK:
 	case SCEN_FILE:
-		*rate = w->mbps;
+		*rate = w->mb_per_s;
 		*cost = w->ns_per_byte;
-		*ru = "MB/s";
+		*ru = "MB/s"; /* 10^6 bytes per second */
 		*cu = "ns/B";
 		break;
 	default:
@@ -55,7 +55,7 @@ static void figures(const struct row *w, double *rate, double *cost, const char 
 int compare_print(const struct run *a, const struct run *b, FILE *out)
 {
 	char t[6][40];
-	size_t only_a = 0, only_b = 0, both = 0;
+	size_t only_a = 0, only_b = 0, both = 0, bad = 0;
 	fprintf(out, "A: %s  (%s, %s, %s)\nB: %s  (%s, %s, %s)\n\n", a->dir, envs(a, "hostname"),
 		envs(a, "kernel"), envs(a, "cpu_model"), b->dir, envs(b, "hostname"), envs(b, "kernel"),
 		envs(b, "cpu_model"));
@@ -74,10 +74,13 @@ int compare_print(const struct run *a, const struct run *b, FILE *out)
 		figures(y, &rb, &cb, &ru, &cu);
 		char name[128];
 		snprintf(name, sizeof name, "%s%s", x->sc.id, x->emulated ? " (VM)" : "");
-		fprintf(out, "%-58s %-6s %12s %12s %7s   %10s %10s %7s  %s %s\n", name,
+		const char *mark = x->check_failed && y->check_failed ? "  ✗ A and B"
+				   : x->check_failed ? "  ✗ A" : y->check_failed ? "  ✗ B" : "";
+		bad += *mark != 0;
+		fprintf(out, "%-58s %-6s %12s %12s %7s   %10s %10s %7s  %s %s%s\n", name,
 			x->nginx ? "nginx" : "ours", fnum(t[0], 40, ra, 1), fnum(t[1], 40, rb, 1),
 			fratio(t[2], 40, rb, ra), fnum(t[3], 40, ca, 3), fnum(t[4], 40, cb, 3),
-			fratio(t[5], 40, cb, ca), ru, cu);
+			fratio(t[5], 40, cb, ca), ru, cu, mark);
 	}
 	for (size_t i = 0; i < b->n; i++)
 		if (!match(a, &b->rows[i]))
@@ -94,7 +97,11 @@ int compare_print(const struct run *a, const struct run *b, FILE *out)
 		fprintf(out, "\n");
 	}
 	fprintf(out, "\n%zu scenarios in both, %zu only in A, %zu only in B. B/A of a rate above 1 is "
-		     "faster; B/A of a cost above 1 is more CPU per unit of work. VM rows are emulated: "
-		     "their ratios say nothing about performance.\n", both, only_a, only_b);
+		     "faster; B/A of a cost above 1 is more CPU per unit of work. MB/s is 10^6 bytes per "
+		     "second. VM rows are emulated: their ratios say nothing about performance.\n",
+		both, only_a, only_b);
+	if (bad)
+		fprintf(out, "%zu of them (✗) fail the consistency checks in A or B (a figure breaks a physical "
+			"bound): `ktls-bench report DIR` says which and why; do not quote them.\n", bad);
 	return 0;
 }

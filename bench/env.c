@@ -70,7 +70,7 @@ cJSON *env_collect(const struct runner *R, const char *suite_name)
 
 	if (!o)
 		return NULL;
-	cJSON_AddStringToObject(o, "tool", "ktls-bench");
+	util_json_add_build(o, "ktls-bench");
 	gmtime_r(&now, &tm);
 	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	cJSON_AddStringToObject(o, "date", buf);

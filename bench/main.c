@@ -7,7 +7,9 @@
  */
 #include "bench/runner.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
@@ -15,13 +17,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench/proc.h"
+#include "common/cpus.h"
 #include "common/units.h"
+#include "common/version.h"
 #include "ktls/ktls.h"
 
 static void usage(FILE *f)
@@ -31,6 +36,7 @@ static void usage(FILE *f)
 "       ktls-bench report DIR            re-render DIR/report.md from the JSON in DIR\n"
 "       ktls-bench compare DIR1 DIR2     two runs side by side, with ratios DIR2/DIR1\n"
 "       ktls-bench plotdata DIR          DIR's JSON -> DIR/plots/*.dat (scripts/plot.sh draws them)\n"
+"       ktls-bench --version             the version and git commit of this build\n"
 "\n"
 "run options:\n"
 "  -s, --suite NAME|FILE    quick, full (files in bench/suites/), or a suite file  [quick]\n"
@@ -109,9 +115,34 @@ static void find_root(char *root, size_t len)
 	free(real);
 }
 
+/* 1 when path does not exist or is an empty folder, 0 when it holds
+ * something, -errno when it is no folder or cannot be read. */
+static int dir_is_free(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return errno == ENOENT ? 1 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int free_ = 1;
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			free_ = 0;
+			break;
+		}
+	closedir(d);
+	return free_;
+}
+
+/* results/<date>-<host>-<kernel>, or with -2, -3, ... when a run of the same
+ * day already has it: every run gets its own folder. */
 static void default_out(char *buf, size_t len)
 {
-	char date[32], host[128] = "host";
+	char date[32], host[128] = "host", base[400];
 	struct utsname u;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -121,7 +152,50 @@ static void default_out(char *buf, size_t len)
 	host[sizeof host - 1] = 0;
 	if (uname(&u))
 		snprintf(u.release, sizeof u.release, "unknown");
-	snprintf(buf, len, "results/%s-%s-%s", date, host, u.release);
+	snprintf(base, sizeof base, "results/%s-%s-%.64s", date, host, u.release);
+	snprintf(buf, len, "%s", base);
+	for (int i = 2; i < 1000 && dir_is_free(buf) != 1; i++)
+		snprintf(buf, len, "%s-%d", base, i);
+}
+
+/* The run folder must take files before anything is measured. 0, or -errno
+ * with err. */
+static int out_writable(const char *dir, char *err, size_t errlen)
+{
+	char probe[700];
+	int rc = util_mkdir_p(dir), fd;
+	if (rc) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	snprintf(probe, sizeof probe, "%s/.ktls-bench-write-test.%d", dir, (int)getpid());
+	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot write into %s: %s", dir, strerror(errno));
+		return rc;
+	}
+	close(fd);
+	unlink(probe);
+	return 0;
+}
+
+/* env.json again at the end: whether the run reached it, and how far. */
+static void env_finish(const struct runner *R, const char *state)
+{
+	char path[700];
+	snprintf(path, sizeof path, "%s/env.json", R->out);
+	cJSON *env = util_read_json(path);
+	if (!env)
+		return;
+	cJSON_DeleteItemFromObjectCaseSensitive(env, "run_state");
+	cJSON_AddStringToObject(env, "run_state", state);
+	cJSON_DeleteItemFromObjectCaseSensitive(env, "runs_planned");
+	cJSON_AddNumberToObject(env, "runs_planned", (double)R->total);
+	cJSON_DeleteItemFromObjectCaseSensitive(env, "runs_done");
+	cJSON_AddNumberToObject(env, "runs_done", (double)R->done);
+	util_write_json(path, env);
+	cJSON_Delete(env);
 }
 
 static int parse_cpus(const char *s, int *a, int *b)
@@ -173,10 +247,19 @@ static int render(const char *dir, bool plots, const char *scripts, size_t *fail
 		for (size_t i = 0; i < r.n; i++)
 			*failed += !r.rows[i].ok;
 	}
+	size_t bad = 0;
+	for (size_t i = 0; i < r.n; i++)
+		bad += r.rows[i].check_failed != 0;
 	run_free(&r);
 	if (rc)
 		return 1;
 	printf("ktls-bench: wrote %s\n", path);
+	if (bad) {
+		fprintf(stderr, "ktls-bench: %zu scenario run%s fail%s the consistency checks (a figure breaks a "
+			"physical bound): see \"Consistency checks\" in %s\n", bad, bad == 1 ? "" : "s",
+			bad == 1 ? "s" : "", path);
+		return 1;
+	}
 	return 0;
 }
 
@@ -199,13 +282,14 @@ static int cmd_run(int argc, char **argv, const char *self)
 		{ "emit", no_argument, NULL, 'e' },
 		{ "vm-script", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
 		{ 0 }
 	};
 	struct runner R = { .cpu_server = 0, .cpu_client = 1, .have_perf = -1 };
 	const char *suite_name = "quick";
 	char **lines = calloc((size_t)argc + 1, sizeof *lines);
 	size_t nlines = 0;
-	bool no_ceiling = false, no_plots = false, certs_set = false, out_set = false;
+	bool no_ceiling = false, no_plots = false, certs_set = false, out_set = false, cpus_set = false;
 	uint64_t ceil_s = 1;
 	char err[700], root[512], suites_dir[600];
 	int c, rc;
@@ -243,6 +327,7 @@ static int cmd_run(int argc, char **argv, const char *self)
 				free(lines);
 				return 2;
 			}
+			cpus_set = true;
 			break;
 		case 'n': R.dry_run = true; break;
 		case 'C':
@@ -268,6 +353,7 @@ static int cmd_run(int argc, char **argv, const char *self)
 		case 'e': R.emit = true; break;
 		case 'V': snprintf(R.vm_script, sizeof R.vm_script, "%s", optarg); break;
 		case 'h': usage(stdout); free(lines); return 0;
+		case 'v': build_print_version(stdout, "ktls-bench"); free(lines); return 0;
 		default: usage(stderr); free(lines); return 2;
 		}
 	}
@@ -275,6 +361,31 @@ static int cmd_run(int argc, char **argv, const char *self)
 		fprintf(stderr, "ktls-bench: unexpected argument '%s' (see --help)\n", argv[optind]);
 		free(lines);
 		return 2;
+	}
+	/* a CPU this process cannot run on would leave the programs unpinned
+	 * (or make them fail) while env.json and the report name it */
+	if (cpus_set || !R.dry_run) {
+		cpu_set_t want;
+		CPU_ZERO(&want);
+		CPU_SET(R.cpu_server, &want);
+		CPU_SET(R.cpu_client, &want);
+		if (cpus_check_usable(&want, err, sizeof err)) {
+			fprintf(stderr, "ktls-bench: --cpus %d:%d: %s\n", R.cpu_server, R.cpu_client, err);
+			free(lines);
+			return 2;
+		}
+	}
+	/* each run its own folder: never blend two runs' rows, ceilings and
+	 * environments */
+	if (out_set && !R.dry_run && !R.emit) {
+		int fr = dir_is_free(R.out);
+		if (fr != 1) {
+			fprintf(stderr, "ktls-bench: --out %s: %s: give a new or empty folder (each run writes "
+				"its own; the report of a folder holding two runs would blend them)\n", R.out,
+				fr == 0 ? "it already holds files" : strerror(-fr));
+			free(lines);
+			return 2;
+		}
 	}
 	/* suites, certificates and scripts belong to this program's tree */
 	find_root(root, sizeof root);
@@ -356,8 +467,8 @@ static int cmd_run(int argc, char **argv, const char *self)
 			suite_free(&s);
 			return 1;
 		}
-		if ((rc = util_mkdir_p(R.out))) {
-			fprintf(stderr, "ktls-bench: cannot create %s: %s\n", R.out, strerror(-rc));
+		if ((rc = out_writable(R.out, err, sizeof err))) {
+			fprintf(stderr, "ktls-bench: %s (--out picks another folder)\n", err);
 			nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 			suite_free(&s);
 			return 1;
@@ -380,8 +491,11 @@ static int cmd_run(int argc, char **argv, const char *self)
 		cJSON *env = env_collect(&R, suite_name);
 		char path[700];
 		snprintf(path, sizeof path, "%s/env.json", R.out);
-		if (env)
+		if (env) {
+			/* "complete" or "interrupted" once the run ends (env_finish) */
+			cJSON_AddStringToObject(env, "run_state", "running");
 			util_write_json(path, env);
+		}
 		cJSON_Delete(env);
 	}
 	if (!no_ceiling && !R.dry_run && !R.emit) {
@@ -406,6 +520,7 @@ static int cmd_run(int argc, char **argv, const char *self)
 	suite_free(&s);
 	if (R.dry_run || R.emit)
 		return rc;
+	env_finish(&R, rc == 130 ? "interrupted" : "complete");
 	if (rc == 130)
 		fprintf(stderr, "ktls-bench: interrupted: the report covers the %zu scenarios that finished\n", R.done);
 	else
@@ -480,6 +595,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		build_print_version(stdout, "ktls-bench");
 		return 0;
 	}
 	if (strcmp(cmd, "run") == 0)

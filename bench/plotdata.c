@@ -3,7 +3,8 @@
  *   handshakes.dat     one block per series of ours (TLS, cert, group,
  *                      full/resumed): "conns handshakes_per_s", the first line
  *                      of a block is its title (gnuplot: title columnheader(1))
- *   throughput.dat     one block per cipher x layer (x place): "size_bytes mbps"
+ *   throughput.dat     one block per cipher x layer (x place): "size_bytes
+ *                      megabytes_per_s" (MB = 10^6 bytes)
  *   *_nginx.dat        block i: nginx's twin of block i above (maybe no point)
  *   cpu_per_byte.dat   one line per cipher at the largest size:
  *                      "cipher user_ns ktls_ns nginx_ns floor_ns" ('?' = missing)
@@ -11,6 +12,8 @@
  * Blocks are separated by two blank lines (gnuplot's "index"). Figures from
  * the VM are left out of every plot: emulated (TCG) timings are not
  * performance, and the report lists those rows as verified/failed only.
+ * Rows that fail the consistency checks (checks.c) are left out too: the
+ * report says which and why.
  */
 #include "bench/report.h"
 
@@ -56,7 +59,7 @@ static size_t series_points(const struct run *r, const struct row *w, bool nginx
 	size_t n = 0;
 	for (size_t j = 0; j < r->n; j++) {
 		const struct row *y = &r->rows[j];
-		if (done[j] || !y->ok || y->nginx != nginx)
+		if (done[j] || !y->ok || y->check_failed || y->nginx != nginx)
 			continue;
 		struct row probe = *w;
 		probe.nginx = nginx;
@@ -64,7 +67,7 @@ static size_t series_points(const struct run *r, const struct row *w, bool nginx
 			continue;
 		done[j] = true;
 		pts[n][0] = w->sc.kind == SCEN_HANDSHAKE ? (double)y->sc.conns : (double)y->sc.size;
-		pts[n][1] = w->sc.kind == SCEN_HANDSHAKE ? y->handshakes_per_s : y->mbps;
+		pts[n][1] = w->sc.kind == SCEN_HANDSHAKE ? y->handshakes_per_s : y->mb_per_s;
 		n++;
 	}
 	qsort(pts, n, sizeof *pts, cmp_x);
@@ -78,7 +81,7 @@ static int write_series(const struct run *r, FILE *f, FILE *fn, enum scen_kind k
 {
 	bool *done = calloc(r->n + 1, sizeof *done);
 	double (*pts)[2] = calloc(r->n + 1, sizeof *pts);
-	const char *ylab = kind == SCEN_HANDSHAKE ? "handshakes_per_s" : "mbps";
+	const char *ylab = kind == SCEN_HANDSHAKE ? "handshakes_per_s" : "megabytes_per_s";
 	char title[160];
 	if (!done || !pts) {
 		free(done);
@@ -90,7 +93,8 @@ static int write_series(const struct run *r, FILE *f, FILE *fn, enum scen_kind k
 		const struct row *w = &r->rows[i];
 		/* No VM row is plotted: an emulated timing is not a performance figure. */
 		/* nor a stock-OpenSSL row: report_openssl_paths() compares those */
-		if (done[i] || w->sc.kind != kind || !w->ok || w->nginx || w->emulated || w->sc.stock)
+		if (done[i] || w->sc.kind != kind || !w->ok || w->check_failed || w->nginx || w->emulated ||
+		    w->sc.stock)
 			continue;
 		size_t n = series_points(r, w, false, done, pts);
 		series_title(w, title, sizeof title);
@@ -119,7 +123,7 @@ static double ns_at_largest(const struct run *r, const char *cipher, const char 
 	const struct row *best = NULL;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct row *w = &r->rows[i];
-		if (w->sc.kind != SCEN_BULK || w->emulated || !w->ok || w->nginx != nginx ||
+		if (w->sc.kind != SCEN_BULK || w->emulated || !w->ok || w->check_failed || w->nginx != nginx ||
 		    strcmp(w->sc.cipher, cipher) || strcmp(w->sc.layer, layer) || w->ns_per_byte <= 0)
 			continue;
 		if (!best || w->sc.size > best->sc.size)
@@ -140,7 +144,7 @@ static void put(FILE *f, double v)
 static double ceiling_ratio(const struct run *r, const struct row *w)
 {
 	const char *what;
-	if (!w->ok)
+	if (!w->ok || w->check_failed)
 		return -1;
 	if (w->sc.kind == SCEN_HANDSHAKE && w->us_per_hs > 0) {
 		double fl = ceiling_handshake_us(&r->ceil, &w->sc, &what);
@@ -177,7 +181,8 @@ int plotdata_write(const struct run *r, const char *dir, char *err, size_t errle
 		{ "handshakes.dat", "handshakes_nginx.dat",
 		  "handshakes/s against concurrency, one block per series (title first)", SCEN_HANDSHAKE },
 		{ "throughput.dat", "throughput_nginx.dat",
-		  "MB/s against response size in bytes, one block per cipher x layer (title first)", SCEN_BULK },
+		  "MB/s (10^6 bytes/s) against response size in bytes, one block per cipher x layer "
+		  "(title first)", SCEN_BULK },
 	};
 	for (size_t i = 0; i < 2; i++) {
 		FILE *fn;

@@ -101,22 +101,52 @@ static size_t count_kind(const struct run *r, enum scen_kind k)
 	return n;
 }
 
+static bool any_ktls(const struct run *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->rows[i].emulated || strcmp(r->rows[i].sc.layer, "ktls") == 0)
+			return true;
+	return false;
+}
+
+/* The run did not reach its end: interrupted, or still running (or killed). */
+static void partial_banner(const struct run *r, struct sbuf *b)
+{
+	const char *state = env_str(r, "run_state", NULL);
+	double planned = util_json_num(r->env, "runs_planned", -1);
+	char t[32];
+	if (!state || strcmp(state, "complete") == 0)
+		return; /* complete, or a run from before run_state was recorded */
+	sb_printf(b, "> **This run is partial**: %s after %zu of %s scenario runs. The tables below "
+		     "cover only those that finished; ratios and advice may miss rows.\n\n",
+		  strcmp(state, "interrupted") == 0 ? "it was interrupted (Ctrl-C or SIGTERM)"
+						    : "it did not record its end (killed, or still running)",
+		  r->n, planned >= 0 ? fnum(t, sizeof t, planned, 0) : "?");
+}
+
 static void header(const struct run *r, struct sbuf *b)
 {
 	char tmp[64];
+	size_t bad = 0;
 	sb_printf(b, "# ktls-bench report: %s, %s\n\n", env_str(r, "hostname", "?"), env_str(r, "date", "?"));
-	if (r->env && !host_ktls(r)) {
+	partial_banner(r, b);
+	for (size_t i = 0; i < r->n; i++)
+		bad += r->rows[i].check_failed != 0;
+	if (bad)
+		sb_printf(b, "> **%zu of %zu scenario runs fail the consistency checks** (marked ✗): a figure "
+			     "breaks a physical bound, so something measured or recorded it wrong. Do not quote "
+			     "those rows; see *Consistency checks* for what failed.\n\n", bad, r->n);
+	if (r->env && !host_ktls(r) && any_ktls(r)) {
 		const cJSON *p = cJSON_GetObjectItemCaseSensitive(r->env, "ktls_probe");
 		const cJSON *e = p ? cJSON_GetObjectItemCaseSensitive(p, "ulp_error") : NULL;
 		sb_printf(b,
-			  "> **This kernel (%s) has no kTLS**%s%s%s. Fix: load the module with `modprobe tls`, "
+			  "> **This kernel (%s) has no kTLS**%s%s. Fix: load the module with `modprobe tls`, "
 			  "or boot a kernel built with `CONFIG_TLS=m` (every Debian kernel is); check with "
 			  "`bin/ktls probe`. Until then the kTLS scenarios of this run ran inside a QEMU VM "
 			  "booting a Debian kernel (`scripts/vm.sh`, %s), and every figure from there is labelled "
 			  "**" EMULATED "**.\n\n",
 			  env_str(r, "kernel", "?"), cJSON_IsString(e) ? ": " : "",
-			  cJSON_IsString(e) ? e->valuestring : "", cJSON_IsString(e) ? "" : "",
-			  env_str(r, "vm_kernel", "bookworm"));
+			  cJSON_IsString(e) ? e->valuestring : "", env_str(r, "vm_kernel", "bookworm"));
 	}
 	size_t nat = 0, dis = 0;
 	double worst = 0;
@@ -144,7 +174,8 @@ static void header(const struct run *r, struct sbuf *b)
 		  env_flag(r, "vaes") ? "yes" : "no", env_flag(r, "vpclmulqdq") ? "yes" : "no",
 		  env_flag(r, "avx512f") ? "yes" : "no", env_flag(r, "sha_ni") ? "yes" : "no");
 	sb_printf(b, "| kernel | %s (kTLS: %s) |\n", env_str(r, "kernel", "?"),
-		  host_ktls(r) ? "yes, all runs native" : "no, kTLS scenarios in the VM");
+		  host_ktls(r) ? "yes, all runs native" : any_ktls(r) ? "no, kTLS scenarios in the VM"
+								: "no; this run has no kTLS scenario");
 	sb_printf(b, "| OpenSSL | %s |\n| liburing | %s |\n", env_str(r, "openssl_library", "?"),
 		  env_str(r, "liburing", "?"));
 	if (env_str(r, "nginx", NULL))
@@ -161,7 +192,43 @@ static void header(const struct run *r, struct sbuf *b)
 	}
 	sb_printf(b, "| run | suite %s: %zu scenario runs (%zu in the VM), %zu failed |\n", env_str(r, "suite", "?"),
 		  r->n, vm, failed);
-	sb_printf(b, "| command | `%s` |\n\n", env_str(r, "command", "?"));
+	sb_printf(b, "| command | `%s` |\n", env_str(r, "command", "?"));
+	if (env_str(r, "commit", NULL))
+		sb_printf(b, "| code | ktls-bench %s, commit %s |\n\n", env_str(r, "version", "?"),
+			  env_str(r, "commit", "?"));
+	else
+		sb_printf(b, "| code | not recorded (this run predates ktls-bench --version) |\n\n");
+}
+
+/* Which rows break a physical bound, and how (bench/checks.c). */
+static void report_checks(const struct run *r, struct sbuf *b)
+{
+	size_t bad = 0, checked = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		bad += r->rows[i].check_failed != 0;
+		checked += r->rows[i].ok;
+	}
+	sb_printf(b, "## Consistency checks\n\n");
+	if (!bad) {
+		sb_printf(b, "All %zu scenario runs that measured something pass the checks against physical "
+			     "bounds: no process used more CPU than its threads had time, no CPU was busier than "
+			     "100%%, no row spent less CPU per byte than the AEAD alone (`openssl speed`) or per "
+			     "handshake than its signature and key exchange, no rate beats one core's AEAD "
+			     "ceiling, each stated rate times its cost per unit equals the server's CPU share, "
+			     "latency percentiles are in order, and the counts of client and server add up.\n\n",
+			  checked);
+		return;
+	}
+	sb_printf(b, "%zu of the %zu scenario runs that measured something break a physical bound "
+		     "(marked ✗ in the tables): their figures cannot be right and must not be quoted.\n\n"
+		     "| scenario | peer | what fails |\n|---|---|---|\n", bad, checked);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct row *w = &r->rows[i];
+		if (w->check_failed)
+			sb_printf(b, "| %s%s | %s | %s |\n", w->sc.id, w->emulated ? " (VM)" : "",
+				  w->nginx ? "nginx" : "ktls-server", w->check_why);
+	}
+	sb_printf(b, "\n");
 }
 
 static void ceiling_table(const struct run *r, struct sbuf *b)
@@ -229,6 +296,7 @@ int report_write(const struct run *r, const char *path, char *err, size_t errlen
 {
 	struct sbuf b = { 0 };
 	header(r, &b);
+	report_checks(r, &b);
 	ceiling_table(r, &b);
 	if (count_kind(r, SCEN_HANDSHAKE)) {
 		report_handshakes(r, &b);

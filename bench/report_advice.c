@@ -29,7 +29,7 @@ static double measured_ns(const struct run *r, const char *cipher, uint64_t *siz
 
 void report_advice(const struct run *r, struct sbuf *b)
 {
-	char t1[32], t2[32], sz[24];
+	char t1[32], t2[32], t3[32], sz[24];
 	bool aes = env_flag(r, "aes"), clmul = env_flag(r, "pclmulqdq");
 	bool vaes = env_flag(r, "vaes") && env_flag(r, "vpclmulqdq");
 	double floor_ns[3] = { -1, -1, -1 }, meas[3] = { -1, -1, -1 };
@@ -56,10 +56,11 @@ void report_advice(const struct run *r, struct sbuf *b)
 	for (int i = 0; i < 3; i++) {
 		if (floor_ns[i] < 0 && meas[i] < 0)
 			continue;
+		/* each figure in its own buffer: all are formatted before sb_printf reads them */
 		sb_printf(b, "| %s | %s | %s | %s | %s |\n", aeads[i], fnum(t1, sizeof t1, floor_ns[i], 3),
 			  cheapest >= 0 ? fratio(t2, sizeof t2, floor_ns[i], floor_ns[cheapest]) : "—",
 			  fnum(sz, sizeof sz, meas[i], 3),
-			  cheapest_m >= 0 ? fratio(t2, sizeof t2, meas[i], meas[cheapest_m]) : "—");
+			  cheapest_m >= 0 ? fratio(t3, sizeof t3, meas[i], meas[cheapest_m]) : "—");
 	}
 	sb_printf(b, "\n");
 	if (cheapest < 0 && cheapest_m < 0) {

@@ -47,9 +47,10 @@ static const char *client_flag(const struct row *w)
 /* Server CPU over the client's run, as a share of one core. */
 static const char *busy(char *buf, size_t len, const struct row *w)
 {
-	if (!w->ok || w->server_cpu_s < 0 || w->duration_s <= 0)
+	double b = row_server_share(w);
+	if (b < 0)
 		return "—";
-	snprintf(buf, len, "%.0f%%", 100 * w->server_cpu_s / w->duration_s);
+	snprintf(buf, len, "%.0f%%", 100 * b);
 	return buf;
 }
 
@@ -60,18 +61,15 @@ static const char *busy(char *buf, size_t len, const struct row *w)
 
 static double busy_share(const struct row *w)
 {
-	if (!w || !w->ok || w->server_cpu_s < 0 || w->duration_s <= 0)
-		return -1;
-	return w->server_cpu_s / w->duration_s;
+	return w ? row_server_share(w) : -1;
 }
 
 /* Share of the measured time the server's CPU spent on other work (other
- * processes, interrupts, the hypervisor), -1 when unknown. */
+ * processes, interrupts, the hypervisor), -1 when unknown: over the window
+ * the samples were taken in, so that it cannot pass 100%. */
 double report_disturbance(const struct row *w)
 {
-	if (!w || !w->ok || w->server_cpu_other_s < 0 || w->duration_s <= 0)
-		return -1;
-	return w->server_cpu_other_s / w->duration_s;
+	return w ? row_other_share(w) : -1;
 }
 
 /* "yes", "no†", with nginx's own share when it ran too, and "‡" when the
@@ -227,7 +225,7 @@ void report_handshakes(const struct run *r, struct sbuf *b)
 		double floor_us = r->have_ceiling ? ceiling_handshake_us(&r->ceil, &w->sc, &what) : 0;
 		const struct row *ng = report_peer(r, w);
 		double res = w->handshakes > 0 ? 100 * w->resumed / w->handshakes : -1;
-		sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s |\n",
 			  tlsname(&w->sc), w->sc.cert, w->sc.group,
 			  w->sc.stock ? (w->sc.resume ? "resumed, stock OpenSSL" : "full, stock OpenSSL")
 				      : (w->sc.resume ? "resumed" : "full"),
@@ -240,7 +238,8 @@ void report_handshakes(const struct run *r, struct sbuf *b)
 			  ng ? fnum(c[6], 40, ng->ok ? ng->handshakes_per_s : -1, 0) : "—",
 			  ng ? fnum(c[7], 40, ng->ok ? ng->us_per_hs : -1, 0) : "—",
 			  ng ? fratio(c[8], 40, w->us_per_hs, ng->ok ? ng->us_per_hs : -1) : "—",
-			  client_flag(w), saturation(c[10], 64, w, ng, &flagged, &disturbed));
+			  client_flag(w), saturation(c[10], 64, w, ng, &flagged, &disturbed),
+			  w->check_failed || (ng && ng->check_failed) ? " ✗" : "");
 	}
 	sb_printf(b, "\n");
 	if (flagged)
@@ -269,17 +268,17 @@ static void bytes_row(const struct run *r, struct sbuf *b, const struct row *w)
 	char sz[24];
 	hsize(sz, sizeof sz, w->sc.size);
 	double ns = w->ok ? w->ns_per_byte : -1;
-	sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |",
+	sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s |",
 		  tlsname(&w->sc), w->sc.cipher, w->sc.layer, sz, w->sc.conns,
-		  fnum(c[0], 40, w->ok ? w->mbps : -1, 1), busy(c[9], 40, w), fnum(c[1], 40, ns, 3),
+		  fnum(c[0], 40, w->ok ? w->mb_per_s : -1, 1), busy(c[9], 40, w), fnum(c[1], 40, ns, 3),
 		  fnum(c[2], 40, w->ok ? w->cycles_per_byte : -1, 2),
 		  w->emulated ? "—" : fnum(c[3], 40, floor_ns, 3),
 		  w->emulated ? "—" : fratio(c[4], 40, floor_ns, ns),
 		  user ? fratio(c[5], 40, ns, user->ok ? user->ns_per_byte : -1) : "—",
-		  ng ? fnum(c[6], 40, ng->ok ? ng->mbps : -1, 1) : "—",
+		  ng ? fnum(c[6], 40, ng->ok ? ng->mb_per_s : -1, 1) : "—",
 		  ng ? fnum(c[7], 40, ng->ok ? ng->ns_per_byte : -1, 3) : "—",
 		  ng ? fratio(c[8], 40, ns, ng->ok ? ng->ns_per_byte : -1) : "—",
-		  client_flag(w));
+		  client_flag(w), w->check_failed || (ng && ng->check_failed) ? " ✗" : "");
 	if (w->emulated)
 		sb_printf(b, " VM: " EMULATED " |");
 	sb_printf(b, "\n");
@@ -310,19 +309,19 @@ static void vm_row(struct sbuf *b, const struct row *w)
 			     : ktls && w->ktls_offloads < 1 ? "not offloaded"
 			     : "ok";
 	hsize(sz, sizeof sz, w->sc.size);
-	sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s | VM: " EMULATED " |\n",
+	sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s%s | VM: " EMULATED " |\n",
 		  tlsname(&w->sc), w->sc.cipher, w->sc.layer, sz, w->sc.conns,
 		  fnum(c[0], 40, w->ok ? w->requests : -1, 0), fnum(c[1], 40, w->ok ? w->bytes : -1, 0),
 		  fnum(c[2], 40, w->ok ? (double)w->client_errors : -1, 0),
 		  ktls ? fnum(c[3], 40, w->ktls_offloads, 0) : "—",
-		  ktls ? fnum(c[4], 40, w->ktls_refusals, 0) : "—", result);
+		  ktls ? fnum(c[4], 40, w->ktls_refusals, 0) : "—", result, w->check_failed ? " ✗" : "");
 	(void)c[5];
 }
 
 static void bytes_sentences(const struct run *r, struct sbuf *b, enum scen_kind kind)
 {
 	static const char *const ciphers[] = { "AES-128-GCM", "AES-256-GCM", "CHACHA20-POLY1305" };
-	char t1[32], t2[32], t3[32];
+	char t1[32], t2[32], t3[32], t4[32];
 	bool native_ktls = false, vm_ktls = false, vm_ktls_ok = false, explained = false;
 	for (size_t k = 0; k < 3; k++) {
 		const struct row *lo = NULL, *hi = NULL;
@@ -386,7 +385,7 @@ static void bytes_sentences(const struct run *r, struct sbuf *b, enum scen_kind 
 			hsize(t3, sizeof t3, w->sc.size);
 			sb_printf(b, "- **kTLS** (%s, %s): %s → %s ns/B, %s of the userspace cost. ", w->sc.cipher, t3,
 				  fnum(t1, sizeof t1, u->ns_per_byte, 3), fnum(t2, sizeof t2, w->ns_per_byte, 3),
-				  fratio(t2, sizeof t2, w->ns_per_byte, u->ns_per_byte));
+				  fratio(t4, sizeof t4, w->ns_per_byte, u->ns_per_byte));
 			if (w->ns_per_byte < u->ns_per_byte)
 				sb_printf(b, "The kernel encrypts while it copies the bytes into the socket buffer: "
 					     "one pass over the data instead of two%s.\n",
@@ -416,7 +415,8 @@ void report_bytes(const struct run *r, struct sbuf *b, enum scen_kind kind)
 	bool any_vm = false;
 	if (kind == SCEN_BULK)
 		sb_printf(b, "## Bulk transfer: `GET /bytes/N`\n\nThroughput and server CPU per byte by cipher, "
-			     "response size and record layer (`user`: OpenSSL `SSL_write`; `ktls`: the kernel).\n\n");
+			     "response size and record layer (`user`: OpenSSL `SSL_write`; `ktls`: the kernel). "
+			     "MB/s is 10^6 bytes of response body per second of the client's measured window.\n\n");
 	else
 		sb_printf(b, "## File serving: `GET /file/NAME`\n\nUserspace reads the file and `SSL_write`s it; "
 			     "under kTLS the server `splice`s it from the page cache into the socket.\n\n");
@@ -469,13 +469,13 @@ void report_hyperfine(const struct run *r, struct sbuf *b)
 		double mean = w->ok && !w->emulated ? w->hf_mean_s : -1;
 		double aead = r->have_ceiling && !w->emulated ? ceiling_get(&r->ceil, 'a', w->sc.cipher) : 0;
 		double bps = mean > 0 ? (double)w->sc.size / mean : -1;
-		sb_printf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w->sc.layer, sz,
+		sb_printf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s%s |\n", w->sc.layer, sz,
 			  w->emulated ? (w->ok ? "ok (timing not shown)" : "failed") : fnum(c[0], 40, mean, 3),
 			  fnum(c[1], 40, w->ok && !w->emulated ? w->hf_sd_s : -1, 3),
 			  fnum(c[2], 40, bps > 0 ? bps / 1e6 : -1, 1), fratio(c[4], 40, bps, aead),
 			  u && !w->emulated ? fratio(c[3], 40, mean, u->ok ? u->hf_mean_s : -1) : "—",
 			  w->hf_timer[0] ? w->hf_timer : "—",
-			  w->emulated ? "VM: " EMULATED : "host");
+			  w->emulated ? "VM: " EMULATED : "host", w->check_failed ? " ✗" : "");
 	}
 	sb_printf(b, "\nThe ratio to the ceiling compares the whole transfer's rate with the AEAD's alone. "
 		     "The hyperfine JSON (`*.hyperfine.json`, `--export-json`) holds every run's time. "

@@ -37,6 +37,20 @@ static double sum_object(const cJSON *o)
 	return s;
 }
 
+double row_server_share(const struct row *w)
+{
+	if (!w->ok || w->server_cpu_s < 0 || w->duration_s <= 0)
+		return -1;
+	return w->server_cpu_s / w->duration_s;
+}
+
+double row_other_share(const struct row *w)
+{
+	if (!w->ok || w->server_cpu_other_s < 0 || w->server_cpu_window_s <= 0)
+		return -1;
+	return w->server_cpu_other_s / w->server_cpu_window_s;
+}
+
 void row_derive(struct row *w)
 {
 	w->us_per_hs = w->ns_per_byte = w->cycles_per_byte = -1;
@@ -81,33 +95,75 @@ static void row_negotiated(struct row *w, const cJSON *c)
 		snprintf(w->mismatch, sizeof w->mismatch, "negotiated group %s", g->valuestring);
 }
 
+/* latency_us / handshake_latency_us: p50, p90, p99, p999, max (-1: absent) */
+static void latencies(const cJSON *o, double *v)
+{
+	static const char *const keys[ROW_LAT_N] = { "p50", "p90", "p99", "p999", "max" };
+	for (int i = 0; i < ROW_LAT_N; i++)
+		v[i] = util_json_num(o, keys[i], -1);
+}
+
+static void commit_of(const cJSON *o, char *buf, size_t len)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "commit");
+	snprintf(buf, len, "%s", cJSON_IsString(c) ? c->valuestring : "");
+}
+
 static void row_client(struct row *w, const cJSON *c)
 {
 	const cJSON *lat = cJSON_GetObjectItemCaseSensitive(c, "latency_us");
+	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(c, "config");
 	w->handshakes = util_json_num(c, "handshakes", 0);
-	w->handshakes_per_s = util_json_num(c, "handshakes_per_s", 0);
 	w->resumed = util_json_num(c, "resumed", 0);
 	w->requests = util_json_num(c, "requests", 0);
 	w->bytes = util_json_num(c, "bytes", 0);
-	w->mbps = util_json_num(c, "throughput_mbps", 0);
-	w->p50_us = util_json_num(lat, "p50", -1);
-	w->p99_us = util_json_num(lat, "p99", -1);
-	w->p999_us = util_json_num(lat, "p999", -1);
+	w->duration_s = util_json_num(c, "duration_s", (double)w->sc.duration_ns / 1e9);
+	/* Rates are computed here from the counts and the measured window, in one
+	 * unit (MB = 10^6 bytes); what the client stated is kept to be checked.
+	 * Before megabytes_per_s, the client wrote throughput_mbps in megabits
+	 * per second: read as such, it is converted, never relabelled. */
+	w->hs_per_s_json = util_json_num(c, "handshakes_per_s", -1);
+	w->mb_per_s_json = util_json_num(c, "megabytes_per_s", -1);
+	if (w->mb_per_s_json < 0 && util_json_num(c, "throughput_mbps", -1) >= 0)
+		w->mb_per_s_json = util_json_num(c, "throughput_mbps", 0) / 8;
+	if (w->duration_s > 0) {
+		w->handshakes_per_s = w->handshakes / w->duration_s;
+		w->mb_per_s = w->bytes / w->duration_s / 1e6;
+	} else {
+		w->handshakes_per_s = w->hs_per_s_json > 0 ? w->hs_per_s_json : 0;
+		w->mb_per_s = w->mb_per_s_json > 0 ? w->mb_per_s_json : 0;
+	}
+	latencies(lat, w->lat_us);
+	latencies(cJSON_GetObjectItemCaseSensitive(c, "handshake_latency_us"), w->hs_lat_us);
+	w->p50_us = w->lat_us[0];
+	w->p99_us = w->lat_us[2];
+	w->p999_us = w->lat_us[3];
 	w->client_cpu_s = util_json_num(c, "cpu_user_s", 0) + util_json_num(c, "cpu_sys_s", 0);
+	w->client_threads = (unsigned)util_json_num(cfg, "threads", 1);
+	if (!w->client_threads)
+		w->client_threads = 1;
+	const cJSON *rx = cJSON_GetObjectItemCaseSensitive(cfg, "rx");
+	w->client_rx_kernel = cJSON_IsString(rx) && strcmp(rx->valuestring, "ktls") == 0;
 	w->client_saturated = util_json_num(c, "client_saturated", 0) != 0;
 	w->client_errors = (long)sum_object(cJSON_GetObjectItemCaseSensitive(c, "errors"));
-	w->duration_s = util_json_num(c, "duration_s", (double)w->sc.duration_ns / 1e9);
+	commit_of(c, w->commit_client, sizeof w->commit_client);
 	row_negotiated(w, c);
 }
 
 static void row_server(struct row *w, const cJSON *s)
 {
+	const cJSON *th = cJSON_GetObjectItemCaseSensitive(s, "threads");
 	w->server_cpu_json_s = util_json_num(s, "cpu_user_s", 0) + util_json_num(s, "cpu_sys_s", 0);
 	w->server_handshakes = util_json_num(s, "handshakes_full", 0) +
 			       util_json_num(s, "handshakes_resumed", 0);
 	w->server_resumed = util_json_num(s, "handshakes_resumed", 0);
+	w->server_requests = util_json_num(s, "requests", -1);
+	w->server_bytes_out = util_json_num(s, "bytes_out", -1);
+	if (cJSON_IsArray(th) && cJSON_GetArraySize(th) > 0)
+		w->server_threads = (unsigned)cJSON_GetArraySize(th);
 	w->ktls_offloads = util_json_num(s, "ktls_offloads", 0);
 	w->ktls_refusals = sum_object(cJSON_GetObjectItemCaseSensitive(s, "ktls_refusals"));
+	commit_of(s, w->commit_server, sizeof w->commit_server);
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(s, "openssl_paths");
 	snprintf(w->openssl_paths, sizeof w->openssl_paths, "%s", cJSON_IsString(p) ? p->valuestring : "");
 }
@@ -166,9 +222,15 @@ static int row_load(struct row *w, const char *dir, const char *file, char *err,
 		snprintf(w->error, sizeof w->error, "%s", e->valuestring);
 	w->server_cpu_s = util_json_num(run, "server_cpu_s", -1);
 	w->server_cpu_other_s = util_json_num(run, "server_cpu_other_s", -1);
+	w->server_cpu_window_s = util_json_num(run, "server_cpu_window_s", -1);
 	w->cycles = util_json_num(run, "server_cycles", -1);
 	w->server_cpu_json_s = w->server_handshakes = -1;
+	w->server_requests = w->server_bytes_out = -1;
+	w->server_threads = 1; /* ktls-bench runs one server thread, nginx one worker */
+	w->client_threads = 1;
 	w->hf_mean_s = w->hf_sd_s = -1;
+	for (int i = 0; i < ROW_LAT_N; i++)
+		w->lat_us[i] = w->hs_lat_us[i] = -1;
 
 	c = load_named(dir, run, "client_json");
 	s = load_named(dir, run, "server_json");
@@ -192,6 +254,13 @@ static int row_load(struct row *w, const char *dir, const char *file, char *err,
 	if (w->ok && !h && w->sc.kind == SCEN_HYPERFINE) {
 		w->ok = false;
 		snprintf(w->error, sizeof w->error, "hyperfine JSON missing");
+	}
+	/* Runs before server_cpu_window_s: the samples were taken from the end
+	 * of the client's warmup to just after it exited, which wall_s (from
+	 * its start) minus the warmup measures to within the client's start. */
+	if (w->server_cpu_window_s <= 0) {
+		double wall = util_json_num(run, "wall_s", -1), warm = (double)w->sc.warmup_ns / 1e9;
+		w->server_cpu_window_s = wall > warm ? wall - warm : w->duration_s > 0 ? w->duration_s : -1;
 	}
 	row_derive(w);
 	cJSON_Delete(c);
@@ -275,6 +344,7 @@ int run_load(struct run *r, const char *dir, char *err, size_t errlen)
 	}
 	if (r->n)
 		qsort(r->rows, r->n, sizeof *r->rows, row_cmp);
+	run_check(r);
 	return 0;
 }
 

@@ -253,7 +253,7 @@ static double perf_read_cycles(const char *path)
 
 /* --- one scenario ----------------------------------------------------------------- */
 static int write_run_json(struct runner *R, const struct scenario *sc, const char *stem, int seq,
-			  bool nginx, bool ok, const char *error, double cpu_s, double other_s,
+			  bool nginx, bool ok, const char *error, double cpu_s, double other_s, double window_s,
 			  double cycles, double wall_s, const char *cmd_server, const char *cmd_client)
 {
 	char path[1024], name[300];
@@ -261,6 +261,7 @@ static int write_run_json(struct runner *R, const struct scenario *sc, const cha
 	int rc;
 	if (!o)
 		return -ENOMEM;
+	util_json_add_build(o, "ktls-bench");
 	cJSON_AddItemToObject(o, "scenario", scenario_to_json(sc));
 	cJSON_AddNumberToObject(o, "seq", seq);
 	cJSON_AddStringToObject(o, "peer", nginx ? "nginx" : "ktls-server");
@@ -285,6 +286,9 @@ static int write_run_json(struct runner *R, const struct scenario *sc, const cha
 	 * interrupts, the hypervisor): a disturbed measurement */
 	if (other_s > -1)
 		cJSON_AddNumberToObject(o, "server_cpu_other_s", other_s > 0 ? other_s : 0);
+	/* the wall time between the two samples of server_cpu_s and _other_s */
+	if (cpu_s >= 0 && window_s > 0)
+		cJSON_AddNumberToObject(o, "server_cpu_window_s", window_s);
 	if (cycles > 0)
 		cJSON_AddNumberToObject(o, "server_cycles", cycles);
 	cJSON_AddNumberToObject(o, "wall_s", wall_s);
@@ -377,6 +381,7 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 	pid_t sp = -1, cp = -1, pp = -1;
 	double cpu0 = -1, cpu1 = -1, cycles = -1, wall = 0;
 	double busy0 = -1, busy1 = -1; /* the server's CPU as a whole, /proc/stat */
+	uint64_t t_cpu0 = 0, t_cpu1 = 0; /* when cpu0/busy0 and cpu1/busy1 were sampled */
 	int port, rc, st_server = -1, st_client = -1;
 	bool ok = false;
 	uint64_t t0;
@@ -436,6 +441,7 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 			sp = -1;
 		goto record;
 	}
+	t_cpu0 = procstat_now_ns();
 	proc_cpu_s(sp, &cpu0);
 	if (proc_cpu_busy_s(R->cpu_server, &busy0))
 		busy0 = -1;
@@ -497,6 +503,7 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 				double el = (double)(now - t0) / 1e9;
 				unsigned wait_ms = 250;
 				if (!warm && now >= t0 + sc->warmup_ns) {
+					t_cpu0 = procstat_now_ns();
 					if (proc_cpu_s(sp, &cpu0))
 						cpu0 = -1;
 					if (proc_cpu_busy_s(R->cpu_server, &busy0))
@@ -526,6 +533,7 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 					 log);
 		}
 	}
+	t_cpu1 = procstat_now_ns();
 	if (proc_cpu_busy_s(R->cpu_server, &busy1))
 		busy1 = -1;
 	wall = (double)(procstat_now_ns() - t0) / 1e9;
@@ -560,6 +568,7 @@ record:
 	rc = write_run_json(R, sc, stem, seq, nginx, ok, err[0] ? err : NULL,
 			    cpu1 >= 0 ? cpu1 - cpu0 : -1,
 			    cpu1 >= 0 && busy0 >= 0 && busy1 >= 0 ? busy1 - busy0 - (cpu1 - cpu0) : -1,
+			    t_cpu1 > t_cpu0 && t_cpu0 ? (double)(t_cpu1 - t_cpu0) / 1e9 : -1,
 			    cycles, wall, cmd_s, cmd_c);
 	if (!ok && !R->tty)
 		fprintf(stderr, "ktls-bench: %s: %s\n", stem, err);

@@ -1,5 +1,6 @@
 /* bench/util.c: files and JSON for ktls-bench. */
 #include "bench/bench.h"
+#include "common/version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -103,6 +104,13 @@ int util_write_json(const char *path, const cJSON *o)
 	rc = util_write_file(path, text, n + 1);
 	cJSON_free(text);
 	return rc;
+}
+
+void util_json_add_build(cJSON *o, const char *tool)
+{
+	cJSON_AddStringToObject(o, "tool", tool);
+	cJSON_AddStringToObject(o, "version", build_version());
+	cJSON_AddStringToObject(o, "commit", build_commit());
 }
 
 double util_json_num(const cJSON *o, const char *key, double dflt)

@@ -12,6 +12,7 @@
 #include "client/http.h"
 #include "common/cpus.h"
 #include "common/units.h"
+#include "common/version.h"
 
 #define DEF_HOST "127.0.0.1"
 #define DEF_PORT 8443
@@ -88,19 +89,22 @@ void cli_usage(FILE *f)
 "  -j, --json FILE          write the results as JSON to FILE ('-': stdout)\n"
 "  -q, --quiet              no progress line (default: one a second on a terminal)\n"
 "  -h, --help               this text\n"
+"      --version            the version and git commit of this build\n"
 "\n"
 "Units: durations 250ms, 10s, 2m (a bare number is seconds); sizes 64K, 1M, 1G\n"
 "(x1024); rates and counts 500, 10k, 1M (x1000).\n"
 "SSLKEYLOGFILE=path appends the session secrets there (for Wireshark).\n"
 "Exit status: 0 when the run completed, 1 when it could not run, nothing\n"
-"succeeded or a body did not match the pattern, 2 on a usage error.\n",
+"succeeded (no handshake, or no request answered 2xx), --resume resumed\n"
+"nothing, or a body did not match the pattern; 2 on a usage error (including\n"
+"a --json path that cannot be written, checked before the run).\n",
 		DEF_PORT, DEF_CONNECTIONS, DEF_MAX_INFLIGHT);
 }
 
 enum {
 	O_HOST = 256, O_SNI, O_MAX_INFLIGHT, O_TIMEOUT, O_CPUS, O_REQUEST, O_RESUME, O_NO_TICKETS,
 	O_PATH, O_RX, O_KTLS, O_TLS_VERSION, O_CIPHERS, O_CIPHERSUITES, O_GROUPS, O_SIGALGS,
-	O_VERIFY, O_PROVIDER_KEYS,
+	O_VERIFY, O_PROVIDER_KEYS, O_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -135,6 +139,7 @@ static const struct option long_opts[] = {
 	{ "json", required_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -260,11 +265,15 @@ int cli_parse(struct client_cfg *cfg, int argc, char **argv)
 				return bad_number("--threads", a, rc ? rc : -ERANGE, "1-1024");
 			cfg->threads = (unsigned)v;
 			break;
-		case O_CPUS:
+		case O_CPUS: {
+			char why[300];
 			if ((rc = cpus_parse(a, &cfg->cpus)))
 				return bad_number("--cpus", a, rc, "a CPU list such as 1 or 0,2-3");
+			if (cpus_check_usable(&cfg->cpus, why, sizeof why))
+				return bad("--cpus %s: %s", a, why);
 			cfg->have_cpus = true;
 			break;
+		}
 		case O_REQUEST: cfg->request_path = a; break;
 		case O_RESUME: cfg->resume = true; break;
 		case O_NO_TICKETS: cfg->no_tickets = true; break;
@@ -296,6 +305,7 @@ int cli_parse(struct client_cfg *cfg, int argc, char **argv)
 		case 'j': cfg->json_path = a; break;
 		case 'q': cfg->quiet = true; break;
 		case 'h': cli_usage(stdout); return 1;
+		case O_VERSION: build_print_version(stdout, "ktls-client"); return 1;
 		default: return bad("unknown option or missing value%s%s", "", "");
 		}
 	}

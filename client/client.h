@@ -96,6 +96,7 @@ enum err_kind {
 	ERR_PATTERN,
 	ERR_KTLS,
 	ERR_SCHEDULE_MISSED,
+	ERR_NO_TICKET,        /* --resume, TLS 1.3: no NewSessionTicket within --timeout */
 	ERR__COUNT
 };
 const char *err_kind_name(enum err_kind k);
@@ -111,6 +112,7 @@ struct tl_slot {
 /* What a worker (or the whole run, once merged) counted in the measured window. */
 struct client_stats {
 	uint64_t handshakes, resumed, requests, bytes;
+	uint64_t offered;               /* --resume: handshakes that offered a session */
 	uint64_t connections;           /* TCP connections opened */
 	uint64_t unfinished;            /* in flight when the run ended (not errors) */
 	uint64_t unfinished_max_age_ns; /* how long the oldest of them had been going */
@@ -145,6 +147,7 @@ struct run {
 	uint64_t t0, t_measure, t_end;  /* CLOCK_MONOTONIC ns */
 	uint64_t claimed;               /* jobs handed out against cfg->count (atomic) */
 	int stop;                       /* atomic: end now (signal, fatal error) */
+	int tickets_seen;               /* atomic: a session ticket (or TLS 1.2 session) arrived */
 	int workers_done;               /* atomic */
 	unsigned nslots;                /* seconds in the timeline */
 	struct worker **workers;
@@ -183,8 +186,9 @@ const char *tls_alert_short(int desc, char *buf, size_t len);
 /* --- report (report.c) -------------------------------------------------------- */
 void report_progress(const struct run *run, unsigned sec, uint64_t inflight);
 void report_human(const struct run *run, FILE *f);
-/* 0, or -errno when the file cannot be written. */
-int report_json(const struct run *run, const char *path);
+/* Write the JSON into out (opened before the run): 0, or -errno. */
+struct outfile;
+int report_json(const struct run *run, struct outfile *out);
 
 /* --- trace (trace.c) -----------------------------------------------------------*/
 int trace_run(const struct client_cfg *cfg);

@@ -109,6 +109,7 @@ static int conn_prepare_ssl(struct conn *c)
 		sockbio_reset(c->bio);
 	}
 	SSL_set_session(c->ssl, cfg->resume ? c->sess : NULL);
+	c->offered = cfg->resume && c->sess;
 	SSL_set_connect_state(c->ssl);
 	return 0;
 }
@@ -221,6 +222,8 @@ static int step_handshake(struct conn *c)
 		uint64_t t = now_ns();
 		bool resumed = SSL_session_reused(c->ssl);
 		c->established = true;
+		if (c->offered && worker_in_window(w, t))
+			w->st.offered++;
 		worker_record_handshake(w, t, t - c->t_start, resumed);
 		if (!resumed && !w->run->neg.set) {
 			struct negotiated n;
@@ -287,7 +290,9 @@ static int take_body(struct conn *c, const uint8_t *p, size_t n, uint64_t t)
 	}
 	c->body_off += n;
 	c->body_left -= n;
-	worker_record_bytes(w, t, n);
+	/* only a successful response's body is throughput: a 404 page is not */
+	if (c->resp.status >= 200 && c->resp.status < 300)
+		worker_record_bytes(w, t, n);
 	return 0;
 }
 
@@ -304,9 +309,9 @@ static int start_body(struct conn *c, size_t head_len)
 	c->body_left = c->resp.content_length;
 	c->body_off = 0;
 	c->verify_body = false;
-	if (c->resp.status != 200) {
+	if (c->resp.status < 200 || c->resp.status >= 300) {
 		worker_record_http(c->w, c->resp.status);
-	} else if (cfg->verify_pattern) {
+	} else if (cfg->verify_pattern && c->resp.status == 200) {
 		/* /bytes/N must bring exactly N bytes of the pattern */
 		if (!c->resp.until_eof &&
 		    (int64_t)c->resp.content_length != http_bytes_path(cfg->request_path)) {

@@ -227,7 +227,14 @@ static void check_timeouts(struct worker *w, uint64_t now)
 		switch (c->st) {
 		case CS_CONNECTING: conn_fail(c, ERR_TIMEOUT_CONNECT, -1); break;
 		case CS_HANDSHAKE: conn_fail(c, ERR_TIMEOUT_HANDSHAKE, -1); break;
-		case CS_TICKET: conn_finish(c); break; /* no ticket came: not an error */
+		case CS_TICKET: {
+			char why[120];
+			snprintf(why, sizeof why, "sent no TLS 1.3 session ticket within --timeout (%.1f s) "
+				 "after the handshake",
+				 (double)w->cfg->timeout_ns / 1e9);
+			handshake_no_ticket(c, why);
+			break;
+		}
 		case CS_SEND:
 		case CS_RECV: conn_fail(c, ERR_TIMEOUT_REQUEST, -1); break;
 		default: worker_deadline_clear(w, c); break;
@@ -280,8 +287,12 @@ static void *worker_main(void *arg)
 	struct run *run = w->run;
 	struct epoll_event ev[MAX_EVENTS];
 
-	if (w->cpu >= 0)
-		cpus_pin_self(w->cpu);
+	if (w->cpu >= 0) {
+		int rc = cpus_pin_self(w->cpu);
+		if (rc) /* never run unpinned while the report says pinned */
+			engine_fatal(run, "cannot pin thread %u to CPU %d: %s (check --cpus against the CPUs "
+				     "this process may use)", w->id, w->cpu, strerror(-rc));
+	}
 	for (;;) {
 		uint64_t now = now_ns();
 		if (now >= run->t_end || __atomic_load_n(&run->stop, __ATOMIC_ACQUIRE))
@@ -321,9 +332,13 @@ static void *worker_main(void *arg)
 		struct conn *c = &w->conns[i];
 		if (c->st == CS_IDLE)
 			continue;
+		/* the job's age: in get mode a request's (the connection may be as
+		 * old as the run), else the connection's */
+		uint64_t since = w->cfg->mode == MODE_GET && (c->st == CS_SEND || c->st == CS_RECV)
+				 ? c->t_req : c->t_start;
 		w->st.unfinished++;
-		if (now - c->t_start > w->st.unfinished_max_age_ns)
-			w->st.unfinished_max_age_ns = now - c->t_start;
+		if (now - since > w->st.unfinished_max_age_ns)
+			w->st.unfinished_max_age_ns = now - since;
 		conn_abandon(c);
 	}
 	__atomic_fetch_add(&run->workers_done, 1, __ATOMIC_ACQ_REL);

@@ -30,6 +30,7 @@ struct conn {
 	bool peer_closed;               /* EOF seen: no close_notify to send */
 	bool got_ticket;
 	bool has_session;
+	bool offered;                   /* --resume: this connection offered a session */
 	/* sockbio.c */
 	bool readable;                  /* a read may find bytes (no EAGAIN since the last epoll edge) */
 	bool in_handshake;              /* inside SSL_connect() after the ClientHello */
@@ -140,6 +141,11 @@ void handshake_established(struct conn *c);
 void handshake_response(struct conn *c);
 /* 1: the state changed, step again; 0: wait for the next event. */
 int handshake_ticket_wait(struct conn *c);
+/* --resume: the connection got no session to resume (why: what the server
+ * did, "sent no TLS 1.3 session ticket within --timeout ..."). Counted as
+ * no_ticket; when no session came in the whole run, the run stops: nothing
+ * to resume. */
+void handshake_no_ticket(struct conn *c, const char *why);
 void get_established(struct conn *c);
 void get_response(struct conn *c);
 

@@ -33,7 +33,7 @@ void get_response(struct conn *c)
 {
 	uint64_t t = now_ns();
 
-	if (c->resp.status == 200)
+	if (c->resp.status >= 200 && c->resp.status < 300)
 		worker_record_job(c->w, t, t - c->t_req, true);
 	if (c->resp.close || c->peer_closed) {
 		conn_finish(c); /* the server said Connection: close: start another */

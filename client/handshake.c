@@ -16,6 +16,11 @@ static void after_job(struct conn *c)
 		worker_deadline_set(c->w, c, now_ns() + c->w->cfg->timeout_ns);
 		return;
 	}
+	/* TLS 1.2 hands out its session (ID or ticket) within the handshake */
+	if (c->w->cfg->resume && !c->got_ticket && !SSL_session_reused(c->ssl)) {
+		handshake_no_ticket(c, "gave no TLS 1.2 session to resume (no session ID, no ticket)");
+		return;
+	}
 	conn_finish(c);
 }
 
@@ -35,7 +40,7 @@ void handshake_response(struct conn *c)
 {
 	uint64_t t = now_ns();
 
-	if (c->resp.status == 200)
+	if (c->resp.status >= 200 && c->resp.status < 300)
 		worker_record_job(c->w, t, t - c->t_start, true);
 	if (c->peer_closed)
 		conn_finish(c);
@@ -54,11 +59,31 @@ int handshake_ticket_wait(struct conn *c)
 		r = SSL_read(c->ssl, b, sizeof(b));
 		if (r > 0)
 			continue; /* unexpected data: ignored */
-		if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ && !c->got_ticket)
+		if (c->got_ticket) {
+			ERR_clear_error();
+			break; /* (SSL_read then says it would block) */
+		}
+		if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ)
 			return 0;
 		ERR_clear_error();
-		break; /* the server closed without a ticket: nothing to resume */
+		handshake_no_ticket(c, "sent no TLS 1.3 session ticket before it closed the connection");
+		return 0;
 	}
 	conn_finish(c);
 	return 0;
+}
+
+void handshake_no_ticket(struct conn *c, const char *why)
+{
+	struct run *run = c->w->run;
+
+	worker_record_error(c->w, ERR_NO_TICKET, -1);
+	/* Without a single ticket in the run, waiting again on every connection
+	 * would only measure the timeout: say so now and stop. */
+	if (!__atomic_load_n(&run->tickets_seen, __ATOMIC_RELAXED))
+		engine_fatal(run, "--resume: the server %s: there is nothing to resume. Turn session "
+			     "tickets (TLS 1.2: or the session cache) on in the server (ktls-server --tickets 1 "
+			     "or more, --session-cache; nginx: ssl_session_tickets on, ssl_session_cache) or "
+			     "drop --resume", why);
+	conn_finish(c);
 }

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "client/client.h"
+#include "common/outfile.h"
+#include "common/version.h"
 #include "osslshim/osslshim.h"
 
 static void print_sentence(FILE *f, const char *s)
@@ -16,6 +18,7 @@ int main(int argc, char **argv)
 {
 	struct client_cfg cfg;
 	struct run run;
+	struct outfile json = { .fd = -1 };
 	int rc;
 
 	if (argc < 2) {
@@ -26,11 +29,21 @@ int main(int argc, char **argv)
 		cli_usage(stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		build_print_version(stdout, "ktls-client");
+		return 0;
+	}
 	rc = cli_parse(&cfg, argc - 1, argv + 1);
 	if (rc == 1)
 		return 0;
 	if (rc)
 		return rc;
+	/* a path that cannot be written fails now, not after the run */
+	if (cfg.json_path && cfg.mode != MODE_TRACE && (rc = outfile_open(&json, cfg.json_path))) {
+		fprintf(stderr, "ktls-client: --json %s: cannot write: %s (checked before the run; "
+			"nothing was run)\n", cfg.json_path, strerror(-rc));
+		return 2;
+	}
 	/* before OpenSSL allocates anything: the command line needs none of it */
 	const struct osslshim_state *shim = osslshim_install(OSSLSHIM_CLIENT, cfg.stock_openssl);
 	if (!cfg.stock_openssl && strcmp(shim->paths, "shims") && !cfg.quiet)
@@ -47,7 +60,7 @@ int main(int argc, char **argv)
 		bool json_stdout = cfg.json_path && !strcmp(cfg.json_path, "-");
 		report_human(&run, json_stdout ? stderr : stdout);
 		if (cfg.json_path) {
-			int jr = report_json(&run, cfg.json_path);
+			int jr = report_json(&run, &json);
 			if (jr) {
 				fprintf(stderr, "ktls-client: --json %s: cannot write: %s\n", cfg.json_path,
 					strerror(-jr));
@@ -55,6 +68,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	outfile_discard(&json); /* the run never started: nothing to write */
 	if (run.fatal[0])
 		print_sentence(stderr, run.fatal);
 	/* nothing succeeded: say what the errors were and fail */
@@ -69,6 +83,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ktls-client: %llu response%s did not match the /bytes pattern: the server "
 			"(or something between) sent wrong data\n",
 			(unsigned long long)run.total.err[ERR_PATTERN], run.total.err[ERR_PATTERN] == 1 ? "" : "s");
+		rc = 1;
+	}
+	/* requests asked for, none answered with success (every one a 404, ...) */
+	if (!rc && cfg.request_path && run.total.requests == 0 && stats_errors(&run.total) > 0 &&
+	    run.total.handshakes > 0) {
+		fprintf(stderr, "ktls-client: no request succeeded (%s:%u %s): every response was an error or "
+			"failed (see errors above)\n", cfg.host, cfg.port, cfg.request_path);
+		rc = 1;
+	}
+	/* --resume that resumed nothing measured full handshakes */
+	if (!rc && cfg.resume && run.total.offered > 0 && run.total.resumed == 0) {
+		fprintf(stderr, "ktls-client: --resume: the server resumed none of the %llu sessions offered "
+			"(no session cache or tickets on its side?): these were full handshakes\n",
+			(unsigned long long)run.total.offered);
 		rc = 1;
 	}
 	engine_free(&run);

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "osslshim/osslshim.h"
+#include "common/outfile.h"
 #include "common/units.h"
+#include "common/version.h"
+#include "osslshim/osslshim.h"
 
 /* The client counts as saturated when its threads were busy this much of the
  * measured wall time: its own CPU, not the server, may have set the pace. */
@@ -258,7 +260,7 @@ static cJSON *timeline_json(const struct run *run)
 	return a;
 }
 
-int report_json(const struct run *run, const char *path)
+int report_json(const struct run *run, struct outfile *out)
 {
 	const struct client_cfg *cfg = run->cfg;
 	const struct client_stats *t = &run->total;
@@ -268,18 +270,22 @@ int report_json(const struct run *run, const char *path)
 	int rc = 0;
 
 	cJSON_AddStringToObject(o, "tool", "ktls-client");
+	cJSON_AddStringToObject(o, "version", build_version());
+	cJSON_AddStringToObject(o, "commit", build_commit());
 	cJSON_AddStringToObject(o, "mode", mode_name(cfg->mode));
 	cJSON_AddNumberToObject(o, "duration_s", s);
 	cJSON_AddNumberToObject(o, "handshakes", (double)t->handshakes);
 	cJSON_AddNumberToObject(o, "handshakes_per_s", rate(t->handshakes, s));
 	cJSON_AddNumberToObject(o, "resumed", (double)t->resumed);
+	if (cfg->resume)
+		cJSON_AddNumberToObject(o, "resume_offered", (double)t->offered);
 	cJSON_AddNumberToObject(o, "resumed_ratio",
 				t->handshakes ? (double)t->resumed / (double)t->handshakes : 0);
 	cJSON_AddNumberToObject(o, "requests", (double)t->requests);
 	cJSON_AddNumberToObject(o, "requests_per_s", rate(t->requests, s));
 	cJSON_AddNumberToObject(o, "bytes", (double)t->bytes);
 	cJSON_AddNumberToObject(o, "bytes_per_s", rate(t->bytes, s));
-	cJSON_AddNumberToObject(o, "throughput_mbps", rate(t->bytes, s) * 8 / 1e6);
+	cJSON_AddNumberToObject(o, "megabytes_per_s", rate(t->bytes, s) / 1e6); /* MB = 10^6 bytes */
 	cJSON_AddItemToObject(o, "latency_us", lat_json(&t->lat));
 	cJSON_AddItemToObject(o, "handshake_latency_us", lat_json(&t->hs_lat));
 	x = cJSON_AddObjectToObject(o, "errors");
@@ -336,18 +342,14 @@ int report_json(const struct run *run, const char *path)
 	cJSON_Delete(o);
 	if (!text)
 		return -ENOMEM;
-	if (!strcmp(path, "-")) {
-		printf("%s\n", text);
-		fflush(stdout);
-	} else {
-		FILE *f = fopen(path, "we");
-		if (!f || fprintf(f, "%s\n", text) < 0)
-			rc = -errno;
-		if (f && fclose(f) && !rc)
-			rc = -errno;
-		if (!rc && !f)
-			rc = -EIO;
+	size_t n = strlen(text);
+	char *line = realloc(text, n + 2);
+	if (!line) {
+		free(text);
+		return -ENOMEM;
 	}
-	free(text);
+	memcpy(line + n, "\n", 2);
+	rc = outfile_write(out, line);
+	free(line);
 	return rc;
 }

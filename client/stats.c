@@ -22,6 +22,7 @@ static const char *const err_names[ERR__COUNT] = {
 	[ERR_PATTERN] = "pattern_mismatch",
 	[ERR_KTLS] = "ktls_error",
 	[ERR_SCHEDULE_MISSED] = "schedule_missed",
+	[ERR_NO_TICKET] = "no_ticket",
 };
 
 const char *err_kind_name(enum err_kind k)
@@ -40,6 +41,7 @@ void stats_merge(struct client_stats *d, const struct client_stats *s)
 {
 	d->handshakes += s->handshakes;
 	d->resumed += s->resumed;
+	d->offered += s->offered;
 	d->requests += s->requests;
 	d->bytes += s->bytes;
 	d->connections += s->connections;

@@ -33,6 +33,7 @@ static int on_new_session(SSL *ssl, SSL_SESSION *sess)
 		SSL_SESSION_free(c->sess);
 	c->sess = sess;
 	c->got_ticket = true;
+	__atomic_store_n(&c->w->run->tickets_seen, 1, __ATOMIC_RELAXED);
 	return 1; /* the reference is ours now */
 }
 

@@ -428,11 +428,20 @@ int trace_run(const struct client_cfg *cfg)
 	SSL *ssl = NULL;
 	BIO *bio = NULL;
 	struct ktls_conn *kc = NULL;
+	struct outfile json = { .fd = -1 };
 	int fd = -1, rc = 1, r;
+	/* with --json - the JSON alone goes to stdout, the human trace to stderr */
+	FILE *human = cfg->json_path && !strcmp(cfg->json_path, "-") ? stderr : stdout;
 
 	if (!tr) {
 		fprintf(stderr, "ktls-client: out of memory\n");
 		return 1;
+	}
+	if (cfg->json_path && (r = outfile_open(&json, cfg->json_path))) {
+		fprintf(stderr, "ktls-client: --json %s: cannot write: %s (checked before connecting)\n",
+			cfg->json_path, strerror(-r));
+		free(tr);
+		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	tr->cfg = cfg;
@@ -472,7 +481,7 @@ int trace_run(const struct client_cfg *cfg)
 		int en = errno;
 		unsigned long oe = ERR_peek_error();
 		enum err_kind k = tls_classify(e, en, &alert);
-		trace_print(tr, stdout);
+		trace_print(tr, human);
 		fprintf(stderr, "ktls-client: trace: the handshake failed: %s", err_kind_name(k));
 		if (alert >= 0)
 			fprintf(stderr, " (the server sent alert %s)", tls_alert_short(alert, err, sizeof(err)));
@@ -505,10 +514,10 @@ int trace_run(const struct client_cfg *cfg)
 	}
 	tcp_segments(fd, &tr->segs_out, &tr->segs_in);
 
-	trace_print(tr, stdout);
+	trace_print(tr, human);
 	rc = 0;
 	if (cfg->json_path) {
-		int jr = trace_json(tr, cfg->json_path);
+		int jr = trace_json(tr, &json);
 		if (jr) {
 			fprintf(stderr, "ktls-client: --json %s: cannot write: %s\n", cfg->json_path, strerror(-jr));
 			rc = 1;
@@ -522,6 +531,7 @@ int trace_run(const struct client_cfg *cfg)
 	if (tr->req_err[0] || (tr->pattern_checked && !tr->pattern_ok))
 		rc = 1;
 out:
+	outfile_discard(&json); /* nothing to write: the connection failed */
 	ktls_conn_free(kc);
 	SSL_free(ssl);
 	if (fd >= 0)

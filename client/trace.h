@@ -4,6 +4,7 @@
 #define KTLS_CLIENT_TRACE_H
 
 #include "client/client.h"
+#include "common/outfile.h"
 
 #define TR_MAX 512
 
@@ -83,6 +84,7 @@ struct trace {
 /* trace_out.c */
 const char *tr_hs_name(int type, bool hrr);
 void trace_print(const struct trace *tr, FILE *f);
-int trace_json(const struct trace *tr, const char *path);
+/* Write the JSON into out (opened before the connection): 0 or -errno. */
+int trace_json(const struct trace *tr, struct outfile *out);
 
 #endif

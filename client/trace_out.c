@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/version.h"
+
 const char *tr_hs_name(int type, bool hrr)
 {
 	switch (type) {
@@ -350,7 +352,7 @@ void trace_print(const struct trace *tr, FILE *f)
 }
 
 /* --- JSON ---------------------------------------------------------------------- */
-int trace_json(const struct trace *tr, const char *path)
+int trace_json(const struct trace *tr, struct outfile *out)
 {
 	cJSON *o = cJSON_CreateObject(), *a, *x;
 	struct flight fl[64];
@@ -359,6 +361,8 @@ int trace_json(const struct trace *tr, const char *path)
 	int rc = 0;
 
 	cJSON_AddStringToObject(o, "tool", "ktls-client");
+	cJSON_AddStringToObject(o, "version", build_version());
+	cJSON_AddStringToObject(o, "commit", build_commit());
 	cJSON_AddStringToObject(o, "mode", "trace");
 	cJSON_AddStringToObject(o, "host", tr->cfg->host);
 	cJSON_AddNumberToObject(o, "port", tr->cfg->port);
@@ -462,19 +466,14 @@ int trace_json(const struct trace *tr, const char *path)
 	cJSON_Delete(o);
 	if (!text)
 		return -ENOMEM;
-	if (!strcmp(path, "-")) {
-		printf("%s\n", text);
-	} else {
-		FILE *f = fopen(path, "we");
-		if (!f) {
-			rc = -errno;
-		} else {
-			if (fprintf(f, "%s\n", text) < 0)
-				rc = -EIO;
-			if (fclose(f) && !rc)
-				rc = -errno;
-		}
+	size_t n = strlen(text);
+	char *line = realloc(text, n + 2);
+	if (!line) {
+		free(text);
+		return -ENOMEM;
 	}
-	free(text);
+	memcpy(line + n, "\n", 2);
+	rc = outfile_write(out, line);
+	free(line);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static int parse_cpu(const char **p, long *out)
@@ -74,4 +75,38 @@ int cpus_pin_self(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+void cpus_format(const cpu_set_t *set, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (int c = 0; c < CPU_SETSIZE && o < len; c++) {
+		if (!CPU_ISSET(c, set))
+			continue;
+		int e = c;
+		while (e + 1 < CPU_SETSIZE && CPU_ISSET(e + 1, set))
+			e++;
+		o += (size_t)snprintf(buf + o, len - o, e > c ? "%s%d-%d" : "%s%d", o ? "," : "", c, e);
+		c = e;
+	}
+}
+
+int cpus_check_usable(const cpu_set_t *set, char *err, size_t errlen)
+{
+	cpu_set_t mine;
+	char allowed[256];
+
+	CPU_ZERO(&mine);
+	if (sched_getaffinity(0, sizeof mine, &mine))
+		return 0; /* cannot tell: pinning will say */
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, set) || CPU_ISSET(c, &mine))
+			continue;
+		cpus_format(&mine, allowed, sizeof allowed);
+		snprintf(err, errlen, "CPU %d is not one this process can run on (it may use %s): "
+			 "pick CPUs from that list", c, allowed);
+		return -EINVAL;
+	}
+	return 0;
 }

@@ -101,7 +101,7 @@ mkdir -p "$root/.oldroot"
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 envs=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
       "TERM=${TERM:-dumb}" "KTLS_DEBIAN_ROOT=$suite")
-for v in CI V KTLS_TEST_STRICT KTLS_TEST_TIMEOUT KTLS_TEST_FILTER KTLS_FUZZ_SECONDS; do
+for v in CI V KTLS_TEST_STRICT KTLS_TEST_TIMEOUT KTLS_TEST_FILTER KTLS_FUZZ_SECONDS KTLS_BENCH_COMMIT; do
 	[[ -n ${!v:-} ]] && envs+=("$v=${!v}")
 done
 

@@ -4,7 +4,7 @@
 # runs `ktls-bench plotdata DIR` (JSON -> DIR/plots/*.dat), then gnuplot
 # (gnuplot-nox: svg and pngcairo terminals) into DIR/plots/NAME.svg and .png:
 #   handshakes      handshakes/s against concurrency, one line per series
-#   throughput      MB/s against response size, per cipher and record layer
+#   throughput      MB/s (10^6 bytes/s) against response size, per cipher and record layer
 #   cpu_per_byte    server ns/B by cipher: userspace, kTLS, nginx, AEAD floor
 #   ceiling_ratio   each scenario's crypto floor / measured server CPU
 # A plot with no data is skipped. Figures from the VM are titled "(VM, emulated)".
@@ -68,7 +68,7 @@ set logscale x 2
 set logscale y 10
 set format x '%.0b%B'
 set xlabel 'response size (bytes, binary prefixes)'
-set ylabel 'MB/s'
+set ylabel 'MB/s (10^6 bytes per second, log scale)'
 set key font ',9'
 plot for [i=0:$((n - 1))] '$p/throughput.dat' index i using 1:2 with linespoints lw 2 lc i+1 title columnheader(1)$(
 	nginx_series throughput)"

@@ -9,6 +9,7 @@
 
 #include "common/cpus.h"
 #include "common/units.h"
+#include "common/version.h"
 
 #define DEF_CERT "build/certs/ecdsa-p256.crt"
 #define DEF_KEY "build/certs/ecdsa-p256.key"
@@ -79,10 +80,12 @@ static void usage(FILE *f)
 "      --live                 print a line of rates every second (stderr)\n"
 "  -q, --quiet                no startup line, no summary\n"
 "  -h, --help                 this text\n"
+"      --version              the version and git commit of this build\n"
 "\n"
 "Units: sizes take K/M/G (x1024: 8K, 1MiB); durations ns/us/ms/s/m/h (a bare\n"
 "number is seconds). SSLKEYLOGFILE=path appends session secrets for Wireshark.\n"
-"Exit status: 0 after a clean stop, 1 on a startup error, 2 on a usage error.\n");
+"Exit status: 0 after a clean stop, 1 on a startup error, 2 on a usage error\n"
+"(including a --json path that cannot be written, checked at start).\n");
 }
 
 const char *config_mode_name(enum tls_mode m)
@@ -123,7 +126,7 @@ enum {
 	O_CPUS = 256, O_BACKLOG, O_MAXCONNS, O_TLS, O_STRICT, O_CERT, O_KEY, O_VERSION,
 	O_CIPHERS, O_SUITES, O_GROUPS, O_SIGALGS, O_TICKETS, O_CACHE, O_DOCROOT, O_MAXHDR,
 	O_HSTO, O_IDLETO, O_DURATION, O_GRACE, O_JSON, O_LIVE, O_REQTO, O_RECVBUFS, O_SNDBUF,
-	O_PROVKEYS,
+	O_PROVKEYS, O_SHOWVERSION,
 };
 
 static const struct option longopts[] = {
@@ -159,6 +162,7 @@ static const struct option longopts[] = {
 	{ "live", no_argument, NULL, O_LIVE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, O_SHOWVERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -206,6 +210,11 @@ int config_parse(struct server_config *cfg, int argc, char **argv)
 		case O_CPUS:
 			if (cpus_parse(optarg, &cfg->cpus) || CPU_COUNT(&cfg->cpus) == 0)
 				return bad(name, optarg, "expected a CPU list such as 0,2-3");
+			{
+				char why[300];
+				if (cpus_check_usable(&cfg->cpus, why, sizeof why))
+					return bad(name, optarg, why);
+			}
 			cfg->have_cpus = true;
 			break;
 		case O_BACKLOG:
@@ -285,6 +294,7 @@ int config_parse(struct server_config *cfg, int argc, char **argv)
 		case O_LIVE: cfg->live = true; break;
 		case 'q': cfg->quiet = true; break;
 		case 'h': usage(stdout); return 1;
+		case O_SHOWVERSION: build_print_version(stdout, "ktls-server"); return 1;
 		case ':':
 			fprintf(stderr, "ktls-server: %s needs a value (see --help)\n", argv[optind - 1]);
 			return -1;

@@ -14,26 +14,30 @@
 #include <cjson/cJSON.h>
 
 #include "common/cpus.h"
+#include "common/outfile.h"
 #include "osslshim/osslshim.h"
 
-static int write_json(struct server *s, const char *path)
+static int write_json(struct server *s, struct outfile *out)
 {
 	cJSON *j = stats_json(s, true);
 	char *txt = j ? cJSON_Print(j) : NULL;
 	int rc = 0;
 
 	cJSON_Delete(j);
-	if (!txt) {
+	size_t n = txt ? strlen(txt) : 0;
+	char *line = txt ? realloc(txt, n + 2) : NULL;
+	if (!line) {
+		free(txt);
+		outfile_discard(out);
 		fprintf(stderr, "ktls-server: --json: out of memory\n");
 		return -1;
 	}
-	FILE *f = fopen(path, "we");
-	if (!f || fprintf(f, "%s\n", txt) < 0 || fclose(f)) {
-		fprintf(stderr, "ktls-server: --json %s: cannot write: %s\n", path, strerror(errno));
-		rc = -1;
-	}
-	free(txt);
-	return rc;
+	memcpy(line + n, "\n", 2);
+	rc = outfile_write(out, line);
+	if (rc)
+		fprintf(stderr, "ktls-server: --json %s: cannot write: %s\n", out->path, strerror(-rc));
+	free(line);
+	return rc ? -1 : 0;
 }
 
 /* ktls mode: find out once whether this kernel can offload at all. */
@@ -72,6 +76,7 @@ int main(int argc, char **argv)
 {
 	static struct server srv;
 	struct server *s = &srv;
+	struct outfile json = { .fd = -1 };
 	char err[512];
 	sigset_t sigs;
 	int rc, status = 1;
@@ -82,6 +87,12 @@ int main(int argc, char **argv)
 		return 0;
 	if (rc < 0)
 		return 2;
+	/* a --json path that cannot be written fails now, not at the end */
+	if (s->cfg.json_path && (rc = outfile_open(&json, s->cfg.json_path))) {
+		fprintf(stderr, "ktls-server: --json %s: cannot write: %s (checked at start)\n",
+			s->cfg.json_path, strerror(-rc));
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* Keep freed memory instead of trimming it back with madvise() as
 	 * OpenSSL's many small allocations come and go with each handshake. */
@@ -90,8 +101,10 @@ int main(int argc, char **argv)
 	s->docroot_fd = -1;
 	s->nworkers = s->cfg.threads;
 
-	if (s->cfg.mode == TLS_MODE_KTLS && check_ktls(s))
+	if (s->cfg.mode == TLS_MODE_KTLS && check_ktls(s)) {
+		outfile_discard(&json);
 		return 1;
+	}
 	const struct osslshim_state *shim = osslshim_install(OSSLSHIM_SERVER, s->cfg.stock_openssl);
 	if (!s->cfg.stock_openssl && strcmp(shim->paths, "shims") && !s->cfg.quiet)
 		fprintf(stderr, "ktls-server: note: OpenSSL paths %s: %s\n", shim->paths, shim->why_stock);
@@ -99,6 +112,7 @@ int main(int argc, char **argv)
 	if (tls_ctx_create(&s->cfg, &s->ctx, err, sizeof err)) {
 		fprintf(stderr, "ktls-server: %s\n", err);
 		osslshim_cleanup();
+		outfile_discard(&json);
 		return 1;
 	}
 	if (s->cfg.docroot) {
@@ -188,11 +202,12 @@ int main(int argc, char **argv)
 	s->stop_ns = procstat_now_ns();
 	stop_workers(s, started);
 	status = 0;
-	if (s->cfg.json_path && write_json(s, s->cfg.json_path))
+	if (s->cfg.json_path && write_json(s, &json))
 		status = 1;
 	if (!s->cfg.quiet)
 		stats_print_summary(s, stdout);
 out:
+	outfile_discard(&json); /* a startup error: nothing to write */
 	if (s->docroot_fd >= 0)
 		close(s->docroot_fd);
 	if (s->workers) {

@@ -245,6 +245,7 @@ int respond_request(struct conn *c)
 	if (r == 0)
 		return 0;
 	STAT_ADD(w->st.requests, 1);
+	c->answered = true;
 	if (r < 0) {
 		/* the stream cannot be trusted past a malformed head: answer, close */
 		conn_set_end(c, "bad_request");

@@ -195,6 +195,8 @@ struct conn {
 	bool ktls_refused;
 	bool nobufs;                   /* on the worker's retry list (no provided buffer) */
 	bool in_request;               /* part of a request has come: on the request deadline */
+	bool tickets_out;              /* TLS 1.3 session tickets were queued after the handshake */
+	bool answered;                 /* a request came in after the handshake */
 	const char *end;               /* why the connection closes (counted under "closes") */
 	SSL *ssl;
 	BIO *bio;

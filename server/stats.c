@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "common/units.h"
+#include "common/version.h"
 
 static const int status_codes[ST_COUNT] = { 200, 400, 404, 405, 408, 413, 414, 431, 500, 501,
 					    503, 505 };
@@ -145,6 +146,9 @@ cJSON *stats_json(struct server *s, bool final)
 		return NULL;
 	sum(s, &t);
 	uint64_t end = final ? s->stop_ns : procstat_now_ns();
+	cJSON_AddStringToObject(j, "tool", "ktls-server");
+	cJSON_AddStringToObject(j, "version", build_version());
+	cJSON_AddStringToObject(j, "commit", build_commit());
 	cJSON_AddStringToObject(j, "tls_mode", config_mode_name(s->cfg.mode));
 	cJSON_AddBoolToObject(j, "strict", s->cfg.strict);
 	/* which OpenSSL paths the handshakes took (osslshim/; --stock-openssl: stock) */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/units.h"
+#include "common/version.h"
 #include "ktls/ktls.h"
 
 #define TLS_STAT_PATH "/proc/net/tls_stat"
@@ -27,6 +28,7 @@ static void usage(FILE *f)
 		"                       the kernel's kTLS counters (" TLS_STAT_PATH "); with\n"
 		"                       --interval, the change over each interval\n"
 		"  help                 this text\n"
+		"  version              the version and git commit of this build (also --version)\n"
 		"\n"
 		"Options:\n"
 		"  -j, --json           one JSON object instead of the table\n"
@@ -57,6 +59,13 @@ static void ulp_error_text(int err, char *buf, size_t len)
 			 ktls_strerror(err));
 }
 
+/* Which code wrote a JSON document (strings: the counters are numbers named Tls*). */
+static void add_build(cJSON *o)
+{
+	cJSON_AddStringToObject(o, "version", build_version());
+	cJSON_AddStringToObject(o, "commit", build_commit());
+}
+
 static cJSON *stat_json(const struct ktls_stat_counter *c, size_t n)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -81,6 +90,7 @@ static int cmd_probe(int json)
 
 	if (json) {
 		cJSON *o = cJSON_CreateObject(), *arr;
+		add_build(o);
 		cJSON_AddStringToObject(o, "kernel", r.kernel);
 		cJSON_AddBoolToObject(o, "ulp_available", r.ulp_available);
 		if (r.ulp_available)
@@ -168,9 +178,19 @@ static int cmd_stat(const char *path, int path_set, uint64_t interval_ns, uint64
 	int rc = ktls_read_tls_stat(path, prev, 64, &np);
 
 	if (rc == -ENOENT && !path_set) {
-		/* Not an error of the command: the answer is "none". */
-		printf("this kernel has no kTLS counters: %s does not exist (the tls module is not "
-		       "loaded: modprobe tls, needs CONFIG_TLS)\n", path);
+		/* Not an error of the command: the answer is "none". With --json
+		 * that answer is an object with no counter (the sentence goes to
+		 * stderr, so stdout stays JSON). */
+		if (json) {
+			cJSON *o = cJSON_CreateObject();
+			add_build(o);
+			char *s = cJSON_Print(o);
+			printf("%s\n", s ? s : "{}");
+			free(s);
+			cJSON_Delete(o);
+		}
+		fprintf(json ? stderr : stdout, "this kernel has no kTLS counters: %s does not exist (the tls "
+			"module is not loaded: modprobe tls, needs CONFIG_TLS)\n", path);
 		return 0;
 	}
 	if (rc) {
@@ -181,6 +201,7 @@ static int cmd_stat(const char *path, int path_set, uint64_t interval_ns, uint64
 	if (!interval_ns) {
 		if (json) {
 			cJSON *o = stat_json(prev, np);
+			add_build(o);
 			char *s = cJSON_Print(o);
 			printf("%s\n", s ? s : "{}");
 			free(s);
@@ -208,6 +229,7 @@ static int cmd_stat(const char *path, int path_set, uint64_t interval_ns, uint64
 		}
 		if (json) {
 			cJSON *o = cJSON_CreateObject();
+			add_build(o);
 			for (size_t i = 0; i < nc; i++) {
 				uint64_t before = 0;
 				for (size_t j = 0; j < np; j++)
@@ -265,6 +287,10 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		build_print_version(stdout, "ktls");
 		return 0;
 	}
 	if (strcmp(cmd, "probe") && strcmp(cmd, "stat")) {

@@ -105,7 +105,6 @@ static int server(int port, const char *json)
 	cJSON_AddNumberToObject(o, "handshakes_resumed", 0);
 	cJSON_AddNumberToObject(o, "cpu_user_s", t.user_s);
 	cJSON_AddNumberToObject(o, "cpu_sys_s", t.sys_s);
-	cJSON_AddNumberToObject(o, "bytes_out", 0);
 	cJSON_AddNumberToObject(o, "duration_s", (double)(procstat_now_ns() - t0) / 1e9);
 	cJSON_AddItemToObject(o, "affinity", affinity());
 	write_json(json, o);
@@ -137,7 +136,7 @@ static int client(int port, const char *json, uint64_t dur_ns, uint64_t requests
 	cJSON_AddNumberToObject(o, "resumed", 0);
 	cJSON_AddNumberToObject(o, "requests", size ? (double)n : 0);
 	cJSON_AddNumberToObject(o, "bytes", (double)(n * size));
-	cJSON_AddNumberToObject(o, "throughput_mbps", (double)(n * size) / secs / 1e6);
+	cJSON_AddNumberToObject(o, "megabytes_per_s", (double)(n * size) / secs / 1e6);
 	cJSON *l = cJSON_AddObjectToObject(o, "latency_us");
 	cJSON_AddNumberToObject(l, "p50", 100);
 	cJSON_AddNumberToObject(l, "p99", 200);

@@ -8,6 +8,8 @@
  *     --serial              serve one connection at a time (a server with a queue)
  *     --corrupt N           flip body byte N of every /bytes response
  *     --stall               accept TCP connections and never answer
+ *     --refuse-resumption   issue session tickets, but answer every offered
+ *                           one with a full handshake (and a new ticket)
  *     --stats FILE          write the counters as JSON there at exit
  *     --lifetime D          exit after D (default 60s): a test can never leave it behind
  * Counters (GET /stats, and --stats at exit): accepted, handshakes, resumed,
@@ -36,7 +38,7 @@
 
 static uint64_t delay_hs_ns, delay_resp_ns, lifetime_ns = 60ULL * 1000000000ULL;
 static int64_t corrupt_at = -1;
-static int serial, stall;
+static int serial, stall, refuse_resumption;
 static const char *stats_path;
 static SSL_CTX *ctx;
 static uint64_t n_accepted, n_handshakes, n_resumed, n_requests, n_body;
@@ -194,9 +196,16 @@ static void *lifetime_thread(void *arg)
 static void usage(void)
 {
 	fprintf(stderr, "usage: tls_test_server --port P --cert FILE --key FILE [--delay-handshake D] "
-		"[--delay-response D] [--serial] [--corrupt N] [--stall] [--stats FILE] "
+		"[--delay-response D] [--serial] [--corrupt N] [--stall] [--refuse-resumption] [--stats FILE] "
 		"[--lifetime D (default 60s)]\n");
 	exit(2);
+}
+
+static SSL_TICKET_RETURN ignore_ticket(SSL *s, SSL_SESSION *ss, const unsigned char *keyname, size_t keyname_len,
+				       SSL_TICKET_STATUS status, void *arg)
+{
+	(void)s; (void)ss; (void)keyname; (void)keyname_len; (void)status; (void)arg;
+	return SSL_TICKET_RETURN_IGNORE_RENEW;
 }
 
 int main(int argc, char **argv)
@@ -210,6 +219,7 @@ int main(int argc, char **argv)
 		{ "serial", no_argument, NULL, 's' },
 		{ "corrupt", required_argument, NULL, 'x' },
 		{ "stall", no_argument, NULL, 'S' },
+		{ "refuse-resumption", no_argument, NULL, 'F' },
 		{ "stats", required_argument, NULL, 'o' },
 		{ "lifetime", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
@@ -230,6 +240,7 @@ int main(int argc, char **argv)
 		case 's': serial = 1; break;
 		case 'x': if (units_parse_u64(optarg, &v)) usage(); corrupt_at = (int64_t)v; break;
 		case 'S': stall = 1; break;
+		case 'F': refuse_resumption = 1; break;
 		case 'o': stats_path = optarg; break;
 		case 'l': if (units_parse_duration(optarg, &lifetime_ns)) usage(); break;
 		default: usage();
@@ -248,6 +259,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (refuse_resumption) {
+		/* no session-ID cache, and every ticket ignored (a fresh one issued) */
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_session_ticket_cb(ctx, NULL, ignore_ticket, NULL);
+	}
 
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

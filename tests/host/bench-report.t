@@ -57,17 +57,35 @@ grep -q '^| 1.3 | ecdsa-p256 | X25519 | full | 1 | .*| no† |$' "$R"; ok $? "c1
 grep -q '^† The server (ours, or nginx in brackets) was busy less than 90%' "$R"; ok $? "the flag is explained under the table"
 
 # a run whose server CPU was also busy with other work is marked, and the
-# report says so on top; runs without the figure are not
+# report says so on top; runs without the figure are not. The share is of
+# the window the CPU samples were taken over (here 1.5 s, while the client
+# measured 1.0 s): server 0.9 s + other work 0.6 s fill that window.
 cp -r "$A" "$tmp/dis"
 f=$tmp/dis/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16.run.json
-d=$(jq -r '.duration_s' "$tmp/dis/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16.client.json")
-jq --argjson o "$(awk -v d="$d" 'BEGIN { print d * 0.4 }')" '.server_cpu_other_s = $o' "$f" >"$f.new" && mv "$f.new" "$f"
+jq '.server_cpu_s = 0.9 | .server_cpu_other_s = 0.6 | .server_cpu_window_s = 1.5' "$f" >"$f.new" && mv "$f.new" "$f"
 "$bench" report "$tmp/dis" >/dev/null
+is $? 0 "a disturbed but possible run passes the consistency checks"
 grep -q '^| 1.3 | ecdsa-p256 | X25519 | full | 16 | .*| yes (nginx 99%), CPU shared‡ 40% |$' "$tmp/dis/report.md"
 ok $? "a server CPU shared 40% of the time with other work is marked"
 grep -q '^> \*\*1 of 1 runs shared the server.s CPU with other work\*\*.*up to 40%' "$tmp/dis/report.md"
 ok $? "the report warns on top"
 grep -q 'CPU shared‡\|shared the server' "$R"; ok $((!$?)) "no such mark without the figure"
+# a run from before server_cpu_window_s: the window is wall_s minus the
+# warmup, not the client's duration ("CPU shared 114%" was other / duration)
+f=$tmp/dis/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16.run.json
+jq 'del(.server_cpu_window_s) | .wall_s = 1.2 | .server_cpu_s = 0.05 | .server_cpu_other_s = 1.14' "$f" >"$f.new" && mv "$f.new" "$f"
+"$bench" report "$tmp/dis" >/dev/null 2>&1
+grep -q 'CPU shared‡ 95%' "$tmp/dis/report.md"; ok $? "other work 1.14 s in a 1.2 s window is 95%, not 114%"
+grep -q 'CPU shared‡ 1[0-9][0-9]%' "$tmp/dis/report.md"; ok $((!$?)) "no share above 100%"
+# the same figures are impossible when the server was busy meanwhile
+jq '.server_cpu_s = 0.9' "$f" >"$f.new" && mv "$f.new" "$f"
+out=$("$bench" report "$tmp/dis" 2>&1); rc=$?
+is "$rc" 1 "a CPU busier than 100% fails the report (exit 1)"
+grep -q 'fails the consistency checks' <<<"$out"; ok $? "and says so on stderr: $out"
+grep -q '^| hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16 | ktls-server | cpu_busy: the server.s CPU was busy 2.04 s (server 0.90 s + other work 1.14 s) in 1.20 s |$' \
+	"$tmp/dis/report.md"; ok $? "the checks table names the row, the bound and the figures"
+grep -q '^| 1.3 | ecdsa-p256 | X25519 | full | 16 | .* ✗ |$' "$tmp/dis/report.md"; ok $? "the row is marked ✗"
+grep -q "^> \\*\\*1 of $nrun scenario runs fail the consistency checks\\*\\*" "$tmp/dis/report.md"; ok $? "a warning on top"
 
 # ours/nginx on the c16 row
 o=$(jq -r --slurpfile c "$A/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16.client.json" '.server_cpu_s / $c[0].handshakes' \
@@ -113,6 +131,53 @@ ok $? "hyperfine mean $mean s and its ratio to the AEAD ceiling $hr"
 grep -q 'Cheapest per byte here: AES-128-GCM' "$R"; ok $? "cipher advice names the cheapest AEAD"
 grep -q 'ChaCha20-Poly1305 costs 2.0× AES-128-GCM' "$R"; ok $? "ChaCha20 vs AES-GCM ratio from the ceiling"
 grep -q 'AES-NI \*\*yes\*\*' "$R"; ok $? "AES-NI presence stated"
+# the cipher table: each "vs cheapest" column divides its own column
+nsb() { jq -r --slurpfile c "$A/$1.client.json" '.server_cpu_s * 1e9 / $c[0].bytes' "$A/$1.run.json"; }
+a=$(nsb bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519)
+c=$(nsb bulk-13-chacha20-poly1305-user-1m-c1-ecdsa-p256-x25519)
+fr=$(jq -r '(1e9 / .aead["CHACHA20-POLY1305"].bytes_per_s) / (1e9 / .aead["AES-128-GCM"].bytes_per_s)' "$A/ceiling.json")
+want="| CHACHA20-POLY1305 | $(printf '%.3f' "$(awk -v f="$fr" 'BEGIN { print f / 4 }')") | $(printf '%.2f' "$fr")× | $(printf '%.3f' "$c") | $(awk -v a="$a" -v c="$c" 'BEGIN { printf "%.2f", c / a }')× |"
+grep -qF "$want" "$R"; ok $? "cipher table: floor ratio ${fr}×, measured ratio from the measured column ($want)"
+
+# units: MB/s is 10^6 bytes per second of the client's window, from its counts
+stem=bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519
+mb=$(jq -r '.bytes / .duration_s / 1e6' "$A/$stem.client.json")
+grep -q "^| 1.3 | AES-128-GCM | user | 1 MiB | 1 | $(printf '%.1f' "$mb") |" "$R"; ok $? "bulk row: $mb MB/s = bytes / duration_s / 10^6"
+grep -q 'MB/s is 10^6 bytes' "$R"; ok $? "the report says what MB is"
+# the consistency checks: the fixture run is consistent
+grep -q "^All $((nrun - nbad)) scenario runs that measured something pass the checks" "$R"; ok $? "every fixture row passes the checks"
+# a client JSON from before megabytes_per_s: throughput_mbps was megabits per
+# second and must be converted (/8), not relabelled
+cp -r "$A" "$tmp/old"
+f=$tmp/old/$stem.client.json
+jq '.throughput_mbps = .megabytes_per_s * 8 | del(.megabytes_per_s)' "$f" >"$f.new" && mv "$f.new" "$f"
+"$bench" report "$tmp/old" >/dev/null 2>&1
+is $? 0 "old throughput_mbps (megabits) passes the checks once converted"
+grep -q "^| 1.3 | AES-128-GCM | user | 1 MiB | 1 | $(printf '%.1f' "$mb") |" "$tmp/old/report.md"; ok $? "and shows the same $mb MB/s"
+# the same megabits labelled MB/s break rate_cpu (the old report's error)
+jq '.megabytes_per_s = .throughput_mbps | del(.throughput_mbps)' "$f" >"$f.new" && mv "$f.new" "$f"
+"$bench" report "$tmp/old" >/dev/null 2>&1
+is $? 1 "megabits stated as MB/s fail the report"
+grep -q "^| $stem | ktls-server | rate_cpu: the client's stated rate gives MB/s x ns/B = [0-9]*% of a core" "$tmp/old/report.md"
+ok $? "rate_cpu names the contradiction"
+
+# banners: the kTLS-in-VM one only with kTLS scenarios; a partial run says so
+mkdir "$tmp/nok"
+for f in "$A"/*; do
+	case $f in *ktls*|*.vm.*) ;; *) cp "$f" "$tmp/nok/" ;; esac
+done
+"$bench" report "$tmp/nok" >/dev/null 2>&1
+grep -q 'has no kTLS\*\*' "$tmp/nok/report.md"; ok $((!$?)) "no kTLS banner in a run without kTLS scenarios"
+grep -q '| kernel | .*no; this run has no kTLS scenario) |' "$tmp/nok/report.md"; ok $? "the machine table says why"
+grep -q 'This run is partial' "$R"; ok $((!$?)) "a run with no run_state is not called partial"
+jq '.run_state = "interrupted" | .runs_planned = 40' "$tmp/nok/env.json" >"$tmp/nok/e" && mv "$tmp/nok/e" "$tmp/nok/env.json"
+"$bench" report "$tmp/nok" >/dev/null 2>&1
+n=$(ls "$tmp/nok"/*.run.json | wc -l)
+grep -q "^> \*\*This run is partial\*\*: it was interrupted (Ctrl-C or SIGTERM) after $n of 40 scenario runs" "$tmp/nok/report.md"
+ok $? "an interrupted run's report says it is partial ($n of 40)"
+jq '.run_state = "running"' "$tmp/nok/env.json" >"$tmp/nok/e" && mv "$tmp/nok/e" "$tmp/nok/env.json"
+"$bench" report "$tmp/nok" >/dev/null 2>&1
+grep -q "This run is partial\*\*: it did not record its end" "$tmp/nok/report.md"; ok $? "so does a run that never finished"
 
 # a row whose peer negotiated something else is flagged
 cp -r "$A" "$tmp/neg"
@@ -133,6 +198,11 @@ blk=$(awk '/^"nginx TLS 1.3 ecdsa-p256 X25519 full"/ { on = 1; next } /^$/ { on 
 is "$blk" "16 3000.000 " "handshakes_nginx.dat: nginx's twin of the series"
 is "$(grep -c '^"' "$P/handshakes_nginx.dat")" "$(grep -c '^"' "$P/handshakes.dat")" "one nginx block per series of ours, same order"
 grep -q 'VM\|emulated' "$P/throughput.dat"; ok $((! $?)) "no VM series in the throughput plot data"
+blk=$(awk '/^"AES-128-GCM user TLS 1.3 c1"/ { on = 1; next } /^$/ { on = 0 } on' "$P/throughput.dat" | tr '\n' ' ')
+mb1k=$(jq -r '.bytes / .duration_s / 1e6' "$A/bulk-13-aes-128-gcm-user-1k-c1-ecdsa-p256-x25519.client.json")
+mb1m=$(jq -r '.bytes / .duration_s / 1e6' "$A/bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519.client.json")
+is "$blk" "$(printf '1024 %.3f 1048576 %.3f ' "$mb1k" "$mb1m")" "throughput.dat: MB/s (10^6 bytes/s) against size"
+grep -q '"megabytes_per_s"' "$P/throughput.dat"; ok $? "throughput.dat names its unit"
 u=$(jq -r --slurpfile c "$A/bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519.client.json" '.server_cpu_s * 1e9 / $c[0].bytes' \
 	"$A/bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519.run.json")
 is "$(grep '^AES-128-GCM ' "$P/cpu_per_byte.dat" | awk '{ print $2, $3, $5 }')" "$(printf '%.4f' "$u") ? 0.2500" \
@@ -150,12 +220,13 @@ is "$(grep '^"hs 1.3 ecdsa-p256 full c16"' "$P/ceiling_ratio.dat" | cut -d' ' -f
 
 if command -v gnuplot >/dev/null; then
 	check "scripts/plot.sh draws run-a" scripts/plot.sh "$A"
+	grep -q 'MB/s (10' "$P/throughput.svg"; ok $? "the throughput axis says MB/s, 10^6 bytes per second"
 	for p in handshakes throughput cpu_per_byte ceiling_ratio; do
 		head -c 400 "$P/$p.svg" | grep -q '<svg'; ok $? "$p.svg is SVG"
 		is "$(head -c 4 "$P/$p.png" | od -An -tx1 | tr -d ' ')" "89504e47" "$p.png is PNG"
 	done
 else
-	skip "gnuplot missing (apt-get install gnuplot-nox)" 9
+	skip "gnuplot missing (apt-get install gnuplot-nox)" 10
 fi
 
 # --- compare ---------------------------------------------------------------------------
@@ -173,6 +244,14 @@ is "$(awk '{ print $6, $7, $8 }' <<<"$line")" \
 	"compare: ns/B and B/A of a bulk row"
 grep -q '^only in B: hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c64' <<<"$out"; ok $? "compare lists what only B has"
 grep -q '^hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16 *nginx' <<<"$out"; ok $? "compare matches nginx rows to nginx rows"
+ok "$(grep -q '✗' <<<"$out"; [[ $? == 1 ]]; echo $?)" "compare marks nothing when both runs pass the checks"
+grep -q 'MB/s is 10^6 bytes per second' <<<"$out"; ok $? "compare says what MB/s means"
+cp -r "$B" "$tmp/badb"
+f=$tmp/badb/bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519.client.json
+jq '.megabytes_per_s *= 8' "$f" >"$f.new" && mv "$f.new" "$f"
+out=$("$bench" compare "$A" "$tmp/badb")
+grep -q '^bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519 *ours .* ✗ B$' <<<"$out"; ok $? "compare marks a row of B that fails a check"
+grep -q '^1 of them (✗) fail the consistency checks in A or B' <<<"$out"; ok $? "and says what the mark means"
 
 # --- bad input ------------------------------------------------------------------------------
 mkdir "$tmp/empty"

@@ -59,6 +59,34 @@ grep -q "| full | 2 | " "$out/report.md"; ok $? "report.md has the handshake row
 grep -q "$(jq -r .scenario.line "$out/$hs.run.json" | cut -c1-20)" "$out/$hs.run.json"; ok $? "run.json keeps the suite line"
 is "$(alive)" 0 "no server or client left running"
 grep -q '\[  1/2\]' "$tmp/err1"; ok $? "progress lines on stderr"
+is "$(jq -r .run_state "$out/env.json")" complete "env.json: the run reached its end"
+is "$(jq -r '.runs_planned, .runs_done' "$out/env.json" | tr '\n' ' ')" "2 2 " "env.json: 2 runs planned, 2 done"
+is "$(jq -r '.version + " " + .commit' "$out/env.json")" "$("$bench" --version | head -1 | sed 's/^ktls-bench \([^ ]*\) (commit \(.*\))$/\1 \2/')" \
+	"env.json: the version and commit of the ktls-bench that ran"
+is "$(jq -r '.version + " " + .commit' "$out/$hs.run.json")" "$(jq -r '.version + " " + .commit' "$out/env.json")" \
+	"run.json: the same"
+
+# --- every run its own folder ------------------------------------------------------------
+mkdir -p "$tmp/cwd"
+for i in 1 2; do
+	(cd "$tmp/cwd" && "$bench" run --bin "$tmp/root/bin" --certs "$tmp/certs" --cpus "$cpus" --no-ceiling \
+		--no-plots --scenario 'handshake conns=1 duration=100ms' >/dev/null 2>&1)
+done
+dirs=$(ls "$tmp/cwd/results")
+first=$(head -1 <<<"$dirs")
+is "$(wc -l <<<"$dirs")" 2 "two runs on the same day without --out: two folders ($(tr '\n' ' ' <<<"$dirs"))"
+is "$(sed -n 2p <<<"$dirs")" "$first-2" "the second is the first's name with -2"
+is "$(ls "$tmp/cwd/results/$first"/*.run.json | wc -l)" 1 "the first folder holds only its own run"
+out=$("$bench" run --bin "$tmp/root/bin" --certs "$tmp/certs" --out "$tmp/cwd/results/$first" --cpus "$cpus" \
+	--no-ceiling --no-plots --scenario 'handshake conns=1 duration=100ms' 2>&1); rc=$?
+is "$rc" 2 "--out into a folder that holds a run: usage error"
+grep -q 'already holds files' <<<"$out"; ok $? "says why: $out"
+is "$(ls "$tmp/cwd/results/$first"/*.run.json | wc -l)" 1 "and wrote nothing there"
+
+# --- --cpus must name CPUs this process can run on ------------------------------------------
+out=$("$bench" run --dry-run --cpus 0:1000 --scenario 'handshake conns=1' 2>&1); rc=$?
+is "$rc" 2 "--cpus 0:1000: usage error"
+grep -q 'CPU 1000 is not one this process can run on (it may use ' <<<"$out"; ok $? "names the CPU and the usable ones: $out"
 
 # --- a failing client is recorded, the run goes on ------------------------------------
 out=$tmp/run2
@@ -94,6 +122,8 @@ ok "$([[ -e $out/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c1.run.json ]]; echo $
 ok "$([[ ! -e $out/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c3.run.json ]]; echo $?)" "the interrupted one is not recorded"
 grep -q '| full | 1 |' "$out/report.md"; ok $? "report.md written for what finished"
 grep -q 'interrupted' "$tmp/err4"; ok $? "says it was interrupted"
+is "$(jq -r .run_state "$out/env.json")" interrupted "env.json: the run was interrupted"
+grep -q '^> \*\*This run is partial\*\*: it was interrupted' "$out/report.md"; ok $? "report.md says it is partial"
 
 # --- the VM hand-off: a vm.sh that runs the command here -----------------------------------
 cat >"$tmp/root/scripts/vm.sh" <<'SH'

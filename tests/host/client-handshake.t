@@ -31,7 +31,7 @@ is "$(jqv $J '.latency_us.count')" 200 "one latency sample per handshake"
 ok "$(jqv $J '[.latency_us.p50, .latency_us.p90, .latency_us.p99, .latency_us.p999, .latency_us.max] |
 	(.[0] > 0 and .[0] <= .[1] and .[1] <= .[2] and .[2] <= .[3] and .[3] <= .[4])' | grep -qx true; echo $?)" \
 	"latency percentiles are positive and ordered"
-missing=$(jq -r '["mode","handshakes","handshakes_per_s","resumed","requests","bytes","throughput_mbps",
+missing=$(jq -r '["mode","handshakes","handshakes_per_s","resumed","requests","bytes","megabytes_per_s","version","commit",
 	"latency_us","errors","cpu_user_s","cpu_sys_s","client_saturated","timeline","config"] -
 	keys | join(",")' "$J")
 is "$missing" "" "every required top-level key is there"

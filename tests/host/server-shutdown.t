@@ -83,5 +83,5 @@ ok "$(grep -q 'summary' "$TMP/d.out"; echo $?)" "summary printed"
 is "$?:$(wc -c <"$TMP/q.out")" "0:0" "--quiet prints nothing"
 "$KTLS_BIN/ktls-server" --port 0 --cert "$CERTS/ecdsa-p256.crt" --key "$CERTS/ecdsa-p256.key" \
 	--duration 100ms --quiet --json /nonexistent/dir/x.json 2>"$TMP/j.err"
-ok "$([[ $? == 1 ]] && grep -q 'cannot write' "$TMP/j.err"; echo $?)" "an unwritable --json is an error (exit 1)"
+ok "$([[ $? == 2 ]] && grep -q 'cannot write' "$TMP/j.err"; echo $?)" "an unwritable --json is a usage error, found at start (exit 2)"
 done_testing
