@@ -29,7 +29,7 @@ BIN   ?= bin
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
 
-override CFLAGS  += -std=gnu11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP
+override CFLAGS  += -std=gnu11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP $(OPENSSL_API_FLAGS)
 override LDLIBS  += $(PKG_LIBS) -lpthread -lm
 
 ifeq ($(V),1)
@@ -211,7 +211,7 @@ asan: deps
 NODEPRECATED_FLAGS := -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
 nodeprecated: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build/nodeprecated BIN=build/nodeprecated/bin \
-		CPPFLAGS="$(NODEPRECATED_FLAGS)" KTLS_SHIMS=0 test-host
+		OPENSSL_API_FLAGS="$(NODEPRECATED_FLAGS)" KTLS_SHIMS=0 test-host
 
 # A Debian 13 root (OpenSSL 3.5) made once with mmdebstrap under
 # ~/.cache/ktls-bench (KTLS_ROOT_CACHE): build there into build/trixie and run
