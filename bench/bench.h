@@ -32,6 +32,7 @@ struct scenario {
 	char cipher[24];      /* AES-128-GCM, AES-256-GCM, CHACHA20-POLY1305 */
 	char layer[8];        /* user, ktls (record layer of the server) */
 	bool resume;          /* handshake: resumed (tickets / session IDs) */
+	bool stock;           /* handshake: ktls-server with --stock-openssl (no osslshim/) */
 	unsigned conns;       /* connections in flight */
 	uint64_t size;        /* bulk/file/hyperfine: response bytes */
 	uint64_t duration_ns; /* client --duration */
@@ -144,6 +145,7 @@ struct row {
 	unsigned server_threads;
 	double cycles;              /* perf stat, -1 when unavailable */
 	double ktls_offloads, ktls_refusals;
+	char openssl_paths[12];     /* the server's: shims, stock, partial ("" when not said) */
 	/* hyperfine: mean and standard deviation of one whole transfer (-1: none) */
 	double hf_mean_s, hf_sd_s;
 	char hf_timer[16];          /* "hyperfine", or "ktls-bench" where it is absent */

@@ -30,7 +30,7 @@ static bool same_series(const struct row *a, const struct row *b)
 	    a->sc.tls != b->sc.tls || strcmp(a->sc.cipher, b->sc.cipher))
 		return false;
 	if (a->sc.kind == SCEN_HANDSHAKE)
-		return a->sc.resume == b->sc.resume && !strcmp(a->sc.cert, b->sc.cert) &&
+		return a->sc.resume == b->sc.resume && a->sc.stock == b->sc.stock && !strcmp(a->sc.cert, b->sc.cert) &&
 		       !strcmp(a->sc.group, b->sc.group);
 	return !strcmp(a->sc.layer, b->sc.layer) && a->sc.conns == b->sc.conns;
 }
@@ -92,7 +92,9 @@ static int write_series(const struct run *r, FILE *f, FILE *fn, enum scen_kind k
 	for (size_t i = 0; i < r->n; i++) {
 		const struct row *w = &r->rows[i];
 		/* No VM row is plotted: an emulated timing is not a performance figure. */
-		if (done[i] || w->sc.kind != kind || !w->ok || w->check_failed || w->nginx || w->emulated)
+		/* nor a stock-OpenSSL row: report_openssl_paths() compares those */
+		if (done[i] || w->sc.kind != kind || !w->ok || w->check_failed || w->nginx || w->emulated ||
+		    w->sc.stock)
 			continue;
 		size_t n = series_points(r, w, false, done, pts);
 		series_title(w, title, sizeof title);
@@ -226,7 +228,7 @@ int plotdata_write(const struct run *r, const char *dir, char *err, size_t errle
 	for (size_t i = 0; i < r->n && r->have_ceiling; i++) {
 		const struct row *w = &r->rows[i];
 		char label[96], sz[24];
-		if (w->nginx || w->emulated || w->sc.kind == SCEN_HYPERFINE)
+		if (w->nginx || w->emulated || w->sc.kind == SCEN_HYPERFINE || w->sc.stock)
 			continue;
 		double ours = ceiling_ratio(r, w);
 		const struct row *ng = report_peer(r, w);

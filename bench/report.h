@@ -23,6 +23,9 @@ const char *fratio(char *buf, size_t len, double a, double b);
 bool env_flag(const struct run *r, const char *flag);
 
 void report_handshakes(const struct run *r, struct sbuf *b);
+/* report_openssl.c: ktls-server with stock OpenSSL and with its shims, next
+ * to nginx (the handshake rows a suite ran with openssl=shims,stock). */
+void report_openssl_paths(const struct run *r, struct sbuf *b);
 void report_bytes(const struct run *r, struct sbuf *b, enum scen_kind kind);
 void report_hyperfine(const struct run *r, struct sbuf *b);
 void report_advice(const struct run *r, struct sbuf *b);

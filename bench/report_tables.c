@@ -11,9 +11,13 @@
 
 const struct row *report_peer(const struct run *r, const struct row *w)
 {
+	/* a stock-OpenSSL row shares the nginx row of its shims twin */
+	struct scenario twin = w->sc;
+	twin.stock = false;
+	scenario_make_id(&twin);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct row *y = &r->rows[i];
-		if (y->nginx && !w->nginx && y->emulated == w->emulated && strcmp(y->sc.id, w->sc.id) == 0)
+		if (y->nginx && !w->nginx && y->emulated == w->emulated && strcmp(y->sc.id, twin.id) == 0)
 			return y;
 	}
 	return NULL;
@@ -113,7 +117,7 @@ static const struct row *best_of_group(const struct run *r, const struct scenari
 	const struct row *best = NULL;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct row *y = &r->rows[i];
-		if (y->nginx || !y->ok || y->sc.kind != SCEN_HANDSHAKE || !same_hs_group(&y->sc, sc))
+		if (y->nginx || y->sc.stock || !y->ok || y->sc.kind != SCEN_HANDSHAKE || !same_hs_group(&y->sc, sc))
 			continue;
 		if (!best || y->handshakes_per_s > best->handshakes_per_s)
 			best = y;
@@ -128,8 +132,8 @@ static void hs_sentences(const struct run *r, struct sbuf *b)
 	bool explained = false;
 	for (size_t i = 0; i < r->n && said < 12; i++) {
 		const struct row *w = &r->rows[i];
-		if (w->nginx || w->sc.kind != SCEN_HANDSHAKE)
-			continue;
+		if (w->nginx || w->sc.stock || w->sc.kind != SCEN_HANDSHAKE)
+			continue; /* stock-OpenSSL rows: report_openssl_paths() */
 		const struct row *best = best_of_group(r, &w->sc);
 		if (best != w)
 			continue; /* one sentence per group, at its best concurrency */
@@ -222,8 +226,10 @@ void report_handshakes(const struct run *r, struct sbuf *b)
 		const struct row *ng = report_peer(r, w);
 		double res = w->handshakes > 0 ? 100 * w->resumed / w->handshakes : -1;
 		sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s |\n",
-			  tlsname(&w->sc), w->sc.cert, w->sc.group, w->sc.resume ? "resumed" : "full", w->sc.conns,
-			  fnum(c[0], 40, w->ok ? w->handshakes_per_s : -1, 0), busy(c[9], 40, w),
+			  tlsname(&w->sc), w->sc.cert, w->sc.group,
+			  w->sc.stock ? (w->sc.resume ? "resumed, stock OpenSSL" : "full, stock OpenSSL")
+				      : (w->sc.resume ? "resumed" : "full"),
+			  w->sc.conns, fnum(c[0], 40, w->ok ? w->handshakes_per_s : -1, 0), busy(c[9], 40, w),
 			  fnum(c[1], 40, w->ok ? w->us_per_hs : -1, 0),
 			  floor_us > 0 ? fnum(c[2], 40, floor_us, 0) : "—",
 			  fratio(c[3], 40, floor_us, w->ok ? w->us_per_hs : -1),

@@ -164,6 +164,8 @@ static void row_server(struct row *w, const cJSON *s)
 	w->ktls_offloads = util_json_num(s, "ktls_offloads", 0);
 	w->ktls_refusals = sum_object(cJSON_GetObjectItemCaseSensitive(s, "ktls_refusals"));
 	commit_of(s, w->commit_server, sizeof w->commit_server);
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(s, "openssl_paths");
+	snprintf(w->openssl_paths, sizeof w->openssl_paths, "%s", cJSON_IsString(p) ? p->valuestring : "");
 }
 
 static void row_hyperfine(struct row *w, const cJSON *h)

@@ -105,6 +105,8 @@ static void server_args(struct runner *R, struct args *a, const struct scenario 
 	arg(a, "%d", sc->kind == SCEN_HANDSHAKE && !sc->resume ? 0 : 1);
 	arg(a, "--docroot");
 	arg(a, "%s/www/file", R->tmp);
+	if (sc->stock)
+		arg(a, "--stock-openssl");
 	arg(a, "--json");
 	arg(a, "%s/%s.server.json", R->out, stem);
 }
@@ -579,9 +581,11 @@ static bool runs_in_vm(const struct runner *R, const struct scenario *sc)
 	return !R->emit && strcmp(sc->layer, "ktls") == 0 && (!R->host_ktls || R->force_vm);
 }
 
+/* nginx runs once per scenario: a stock-OpenSSL row of ktls-server shares
+ * the nginx row of its shims twin. */
 static bool nginx_eligible(const struct runner *R, const struct scenario *sc)
 {
-	return R->nginx && sc->kind != SCEN_HYPERFINE &&
+	return R->nginx && sc->kind != SCEN_HYPERFINE && !sc->stock &&
 	       (strcmp(sc->layer, "user") == 0 || R->host_ktls);
 }
 

@@ -4,10 +4,10 @@
  *     KIND key=value[,value...] ...
  * KIND is handshake, bulk, file or hyperfine; a comma list expands into one
  * scenario per value, and several lists into their cross product (the last
- * key, conns, varies fastest). "defaults key=value ..." sets values for the
- * lines that follow (a key a kind does not take is ignored there). '#' starts
- * a comment; blank lines are ignored. Every error names file:line, the bad
- * word and the valid values.
+ * keys, conns then openssl, vary fastest). "defaults key=value ..." sets
+ * values for the lines that follow (a key a kind does not take is ignored
+ * there). '#' starts a comment; blank lines are ignored. Every error names
+ * file:line, the bad word and the valid values.
  */
 #include "bench/bench.h"
 
@@ -44,24 +44,24 @@ int scen_kind_parse(const char *s, enum scen_kind *k)
 /* --- keys ---------------------------------------------------------------------- */
 enum key {
 	K_TLS, K_CERT, K_GROUP, K_CIPHER, K_LAYER, K_RESUME, K_SIZE, K_DURATION,
-	K_WARMUP, K_RUNS, K_CONNS, K_COUNT
+	K_WARMUP, K_RUNS, K_CONNS, K_OPENSSL, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
 	"tls", "cert", "group", "cipher", "layer", "resume", "size", "duration",
-	"warmup", "runs", "conns",
+	"warmup", "runs", "conns", "openssl",
 };
 
 /* Built-in defaults, used when neither the line nor a defaults line says. */
 static const char *const key_defaults[K_COUNT] = {
 	"1.3", "ecdsa-p256", "X25519", "AES-128-GCM", "user", "no", "1M", "2s",
-	"0s", "3", "1",
+	"0s", "3", "1", "shims",
 };
 
 #define KB(k) (1u << (k))
 static const unsigned kind_keys[SCEN_KIND_COUNT] = {
 	[SCEN_HANDSHAKE] = KB(K_TLS) | KB(K_CERT) | KB(K_GROUP) | KB(K_CIPHER) |
-			   KB(K_RESUME) | KB(K_CONNS) | KB(K_DURATION) | KB(K_WARMUP),
+			   KB(K_RESUME) | KB(K_CONNS) | KB(K_DURATION) | KB(K_WARMUP) | KB(K_OPENSSL),
 	[SCEN_BULK] = KB(K_TLS) | KB(K_CERT) | KB(K_GROUP) | KB(K_CIPHER) | KB(K_LAYER) |
 		      KB(K_SIZE) | KB(K_CONNS) | KB(K_DURATION) | KB(K_WARMUP),
 	[SCEN_FILE] = KB(K_TLS) | KB(K_CERT) | KB(K_GROUP) | KB(K_CIPHER) | KB(K_LAYER) |
@@ -150,6 +150,11 @@ static int key_apply(enum key k, const char *v, struct scenario *sc, char *hint,
 		}
 		if (k == K_RUNS) sc->runs = (unsigned)u; else sc->conns = (unsigned)u;
 		return 0;
+	case K_OPENSSL:
+		if (strcmp(v, "stock") == 0) sc->stock = true;
+		else if (strcmp(v, "shims") == 0) sc->stock = false;
+		else { snprintf(hint, hlen, "shims, stock (ktls-server --stock-openssl)"); return -EINVAL; }
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -187,8 +192,8 @@ void scenario_make_id(struct scenario *sc)
 	util_fmt_size_short(sc->size, sz, sizeof sz);
 	switch (sc->kind) {
 	case SCEN_HANDSHAKE:
-		snprintf(sc->id, sizeof sc->id, "hs-%d-%s-%s-%s-%s-c%u", sc->tls, sc->cert, group,
-			 cipher, sc->resume ? "resumed" : "full", sc->conns);
+		snprintf(sc->id, sizeof sc->id, "hs-%d-%s-%s-%s-%s-c%u%s", sc->tls, sc->cert, group,
+			 cipher, sc->resume ? "resumed" : "full", sc->conns, sc->stock ? "-stock" : "");
 		break;
 	case SCEN_BULK:
 	case SCEN_FILE:
@@ -224,8 +229,8 @@ int scenario_to_line(const struct scenario *sc, char *buf, size_t len)
 	switch (sc->kind) {
 	case SCEN_HANDSHAKE:
 		n += snprintf(buf + n, len > (size_t)n ? len - (size_t)n : 0,
-			      " resume=%s conns=%u duration=%s warmup=%s",
-			      sc->resume ? "yes" : "no", sc->conns, d, w);
+			      " resume=%s conns=%u duration=%s warmup=%s%s",
+			      sc->resume ? "yes" : "no", sc->conns, d, w, sc->stock ? " openssl=stock" : "");
 		break;
 	case SCEN_BULK:
 	case SCEN_FILE:
@@ -256,6 +261,8 @@ cJSON *scenario_to_json(const struct scenario *sc)
 	cJSON_AddStringToObject(o, "cipher", sc->cipher);
 	cJSON_AddStringToObject(o, "layer", sc->layer);
 	cJSON_AddBoolToObject(o, "resume", sc->resume);
+	if (sc->kind == SCEN_HANDSHAKE)
+		cJSON_AddStringToObject(o, "openssl", sc->stock ? "stock" : "shims");
 	cJSON_AddNumberToObject(o, "conns", sc->conns);
 	cJSON_AddNumberToObject(o, "size_bytes", (double)sc->size);
 	cJSON_AddNumberToObject(o, "duration_s", (double)sc->duration_ns / 1e9);

@@ -64,8 +64,8 @@ struct client_cfg {
 	struct tlsopts tls;
 	const char *verify_ca;          /* NULL: certificate verification off */
 
-	bool provider_keys;             /* --provider-keys: no fastkeys_install(), ossl_fastkdf_install() */
-	const char *propq;              /* property query of the SSL_CTX (ossl_fastkdf), or NULL */
+	bool stock_openssl;             /* --stock-openssl: none of osslshim/ */
+	const char *propq;              /* property query of the SSL_CTX (osslshim/kdf.c), or NULL */
 
 	const char *json_path;          /* NULL, "-" (stdout) or a file */
 	bool quiet;
@@ -182,35 +182,6 @@ enum err_kind tls_classify(int ssl_err, int saved_errno, int *alert);
 /* The peer's fatal alert description for a reason code, or -1. */
 void tls_describe(SSL *ssl, struct negotiated *n);
 const char *tls_alert_short(int desc, char *buf, size_t len);
-
-/* fastkeys.c: decode server keys on OpenSSL's direct path, with the key
- * methods of common/ossl_fast.h (see there). Call once before any
- * handshake. 0, or -1 when unavailable. */
-int fastkeys_install(void);
-/* Server-key cache: decodes answered from it, and decodes that filled it. */
-void fastkeys_stats(unsigned long *hits, unsigned long *misses);
-/* Drop the cached key (at exit). */
-void fastkeys_cleanup(void);
-
-/* osslmem.c: per-thread caches of freed OpenSSL blocks by size class
- * (CRYPTO_set_mem_functions). Call first thing in main(); false when not
- * installed (AddressSanitizer build, KTLS_CLIENT_OSSL_MALLOC=libc, or OpenSSL
- * had already allocated). osslmem_release() frees the calling thread's cache
- * and stops it keeping blocks (call it last in main(); other threads' caches
- * are freed when they end). */
-bool osslmem_install(void);
-void osslmem_release(void);
-size_t osslmem_class_size_for(size_t n); /* the block size a request of n gets; 0: not cached */
-
-/* fastverify.c: a copy of public EC key ec whose ECDSA verifications use a
- * precomputed table of the key (see there); NULL when that is not possible. */
-EC_KEY *fastverify_key_new(const EC_KEY *ec);
-/* Verifications done on that path so far. */
-unsigned long fastverify_used(void);
-/* r = a^-1 mod n for an odd n of at most 256 bits and 0 < a < n, in
- * variable time (public values only). 1, or 0 when the inputs do not fit or
- * gcd(a, n) != 1. */
-int fastverify_mod_inverse(BIGNUM *r, const BIGNUM *a, const BIGNUM *n);
 
 /* --- report (report.c) -------------------------------------------------------- */
 void report_progress(const struct run *run, unsigned sec, uint64_t inflight);

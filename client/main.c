@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "client/client.h"
-#include "common/ossl_fast.h"
 #include "common/outfile.h"
 #include "common/version.h"
+#include "osslshim/osslshim.h"
 
 static void print_sentence(FILE *f, const char *s)
 {
@@ -21,7 +21,6 @@ int main(int argc, char **argv)
 	struct outfile json = { .fd = -1 };
 	int rc;
 
-	osslmem_install(); /* before OpenSSL allocates anything */
 	if (argc < 2) {
 		cli_usage(stderr);
 		return 2;
@@ -45,16 +44,14 @@ int main(int argc, char **argv)
 			"nothing was run)\n", cfg.json_path, strerror(-rc));
 		return 2;
 	}
-	if (!cfg.provider_keys && fastkeys_install())
-		fprintf(stderr, "ktls-client: note: OpenSSL's direct key decoding is unavailable "
-			"(built without ENGINE support): server keys go through the provider decoders\n");
-	if (!cfg.provider_keys)
-		cfg.propq = ossl_fastkdf_install();
+	/* before OpenSSL allocates anything: the command line needs none of it */
+	const struct osslshim_state *shim = osslshim_install(OSSLSHIM_CLIENT, cfg.stock_openssl);
+	if (!cfg.stock_openssl && strcmp(shim->paths, "shims") && !cfg.quiet)
+		fprintf(stderr, "ktls-client: note: OpenSSL paths %s: %s\n", shim->paths, shim->why_stock);
+	cfg.propq = shim->propq;
 	if (cfg.mode == MODE_TRACE) {
 		rc = trace_run(&cfg);
-		fastkeys_cleanup();
-		ossl_fastkdf_cleanup();
-		osslmem_release();
+		osslshim_cleanup();
 		return rc;
 	}
 
@@ -103,8 +100,6 @@ int main(int argc, char **argv)
 		rc = 1;
 	}
 	engine_free(&run);
-	fastkeys_cleanup();
-	ossl_fastkdf_cleanup();
-	osslmem_release();
+	osslshim_cleanup();
 	return rc;
 }

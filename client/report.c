@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/ossl_fast.h"
 #include "common/outfile.h"
 #include "common/units.h"
 #include "common/version.h"
+#include "osslshim/osslshim.h"
 
 /* The client counts as saturated when its threads were busy this much of the
  * measured wall time: its own CPU, not the server, may have set the pace. */
@@ -318,16 +318,22 @@ int report_json(const struct run *run, struct outfile *out)
 		cJSON_AddStringToObject(x, "server_key", run->neg.cert_key);
 	}
 	cJSON_AddBoolToObject(x, "verify", cfg->verify_ca != NULL);
-	/* which OpenSSL paths the handshakes took (--provider-keys: stock) */
+	/* which OpenSSL paths the handshakes took (osslshim/; --stock-openssl: stock) */
 	{
+		const struct osslshim_state *sh = osslshim_get();
 		unsigned long hits, misses;
-		fastkeys_stats(&hits, &misses);
-		cJSON_AddStringToObject(x, "openssl_paths", cfg->provider_keys ? "stock" : "direct");
+		osslshim_eckeys_stats(&hits, &misses);
+		cJSON_AddStringToObject(x, "openssl_paths", sh->paths);
+		if (sh->why_stock)
+			cJSON_AddStringToObject(x, "openssl_stock_why", sh->why_stock);
+		else
+			cJSON_AddNullToObject(x, "openssl_stock_why");
 		cJSON_AddNumberToObject(x, "server_key_decodes", (double)misses);
 		cJSON_AddNumberToObject(x, "server_key_cache_hits", (double)hits);
-		cJSON_AddNumberToObject(x, "table_verifications", (double)fastverify_used());
-		cJSON_AddNumberToObject(x, "x25519_fast_keygens", (double)ossl_fastx25519_keygens());
+		cJSON_AddNumberToObject(x, "table_verifications", (double)osslshim_ecverify_used());
+		cJSON_AddNumberToObject(x, "x25519_fast_keygens", (double)osslshim_x25519_keygens());
 		cJSON_AddBoolToObject(x, "key_schedule_provider", cfg->propq != NULL);
+		cJSON_AddStringToObject(x, "openssl_allocator", sh->mem ? "per-thread caches" : "libc");
 	}
 	cJSON_AddItemToObject(o, "timeline", timeline_json(run));
 	cJSON_AddItemToObject(o, "config", config_json(cfg));

@@ -56,11 +56,14 @@ static void usage(FILE *f)
 "      --tickets N            TLS 1.3 tickets per handshake; 0 also turns TLS 1.2\n"
 "                             tickets off (default 2)\n"
 "      --session-cache N      session-ID cache entries, 0 off (default 20480)\n"
-"      --provider-keys        stock OpenSSL 3.0 paths: key shares through the\n"
-"                             provider key managers and the key schedule through\n"
-"                             the default provider (default: OpenSSL's built-in\n"
-"                             key methods on its direct path and an allocation-\n"
-"                             free TLS13-KDF/HMAC; the same checks either way)\n"
+"      --stock-openssl        OpenSSL as other servers use it, every shim of\n"
+"                             osslshim/ off: key shares through the provider key\n"
+"                             managers, the key schedule through the default\n"
+"                             provider (default: OpenSSL's built-in key methods\n"
+"                             on its direct path and an allocation-free\n"
+"                             TLS13-KDF/HMAC, where OpenSSL has their APIs; the\n"
+"                             same checks either way). --provider-keys is an old\n"
+"                             name for it\n"
 "HTTP:\n"
 "      --docroot DIR          where GET /file/<name> reads (default: none, 404)\n"
 "      --max-header SIZE      request head limit, 431 above (default 8K)\n"
@@ -150,6 +153,7 @@ static const struct option longopts[] = {
 	{ "sigalgs", required_argument, NULL, O_SIGALGS },
 	{ "tickets", required_argument, NULL, O_TICKETS },
 	{ "session-cache", required_argument, NULL, O_CACHE },
+	{ "stock-openssl", no_argument, NULL, O_PROVKEYS },
 	{ "provider-keys", no_argument, NULL, O_PROVKEYS },
 	{ "docroot", required_argument, NULL, O_DOCROOT },
 	{ "max-header", required_argument, NULL, O_MAXHDR },
@@ -255,7 +259,7 @@ int config_parse(struct server_config *cfg, int argc, char **argv)
 			if (num(name, optarg, 0, 100000000, &cfg->session_cache))
 				return -1;
 			break;
-		case O_PROVKEYS: cfg->provider_keys = true; break;
+		case O_PROVKEYS: cfg->stock_openssl = true; break;
 		case O_DOCROOT: cfg->docroot = optarg; break;
 		case O_MAXHDR:
 			if (units_parse_size(optarg, &cfg->max_header))

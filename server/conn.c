@@ -393,6 +393,9 @@ static void on_recv_data(struct conn *c, const uint8_t *p, uint32_t n)
 	case CS_OPEN:
 		conn_touch(c);
 		if (c->mode == TLS_MODE_USER) {
+			/* where the peer's records end: a TCP EOF inside one is a
+			 * truncated record (tls_read) */
+			(void)ktls_framer_feed(&c->fr, p, n);
 			if (append(c, &c->rin, &w->pool_rin, p, n)) {
 				conn_abort(c, "out_of_memory");
 				return;
@@ -639,8 +642,11 @@ void conn_pump(struct conn *c)
 	if (c->state != CS_OPEN)
 		return;
 	bool idle = c->resp.kind == RESP_NONE && !c->send_busy && !cbuf_used(&c->out);
+	/* after the EOF, until OpenSSL has decrypted what it holds (once
+	 * SSL_read() reached the EOF there is nothing: OpenSSL 3.5's
+	 * SSL_has_pending() stays true after it) */
 	bool no_more = c->close_after ||
-		       (c->rd_eof && !(c->ssl && (cbuf_used(&c->rin) || SSL_has_pending(c->ssl))));
+		       (c->rd_eof && (c->tls_eof || !(c->ssl && (cbuf_used(&c->rin) || SSL_has_pending(c->ssl)))));
 	if (idle && no_more) {
 		if (c->in_request) {
 			c->in_request = false;

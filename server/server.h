@@ -55,9 +55,8 @@ struct server_config {
 	struct tlsopts tls;
 	uint64_t tickets;
 	uint64_t session_cache;        /* entries; 0 disables the session-ID cache */
-	bool provider_keys;            /* --provider-keys: stock OpenSSL 3.0 paths */
-	const char *propq;             /* the SSL_CTX's property query (common/ossl_fast.h) */
-	bool fast_keys;                /* the built-in key methods are registered */
+	bool stock_openssl;            /* --stock-openssl: none of osslshim/ */
+	const char *propq;             /* the SSL_CTX's property query (osslshim/kdf.c), or NULL */
 	const char *docroot;
 	uint64_t max_conns;            /* 0: no limit but file descriptors */
 	uint64_t handshake_timeout_ns, idle_timeout_ns, grace_ns, duration_ns;
@@ -191,6 +190,7 @@ struct conn {
 	bool close_after;              /* close once the current responses are out */
 	bool peer_close;               /* ... because the client asked to (Connection: close) */
 	bool rd_eof;                   /* peer finished sending (EOF or close_notify) */
+	bool tls_eof;                  /* SSL_read() said so too: nothing left to decrypt */
 	bool shut_sent;                /* close_notify queued / sent */
 	bool want_big;                 /* a large body is on its way: big out buffer */
 	bool ktls_refused;

@@ -254,10 +254,28 @@ void tls_conn_free(struct conn *c)
 	}
 }
 
+/* The error of the queue that names the cause (the queue is emptied): the
+ * newest, except OpenSSL 3.2+'s "record layer failure", which only wraps the
+ * record layer's own reason queued before it. */
+static unsigned long cause_error(void)
+{
+	unsigned long e, cause = 0;
+
+	while ((e = ERR_get_error())) {
+		bool wrapper = false;
+#ifdef SSL_R_RECORD_LAYER_FAILURE
+		wrapper = ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_RECORD_LAYER_FAILURE;
+#endif
+		if (!wrapper || !cause)
+			cause = e;
+	}
+	return cause;
+}
+
 /* OpenSSL's reason as a JSON-friendly key: "no shared cipher" -> "no_shared_cipher". */
 static void reason_key(char *out, size_t len, int ssl_err)
 {
-	unsigned long e = ERR_peek_last_error();
+	unsigned long e = cause_error();
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
 	size_t i = 0;
 
@@ -369,13 +387,15 @@ int tls_read(struct conn *c)
 			break;
 		if (e == SSL_ERROR_ZERO_RETURN) {
 			/* EOF (close_notify, or a TCP EOF: SSL_OP_IGNORE_UNEXPECTED_EOF)
-			 * with part of a record still buffered: a truncated record */
-			if (SSL_has_pending(c->ssl)) {
+			 * inside a record: a truncated record. The framer knows where
+			 * the peer's records end; SSL_has_pending() does not tell
+			 * (OpenSSL 3.5 says data is pending after a close_notify too) */
+			if (!ktls_framer_at_boundary(&c->fr)) {
 				ERR_clear_error();
 				reasons_add(&c->w->st.conn_errors, "truncated_record");
 				return -1;
 			}
-			c->rd_eof = true;
+			c->rd_eof = c->tls_eof = true;
 			conn_set_end(c, "client_closed");
 			break;
 		}

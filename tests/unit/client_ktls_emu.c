@@ -8,6 +8,7 @@
  */
 #include "client/client.h"
 #include "tests/ktls_emu.h"
+#include "osslshim/osslshim.h"
 #include "tests/tap.h"
 
 #include <arpa/inet.h>
@@ -229,9 +230,9 @@ int main(void)
 	struct stat st;
 	int port;
 
-	/* OpenSSL's memory as the client binary has it (client/osslmem.c): a
+	/* OpenSSL's memory as the client binary has it (osslshim/mem.c): a
 	 * block freed by the other allocator than the one that made it fails here */
-	osslmem_install();
+	osslshim_mem_install();
 	snprintf(build, sizeof(build), "%s", b ? b : "build");
 	snprintf(certs, sizeof(certs), "%s/certs/ecdsa-p256.crt", build);
 	if (stat(certs, &st))

@@ -121,7 +121,14 @@ static void refusals(void)
 		setup(&w, &cbc, PUMP_SOCKET, NULL);
 		expect_refusal("TLS 1.2 AES-CBC", &w, w.c.ssl, w.cfd, KTLS_TX | KTLS_RX, KTLS_E_CIPHER_UNSUPPORTED);
 		world_free(&w);
-		setup(&w, &ccm8, PUMP_SOCKET, NULL);
+		/* CCM-8's 64-bit tag: OpenSSL 3.5 negotiates it only at security
+		 * level 0 (3.0 at any) */
+		nst_count = nst_sent = 0;
+		if (world_ctx(&w, &ccm8, 2, false, true, true) == 0) {
+			SSL_CTX_set_security_level(w.sctx, 0);
+			SSL_CTX_set_security_level(w.cctx, 0);
+			world_connect(&w, PUMP_SOCKET, PUMP_SOCKET, NULL, NULL);
+		}
 		expect_refusal("TLS 1.3 AES-128-CCM-8", &w, w.c.ssl, w.cfd, KTLS_TX | KTLS_RX,
 			       KTLS_E_CIPHER_UNSUPPORTED);
 		world_free(&w);
