@@ -16,7 +16,7 @@
 CC         ?= gcc
 CFLAGS     ?= -O2 -g -Wall -Wextra
 PKG_CONFIG ?= pkg-config
-PKGS       := liburing openssl libcjson
+PKGS       := liburing openssl libcjson zlib
 
 BUILD ?= build
 BIN   ?= bin

@@ -11,13 +11,14 @@ set -euo pipefail
 
 # Needed to build (make fails without these).
 BUILD_PKGS=(build-essential pkg-config liburing-dev libssl-dev linux-libc-dev
-            libcjson-dev)
+            libcjson-dev zlib1g-dev)
 # Needed by tests, the VM harness, peers and the benchmark.
 RUN_PKGS=(openssl perl curl jq xz-utils iproute2 procps
           qemu-system-x86 busybox-static
           gnutls-bin nghttp2-client wrk nginx
           hyperfine gnuplot-nox linux-perf
-          clang libclang-rt-14-dev)
+          clang libclang-rt-14-dev
+          openjdk-17-jre-headless libhdrhistogram-java)
 
 if [[ ${1:-} == --list ]]; then
 	echo "${BUILD_PKGS[@]} ${RUN_PKGS[@]}"
