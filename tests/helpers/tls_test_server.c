@@ -97,7 +97,8 @@ static int ssl_write_all(SSL *ssl, const void *buf, size_t len)
 }
 
 /* --requests-log: the request head (method line and headers) and its body. */
-static void log_request(const char *head, size_t head_len, const unsigned char *body, size_t body_len)
+static void log_request(const char *peer, const char *head, size_t head_len,
+			const unsigned char *body, size_t body_len)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	const char *p = head, *end = head + head_len;
@@ -108,7 +109,7 @@ static void log_request(const char *head, size_t head_len, const unsigned char *
 		return;
 	SHA256(body, body_len, md);
 	pthread_mutex_lock(&reqlog_lock);
-	fprintf(reqlog, "{");
+	fprintf(reqlog, "{\"peer\": \"%s\", ", peer);
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
@@ -184,8 +185,13 @@ static int send_bytes(SSL *ssl, uint64_t n, bool head_only)
 static void serve(int fd)
 {
 	SSL *ssl = NULL;
-	char buf[4096];
+	char buf[4096], peer[INET6_ADDRSTRLEN] = "?";
 	size_t have = 0;
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+
+	if (!getpeername(fd, (struct sockaddr *)&sa, &sl))
+		inet_ntop(AF_INET, &sa.sin_addr, peer, sizeof(peer));
 
 	if (stall) {
 		/* hold the connection open, say nothing, until the peer leaves */
@@ -228,7 +234,7 @@ static void serve(int fd)
 			}
 			got += (size_t)n;
 		}
-		log_request(buf, end, body, (size_t)blen);
+		log_request(peer, buf, end, body, (size_t)blen);
 		free(body);
 		size_t used = end + (have - end < blen ? have - end : (size_t)blen);
 		if (delay_resp_ns)
@@ -332,7 +338,7 @@ int main(int argc, char **argv)
 		case 'F': refuse_resumption = 1; break;
 		case 'o': stats_path = optarg; break;
 		case 'L':
-			if (!(reqlog = fopen(optarg, "w")))
+			if (!(reqlog = fopen(optarg, "a")))
 				usage();
 			break;
 		case 'l': if (units_parse_duration(optarg, &lifetime_ns)) usage(); break;
