@@ -3,7 +3,8 @@
  * --serial), blocking I/O, the wire protocol's GET /bytes/N and GET /stats.
  *
  *   tls_test_server --port P --cert C --key K [options]
- *     --delay-handshake D   sleep D before each handshake (a slow server)
+ *     --delay-handshake D   once a ClientHello is in, sleep D before answering it
+ *                           (a slow server: D of server time per handshake)
  *     --delay-response D    sleep D before each response
  *     --serial              serve one connection at a time (a server with a queue)
  *     --corrupt N           flip body byte N of every /bytes response
@@ -23,6 +24,7 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -199,8 +201,12 @@ static void serve(int fd)
 			;
 		goto out;
 	}
-	if (delay_hs_ns)
+	if (delay_hs_ns) {
+		/* from the ClientHello's arrival, not from the accept */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		poll(&p, 1, 10000);
 		sleep_ns(delay_hs_ns);
+	}
 	ssl = SSL_new(ctx);
 	if (!ssl || !SSL_set_fd(ssl, fd) || SSL_accept(ssl) != 1)
 		goto out;
