@@ -39,7 +39,7 @@ struct scenario {
 	uint64_t duration_ns; /* client --duration */
 	uint64_t warmup_ns;   /* client --warmup */
 	unsigned runs;        /* hyperfine --runs */
-	char id[96];          /* file-name stem, unique per scenario */
+	char id[128];         /* file-name stem, unique per scenario */
 	char origin[160];     /* "file:line" it came from */
 };
 

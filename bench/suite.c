@@ -581,11 +581,12 @@ int suite_parse_text(struct suite *s, const char *text, const char *name,
 				}
 				for (char *t = strtok_r(dup, ",", &sp); t && rc == 0; t = strtok_r(NULL, ",", &sp)) {
 					struct scenario tmp = { 0 };
-					char one[40];
-					snprintf(one, sizeof one, "1%s", strlen(t) < 30 ? t + 5 : "");
-					if (k == K_THREADS && !strncmp(t, "sweep", 5) && (!t[5] || t[5] == ':') &&
-					    !key_apply((enum key)k, one, &tmp, hint, sizeof hint))
-						continue; /* sweep or sweep:C; expanded per line */
+					if (k == K_THREADS && !strncmp(t, "sweep", 5) && (!t[5] || t[5] == ':')) {
+						char one[40]; /* sweep:C checked as 1:C */
+						snprintf(one, sizeof one, "1%.30s", t + 5);
+						if (!key_apply((enum key)k, one, &tmp, hint, sizeof hint))
+							continue; /* expanded per line */
+					}
 					if (key_apply((enum key)k, t, &tmp, hint, sizeof hint))
 						rc = fail(err, errlen, name, line, "bad %s value '%s' (valid: %s)",
 							  key_names[k], t, hint);
