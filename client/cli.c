@@ -473,6 +473,9 @@ int cli_parse(struct client_cfg *cfg, int argc, char **argv)
 			   count_name, "");
 	if (cfg->mode == MODE_TRACE && (cfg->hdr_log_path || cfg->progress))
 		return bad("--hdr-log and --progress are for 'handshake' and 'get'%s%s", "", "");
+	if (cfg->mode == MODE_TRACE && cfg->resume && cfg->trace_ktls)
+		return bad("trace --resume and --ktls: tickets that arrive through the kernel never reach "
+			   "OpenSSL's session, so there would be nothing to resume; use one of them%s%s", "", "");
 	if (cfg->mode == MODE_TRACE && cfg->npaths > 1)
 		return bad("trace sends one request: give one --request%s%s", "", "");
 	if (cfg->progress && cfg->quiet)

@@ -16,7 +16,12 @@
  *   rxktls.c     client-side kTLS RX through libktls
  *   stats.c      counters, error kinds, timeline, merging
  *   report.c     human summary, progress line, JSON
- *   trace.c      one connection explained step by step
+ *   trace.c      one connection explained step by step (trace --resume: two)
+ *   trace_bio.c  the trace's socket BIO: every read and write, with arrival times
+ *   trace_hello.c  what a ClientHello offers, what a ServerHello or HRR answers
+ *   trace_split.c  record times, and the handshake's time: network, server, client
+ *   trace_out.c  the printed trace; trace_cmp.c full and resumed side by side
+ *   trace_json.c the trace as JSON
  */
 #ifndef KTLS_CLIENT_CLIENT_H
 #define KTLS_CLIENT_CLIENT_H

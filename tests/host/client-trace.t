@@ -126,6 +126,8 @@ is "$(jq -r '[.resumed.messages[] | select(.message == "Certificate")] | length'
 is "$(jq -r '.resumed.client_hello.offers_ticket' $TMP/res.json)" true "its ClientHello offered the ticket"
 ok "$(tr -s ' \n' ' ' <"$TMP/res.txt" | grep -q 'Resumption left out Certificate, CertificateVerify'; echo $?)" \
 	"the side by side says what resumption left out"
+"$CLIENT" trace --port "$PORT" --resume --ktls >/dev/null 2>"$TMP/rk.err"
+is "$?" 2 "trace --resume --ktls is a usage error (tickets through the kernel are not resumable)"
 start_helper --refuse-resumption || bail "test server started"
 "$CLIENT" trace --port "$PORT" --resume >"$TMP/nores.txt" 2>"$TMP/nores.err"
 is "$?" 1 "trace --resume against a server that does not resume exits 1"
