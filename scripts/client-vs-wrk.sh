@@ -3,7 +3,7 @@
 # same server, in the same run: keep-alive HTTPS requests per second.
 #
 #   scripts/client-vs-wrk.sh [--rounds N] [--duration SECONDS] [--conns N] [--size BYTES]
-#                            [--clients ktls-client,wrk,h2load]
+#                            [--clients ktls-client,wrk,h2load] [--keep-disturbed]
 #
 # The server: ktls-server, one thread pinned to CPU 0, ECDSA P-256, TLS 1.3,
 # answering GET /bytes/SIZE. Each client runs pinned to CPU 1, one thread,
@@ -17,11 +17,13 @@
 # system of the client process), how busy the server was (its /proc/PID/stat
 # over the round: at ~100% the server, not the client, sets the rate), and
 # how much of CPU 0 went to anything else (rounds over 10% are DISTURBED and
-# left out of the medians). Then each client's median requests/s and its ratio
-# to wrk's. On a shared or virtual machine figures drift: read the ratios.
+# left out of the medians, unless --keep-disturbed: on a machine that is never
+# idle, short alternating rounds and their medians still compare the clients
+# under the same conditions). Then each client's median requests/s and its
+# ratio to wrk's. On a shared or virtual machine figures drift: read the ratios.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-rounds=3 dur=5 conns=16 size=1024 clients=wrk,h2load,ktls-client
+rounds=3 dur=5 conns=16 size=1024 clients=wrk,h2load,ktls-client keep=0
 while (($#)); do
 	case $1 in
 	--rounds) rounds=$2; shift ;;
@@ -29,6 +31,7 @@ while (($#)); do
 	--conns) conns=$2; shift ;;
 	--size) size=$2; shift ;;
 	--clients) clients=$2; shift ;;
+	--keep-disturbed) keep=1 ;;
 	-h | --help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "client-vs-wrk: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -107,7 +110,7 @@ for ((r = 1; r <= rounds; r++)); do
 		flag=
 		((other > 10)) && flag="  DISTURBED"
 		printf '%-5s  %-12s  %12.0f  %14s  %10s%%  %10s%%%s\n' "$r" "$c" "$rps" "$us" "$busy" "$other" "$flag"
-		[[ -z $flag ]] && all[$c]+="$rps "
+		[[ -z $flag || $keep == 1 ]] && all[$c]+="$rps "
 	done
 done
 echo
@@ -119,4 +122,5 @@ for c in "${want[@]}"; do
 	printf '%-12s  %20.0f  %10s\n' "$c" "$m" \
 		"$(awk -v m="$m" -v b="$base" 'BEGIN { if (b > 0) printf "%.3f", m / b; else print "-" }')"
 done
-echo "(server: ktls-server, 1 thread on CPU 0; clients on CPU 1, 1 thread, $conns connections, ${dur} s, GET /bytes/$size)"
+echo "(server: ktls-server, 1 thread on CPU 0; clients on CPU 1, 1 thread, $conns connections, ${dur} s, GET /bytes/$size$(
+	((keep)) && echo "; disturbed rounds kept"))"
