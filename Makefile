@@ -19,7 +19,7 @@
 CC         ?= gcc
 CFLAGS     ?= -O2 -g -Wall -Wextra
 PKG_CONFIG ?= pkg-config
-PKGS       := liburing openssl libcjson libsodium
+PKGS       := liburing openssl libcjson libsodium zlib
 
 BUILD ?= build
 BIN   ?= bin

@@ -39,6 +39,11 @@ void report_failures(const struct run *r, struct sbuf *b);
  * processes, interrupts, the hypervisor), -1 when unknown. */
 double report_disturbance(const struct row *w);
 
+/* A handshake row whose server was busy less than 90% of its cores (it did
+ * not set the pace), and one whose CPUs were disturbed by other work. */
+bool report_unsaturated(const struct row *w);
+bool report_disturbed(const struct row *w);
+
 /* The peer row of w (nginx twin) measured in the same place, or NULL. */
 const struct row *report_peer(const struct run *r, const struct row *w);
 

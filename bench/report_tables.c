@@ -59,9 +59,23 @@ static const char *busy(char *buf, size_t len, const struct row *w)
  * idling and being woken up again, which a saturated server does not. */
 #define HS_SATURATED 0.90
 
+/* The server's busy share per core it had: its threads, or its CPUs when fewer. */
 static double busy_share(const struct row *w)
 {
-	return w ? row_server_share(w) : -1;
+	double b = w ? row_server_share(w) : -1;
+	unsigned n = w ? (w->server_threads < w->server_cpus ? w->server_threads : w->server_cpus) : 1;
+	return b < 0 ? b : b / (n ? n : 1);
+}
+
+bool report_unsaturated(const struct row *w)
+{
+	double b = busy_share(w);
+	return b >= 0 && b < HS_SATURATED;
+}
+
+bool report_disturbed(const struct row *w)
+{
+	return report_disturbance(w) > REPORT_DISTURBED;
 }
 
 /* Share of the measured time the server's CPU spent on other work (other
@@ -212,10 +226,12 @@ void report_handshakes(const struct run *r, struct sbuf *b)
 {
 	char c[12][64] = { { 0 } };
 	sb_printf(b, "## Handshakes\n\nServer CPU per handshake against the crypto floor (one signature + key "
-		     "exchange, `openssl speed`), swept over concurrency. Server on one core, client on another.\n\n");
-	sb_printf(b, "| TLS | cert | group | handshake | conns | handshakes/s | server CPU | server µs/hs | crypto µs/hs "
+		     "exchange, `openssl speed`), swept over concurrency and server threads (each pinned to "
+		     "its own core, the client on another while the host has one free). Server CPU is a share "
+		     "of one core.\n\n");
+	sb_printf(b, "| TLS | cert | group | handshake | threads | conns | handshakes/s | server CPU | server µs/hs | crypto µs/hs "
 		     "| ratio to ceiling | resumed | p99 ms | nginx hs/s | nginx µs/hs | ours/nginx | client | saturated |\n"
-		     "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+		     "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
 	bool flagged = false, disturbed = false;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct row *w = &r->rows[i];
@@ -225,11 +241,12 @@ void report_handshakes(const struct run *r, struct sbuf *b)
 		double floor_us = r->have_ceiling ? ceiling_handshake_us(&r->ceil, &w->sc, &what) : 0;
 		const struct row *ng = report_peer(r, w);
 		double res = w->handshakes > 0 ? 100 * w->resumed / w->handshakes : -1;
-		sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s |\n",
+		sb_printf(b, "| %s | %s | %s | %s | %u | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s |\n",
 			  tlsname(&w->sc), w->sc.cert, w->sc.group,
 			  w->sc.stock ? (w->sc.resume ? "resumed, stock OpenSSL" : "full, stock OpenSSL")
 				      : (w->sc.resume ? "resumed" : "full"),
-			  w->sc.conns, fnum(c[0], 40, w->ok ? w->handshakes_per_s : -1, 0), busy(c[9], 40, w),
+			  scenario_threads(&w->sc), w->sc.conns,
+			  fnum(c[0], 40, w->ok ? w->handshakes_per_s : -1, 0), busy(c[9], 40, w),
 			  fnum(c[1], 40, w->ok ? w->us_per_hs : -1, 0),
 			  floor_us > 0 ? fnum(c[2], 40, floor_us, 0) : "—",
 			  fratio(c[3], 40, floor_us, w->ok ? w->us_per_hs : -1),

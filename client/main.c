@@ -19,6 +19,8 @@ int main(int argc, char **argv)
 	struct client_cfg cfg;
 	struct run run;
 	struct outfile json = { .fd = -1 };
+	struct hdrlog *hdr = NULL;
+	char err[1300];
 	int rc;
 
 	if (argc < 2) {
@@ -34,14 +36,28 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	rc = cli_parse(&cfg, argc - 1, argv + 1);
-	if (rc == 1)
-		return 0;
-	if (rc)
-		return rc;
+	if (rc) {
+		cli_free(&cfg);
+		return rc == 1 ? 0 : rc;
+	}
+	if (cfg.json_path && cfg.hdr_log_path && !strcmp(cfg.json_path, "-") &&
+	    !strcmp(cfg.hdr_log_path, "-")) {
+		fprintf(stderr, "ktls-client: --json - and --hdr-log - cannot both go to stdout: give "
+			"one of them a file\n");
+		cli_free(&cfg);
+		return 2;
+	}
 	/* a path that cannot be written fails now, not after the run */
 	if (cfg.json_path && cfg.mode != MODE_TRACE && (rc = outfile_open(&json, cfg.json_path))) {
 		fprintf(stderr, "ktls-client: --json %s: cannot write: %s (checked before the run; "
 			"nothing was run)\n", cfg.json_path, strerror(-rc));
+		cli_free(&cfg);
+		return 2;
+	}
+	if (cfg.hdr_log_path && !(hdr = hdrlog_open(cfg.hdr_log_path, err, sizeof err))) {
+		fprintf(stderr, "ktls-client: %s\n", err);
+		outfile_discard(&json);
+		cli_free(&cfg);
 		return 2;
 	}
 	/* before OpenSSL allocates anything: the command line needs none of it */
@@ -51,13 +67,15 @@ int main(int argc, char **argv)
 	cfg.propq = shim->propq;
 	if (cfg.mode == MODE_TRACE) {
 		rc = trace_run(&cfg);
-		osslshim_cleanup();
+	osslshim_cleanup();
+	cli_free(&cfg);
 		return rc;
 	}
 
-	rc = engine_run(&run, &cfg);
+	rc = engine_run(&run, &cfg, hdr);
 	if (run.workers && run.t0) {
-		bool json_stdout = cfg.json_path && !strcmp(cfg.json_path, "-");
+		bool json_stdout = (cfg.json_path && !strcmp(cfg.json_path, "-")) ||
+				   (cfg.hdr_log_path && !strcmp(cfg.hdr_log_path, "-"));
 		report_human(&run, json_stdout ? stderr : stdout);
 		if (cfg.json_path) {
 			int jr = report_json(&run, &json);
@@ -101,5 +119,6 @@ int main(int argc, char **argv)
 	}
 	engine_free(&run);
 	osslshim_cleanup();
+	cli_free(&cfg);
 	return rc;
 }

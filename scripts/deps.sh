@@ -11,13 +11,14 @@ set -euo pipefail
 
 # Needed to build (make fails without these).
 BUILD_PKGS=(build-essential pkg-config liburing-dev libssl-dev linux-libc-dev
-            libcjson-dev libsodium-dev)
+            libcjson-dev libsodium-dev zlib1g-dev)
 # Needed by tests, the VM harness, peers and the benchmark.
 RUN_PKGS=(openssl perl curl jq bc xz-utils iproute2 procps
           qemu-system-x86 busybox-static
           gnutls-bin nghttp2-client wrk nginx
           hyperfine gnuplot-nox linux-perf
-          clang libclang-rt-dev)
+          clang libclang-rt-dev
+          default-jre-headless libhdrhistogram-java)
 # Needed on the host only: make test-trixie makes its Debian 13 root with it
 # (scripts/debian-root.sh). Not in --list, which is also the root's list,
 # nor checked inside such a root (KTLS_DEBIAN_ROOT).

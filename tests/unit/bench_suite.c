@@ -2,6 +2,7 @@
  * round trips) and the parsing of `openssl speed -mr` output. */
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 
 #include "bench/bench.h"
 #include "tests/tap.h"
@@ -267,8 +268,57 @@ static void test_ceiling_parse(void)
 	cJSON_Delete(back);
 }
 
+/* threads=S[:C] and threads=sweep: 1, 2, 4, ... and the host's CPU count. */
+static void test_threads(void)
+{
+	struct suite s = { 0 };
+	char err[512], line[512];
+	cpu_set_t set;
+	unsigned ncpu = 1;
+
+	if (!sched_getaffinity(0, sizeof set, &set))
+		ncpu = (unsigned)CPU_COUNT(&set);
+	EXPECT_EQ(parse(&s, "handshake conns=16 threads=1,2,3:2\n", err, sizeof err), 0);
+	EXPECT_EQ(s.n, 3);
+	EXPECT_EQ(scenario_threads(&s.sc[0]), 1);
+	EXPECT_STREQ(s.sc[0].id, "hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16"); /* ids of 1 thread unchanged */
+	EXPECT_STREQ(s.sc[1].id, "hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16-t2");
+	EXPECT_EQ(scenario_threads(&s.sc[2]), 3);
+	EXPECT_EQ(scenario_client_threads(&s.sc[2]), 2);
+	EXPECT_STREQ(s.sc[2].id, "hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16-t3x2");
+	/* the line round-trips with its threads */
+	EXPECT_EQ(scenario_to_line(&s.sc[2], line, sizeof line), 0);
+	OK(strstr(line, "threads=3:2") != NULL, "the line says threads=3:2: %s", line);
+	struct suite back = { 0 };
+	EXPECT_EQ(suite_parse_text(&back, line, "line", err, sizeof err), 0);
+	EXPECT_STREQ(back.sc[0].id, s.sc[2].id);
+	suite_free(&back);
+	/* threads vary faster than everything but conns */
+	EXPECT_EQ(parse(&s, "handshake threads=1,2 conns=1,4\n", err, sizeof err), 0);
+	EXPECT_EQ(s.sc[1].conns, 4);
+	EXPECT_EQ(scenario_threads(&s.sc[2]), 2);
+	/* sweep: powers of two up to this host's CPUs, and the count itself */
+	unsigned want = 0, last = 0;
+	for (unsigned t = 1; t <= ncpu; t *= 2)
+		want++, last = t;
+	if (last != ncpu)
+		want++;
+	EXPECT_EQ(parse(&s, "defaults threads=sweep\nhandshake conns=4\nbulk threads=sweep:2\n", err, sizeof err), 0);
+	EXPECT_EQ(s.n, 2 * want);
+	EXPECT_EQ(scenario_threads(&s.sc[want - 1]), ncpu);
+	EXPECT_EQ(scenario_client_threads(&s.sc[want]), 2);
+	tap_diag("threads=sweep on %u CPUs: %u values", ncpu, want);
+	suite_free(&s);
+	bad("handshake threads=0\n", "t.suite:1:", "threads");
+	bad("handshake threads=257\n", "t.suite:1:", "sweep");
+	bad("handshake threads=2:0\n", "t.suite:1:", "threads");
+	bad("handshake threads=two\n", "t.suite:1:", "threads");
+	bad("hyperfine threads=2\n", "t.suite:1:", "unknown key");
+}
+
 int main(void)
 {
+	test_threads();
 	test_expansion();
 	test_errors();
 	test_roundtrip();
