@@ -5,6 +5,9 @@
 #   make bench      build, then run the quick benchmark suite into results/
 #   make deps       install missing Debian packages only
 #   make asan       build with ASan+UBSan into build/asan and run the host tests
+#   make nodeprecated  build with OpenSSL's deprecated APIs hidden (what OpenSSL 4
+#                   removes; no osslshim/) into build/nodeprecated, run the host tests
+#   make test-trixie   build and run the host tests in a Debian 13 root (OpenSSL 3.5)
 #   make vm-test    run tests/vm inside the QEMU kernels (or natively with kTLS)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
 #   make soak       the ASan server under good and hostile clients for SOAK_SECONDS (60)
@@ -16,7 +19,7 @@
 CC         ?= gcc
 CFLAGS     ?= -O2 -g -Wall -Wextra
 PKG_CONFIG ?= pkg-config
-PKGS       := liburing openssl libcjson
+PKGS       := liburing openssl libcjson libsodium zlib
 
 BUILD ?= build
 BIN   ?= bin
@@ -26,7 +29,7 @@ BIN   ?= bin
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
 
-override CFLAGS  += -std=gnu11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP
+override CFLAGS  += -std=gnu11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP $(OPENSSL_API_FLAGS)
 override LDLIBS  += $(PKG_LIBS) -lpthread -lm
 
 ifeq ($(V),1)
@@ -48,6 +51,7 @@ VERSION_GEN := $(BUILD)/gen/version_gen.h
 
 # --- sources: each top-level folder is one program or library -------------
 COMMON_SRC := $(wildcard common/*.c)
+SHIM_SRC   := $(wildcard osslshim/*.c)
 KTLS_SRC   := $(wildcard ktls/*.c)
 TOOL_SRC   := $(wildcard ktls/tool/*.c)
 SERVER_SRC := $(wildcard server/*.c)
@@ -69,6 +73,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 nomain = $(filter-out %/main.o,$(call obj,$(1)))
 
 LIBCOMMON := $(BUILD)/libcommon.a
+LIBSHIM   := $(BUILD)/libosslshim.a
 LIBKTLS   := $(BUILD)/libktls.a
 LIBSERVER := $(BUILD)/libserver.a
 LIBCLIENT := $(BUILD)/libclient.a
@@ -97,9 +102,10 @@ TEST_BINS := $(UNIT_BINS) $(VMT_BINS) $(HELP_BINS)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
 # Libraries every program and test links, most dependent first.
-APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBKTLS) $(LIBCOMMON)
+APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBSHIM) $(LIBKTLS) $(LIBCOMMON)
 
-.PHONY: all deps programs tests test test-host vm-test asan fuzz fuzzers bench certs clean soak FORCE
+.PHONY: all deps programs tests test test-host vm-test asan fuzz fuzzers bench certs clean soak FORCE \
+	nodeprecated test-trixie
 .DEFAULT_GOAL := all
 # Keep objects of test programs (make would delete them as intermediates).
 .SECONDARY:
@@ -115,6 +121,7 @@ tests: $(PROGS) $(TEST_BINS)
 
 # --- libraries -------------------------------------------------------------
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
+$(LIBSHIM):   $(call obj,$(SHIM_SRC))
 $(LIBKTLS):   $(call obj,$(KTLS_SRC))
 $(LIBSERVER): $(call nomain,$(SERVER_SRC))
 $(LIBCLIENT): $(call nomain,$(CLIENT_SRC))
@@ -149,10 +156,10 @@ $(BUILD)/%.o: %.c
 
 # --- programs ----------------------------------------------------------------
 $(BIN)/ktls: $(call obj,$(TOOL_SRC)) $(LIBKTLS) $(LIBCOMMON)
-$(BIN)/ktls-server: $(call obj,$(SERVER_SRC)) $(LIBKTLS) $(LIBCOMMON)
-$(BIN)/ktls-client: $(call obj,$(CLIENT_SRC)) $(LIBKTLS) $(LIBCOMMON)
+$(BIN)/ktls-server: $(call obj,$(SERVER_SRC)) $(LIBSHIM) $(LIBKTLS) $(LIBCOMMON)
+$(BIN)/ktls-client: $(call obj,$(CLIENT_SRC)) $(LIBSHIM) $(LIBKTLS) $(LIBCOMMON)
 $(BIN)/ktls-bench: $(call obj,$(BENCH_SRC)) $(LIBKTLS) $(LIBCOMMON)
-$(BIN)/ktls-client-mpi: $(call obj,$(MPI_SRC)) $(LIBCLIENT) $(LIBKTLS) $(LIBCOMMON)
+$(BIN)/ktls-client-mpi: $(call obj,$(MPI_SRC)) $(LIBCLIENT) $(LIBSHIM) $(LIBKTLS) $(LIBCOMMON)
 $(BIN)/ktls-client-mpi: LDLIBS += $(shell $(PKG_CONFIG) --libs $(MPI_PKG))
 $(call obj,$(MPI_SRC)): CPPFLAGS += $(shell $(PKG_CONFIG) --cflags $(MPI_PKG))
 
@@ -194,7 +201,8 @@ test: deps
 	$(Q)KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) tests/run --all
 
 test-host: tests certs
-	$(Q)KTLS_ASAN=$(KTLS_ASAN) KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) tests/run --host
+	$(Q)KTLS_ASAN=$(KTLS_ASAN) KTLS_SHIMS=$(KTLS_SHIMS) KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) \
+		tests/run --host
 
 vm-test: deps
 	$(Q)$(MAKE) --no-print-directory tests certs
@@ -209,6 +217,24 @@ ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin \
 	    CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined"
 asan: deps
 	$(Q)$(ASAN_ENV) $(ASAN_MAKE) KTLS_ASAN=1 test-host
+
+# OpenSSL's deprecated APIs hidden, as OpenSSL 4 removes them (ENGINE,
+# EVP_PKEY_METHOD, EC_KEY, ...): osslshim/ compiles to stubs, the programs run
+# stock OpenSSL paths, and the host tests expect that (KTLS_SHIMS=0).
+NODEPRECATED_FLAGS := -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
+nodeprecated: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build/nodeprecated BIN=build/nodeprecated/bin \
+		OPENSSL_API_FLAGS="$(NODEPRECATED_FLAGS)" KTLS_SHIMS=0 test-host
+
+# A Debian 13 root (OpenSSL 3.5) made once with mmdebstrap under
+# ~/.cache/ktls-bench (KTLS_ROOT_CACHE): build there into build/trixie and run
+# the host tests (scripts/debian-root.sh). The root has no git that sees this
+# checkout: the build takes its commit from here (KTLS_BENCH_COMMIT).
+TRIXIE_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
+TRIXIE_MAKE = make -j$(or $(JOBS),2) BUILD=build/trixie BIN=build/trixie/bin CFLAGS="$(TRIXIE_CFLAGS)"
+test-trixie:
+	$(Q)KTLS_BENCH_COMMIT=$(BUILD_COMMIT) scripts/debian-root.sh --suite trixie -- \
+		sh -c '$(TRIXIE_MAKE) all && $(TRIXIE_MAKE) test-host'
 
 # SOAK_SECONDS of mixed good and hostile clients against the ASan server.
 soak: deps

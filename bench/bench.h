@@ -32,12 +32,15 @@ struct scenario {
 	char cipher[24];      /* AES-128-GCM, AES-256-GCM, CHACHA20-POLY1305 */
 	char layer[8];        /* user, ktls (record layer of the server) */
 	bool resume;          /* handshake: resumed (tickets / session IDs) */
+	bool stock;           /* handshake: ktls-server with --stock-openssl (no osslshim/) */
 	unsigned conns;       /* connections in flight */
+	unsigned threads;     /* server worker threads (0 read as 1) */
+	unsigned client_threads; /* client worker threads (0 read as 1) */
 	uint64_t size;        /* bulk/file/hyperfine: response bytes */
 	uint64_t duration_ns; /* client --duration */
 	uint64_t warmup_ns;   /* client --warmup */
 	unsigned runs;        /* hyperfine --runs */
-	char id[96];          /* file-name stem, unique per scenario */
+	char id[128];         /* file-name stem, unique per scenario */
 	char origin[160];     /* "file:line" it came from */
 };
 
@@ -64,6 +67,9 @@ int suite_load(struct suite *s, const char *name_or_path, const char *suites_dir
 void suite_free(struct suite *s);
 /* One suite line describing exactly this scenario (single values). */
 int scenario_to_line(const struct scenario *sc, char *buf, size_t len);
+/* Server and client threads of a scenario (at least 1). */
+unsigned scenario_threads(const struct scenario *sc);
+unsigned scenario_client_threads(const struct scenario *sc);
 /* Fill sc->id from its parameters. */
 void scenario_make_id(struct scenario *sc);
 /* Scenario <-> JSON object (the "scenario" member of a .run.json). */
@@ -142,8 +148,10 @@ struct row {
 	double server_resumed;
 	double server_requests, server_bytes_out; /* the server's own counts, whole life (-1: none) */
 	unsigned server_threads;
+	unsigned server_cpus;       /* the CPUs it was pinned to: _other_s is over all of them */
 	double cycles;              /* perf stat, -1 when unavailable */
 	double ktls_offloads, ktls_refusals;
+	char openssl_paths[12];     /* the server's: shims, stock, partial ("" when not said) */
 	/* hyperfine: mean and standard deviation of one whole transfer (-1: none) */
 	double hf_mean_s, hf_sd_s;
 	char hf_timer[16];          /* "hyperfine", or "ktls-bench" where it is absent */
@@ -185,7 +193,7 @@ const struct row *run_find_layer(const struct run *r, const struct row *x, const
 /* Fill the derived figures of a row from its raw ones. */
 void row_derive(struct row *w);
 /* The server's CPU over its sampling window as a share of one core, the
- * share of that window other work took, -1 when unknown. */
+ * share of its CPUs' time in that window other work took, -1 when unknown. */
 double row_server_share(const struct row *w);
 double row_other_share(const struct row *w);
 

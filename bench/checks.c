@@ -88,12 +88,13 @@ static void check_cpu(struct row *w)
 	if (w->duration_s > 0 && w->client_cpu_s > w->client_threads * w->duration_s * TOL_CPU + TOL_CPU_S)
 		fail(w, CHECK_CPU_SHARE, "the client used %.2f s of CPU in %.2f s with %u thread%s",
 		     w->client_cpu_s, w->duration_s, w->client_threads, w->client_threads == 1 ? "" : "s");
-	/* one server thread, pinned: its CPU's busy time is its own plus the rest */
-	if (w->server_threads == 1 && w->server_cpu_s >= 0 && w->server_cpu_other_s >= 0 && win > 0 &&
-	    w->server_cpu_s + w->server_cpu_other_s > win * TOL_CPU + TOL_CPU_S)
-		fail(w, CHECK_CPU_BUSY, "the server's CPU was busy %.2f s (server %.2f s + other work %.2f s) "
-		     "in %.2f s", w->server_cpu_s + w->server_cpu_other_s, w->server_cpu_s,
-		     w->server_cpu_other_s, win);
+	/* pinned server threads: their CPUs' busy time is the server's own plus the rest */
+	unsigned ncpu = w->server_cpus ? w->server_cpus : 1;
+	if (w->server_cpu_s >= 0 && w->server_cpu_other_s >= 0 && win > 0 &&
+	    w->server_cpu_s + w->server_cpu_other_s > ncpu * win * TOL_CPU + TOL_CPU_S)
+		fail(w, CHECK_CPU_BUSY, "the server's %s busy %.2f s (server %.2f s + other work "
+		     "%.2f s) in %.2f s", ncpu == 1 ? "CPU was" : "CPUs were", w->server_cpu_s + w->server_cpu_other_s,
+		     w->server_cpu_s, w->server_cpu_other_s, win);
 }
 
 /* Bytes per second this row claims, against what the AEAD allows. */

@@ -72,7 +72,7 @@ int compare_print(const struct run *a, const struct run *b, FILE *out)
 		const char *ru, *cu;
 		figures(x, &ra, &ca, &ru, &cu);
 		figures(y, &rb, &cb, &ru, &cu);
-		char name[128];
+		char name[160];
 		snprintf(name, sizeof name, "%s%s", x->sc.id, x->emulated ? " (VM)" : "");
 		const char *mark = x->check_failed && y->check_failed ? "  ✗ A and B"
 				   : x->check_failed ? "  ✗ A" : y->check_failed ? "  ✗ B" : "";

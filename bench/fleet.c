@@ -84,9 +84,11 @@ int fleet_hostfile(const char *path, cJSON **hosts, unsigned *slots, bool *all_s
 
 unsigned fleet_ranks_for(const struct runner *R, const struct scenario *sc)
 {
-	/* every rank needs a connection: fewer connections, fewer ranks */
-	unsigned n = R->ranks ? R->ranks : 1;
-	return sc->conns && sc->conns < n ? sc->conns : n;
+	/* every thread of every rank needs a connection: fewer connections,
+	 * fewer ranks (the client gets at least one connection per thread) */
+	unsigned n = R->ranks ? R->ranks : 1, t = scenario_client_threads(sc);
+	unsigned conns = sc->conns > t ? sc->conns : t, fit = conns / t;
+	return fit < n ? (fit ? fit : 1) : n;
 }
 
 char **fleet_client_argv(const struct runner *R, const struct scenario *sc, char *const *client)

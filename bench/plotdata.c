@@ -1,8 +1,11 @@
 /* bench/plotdata.c: a run folder's JSON -> gnuplot data files (DIR/plots/).
  *
  *   handshakes.dat     one block per series of ours (TLS, cert, group,
- *                      full/resumed): "conns handshakes_per_s", the first line
- *                      of a block is its title (gnuplot: title columnheader(1))
+ *                      full/resumed, server threads): "conns handshakes_per_s
+ *                      flags", the first line of a block is its title (gnuplot:
+ *                      title columnheader(1)); flags: 1 the server was not
+ *                      saturated, 2 its CPUs were disturbed by other work, 3 both.
+ *                      Only measured points: a line joins what was run.
  *   throughput.dat     one block per cipher x layer (x place): "size_bytes
  *                      megabytes_per_s" (MB = 10^6 bytes)
  *   *_nginx.dat        block i: nginx's twin of block i above (maybe no point)
@@ -30,16 +33,19 @@ static bool same_series(const struct row *a, const struct row *b)
 	    a->sc.tls != b->sc.tls || strcmp(a->sc.cipher, b->sc.cipher))
 		return false;
 	if (a->sc.kind == SCEN_HANDSHAKE)
-		return a->sc.resume == b->sc.resume && !strcmp(a->sc.cert, b->sc.cert) &&
-		       !strcmp(a->sc.group, b->sc.group);
+		return a->sc.resume == b->sc.resume && a->sc.stock == b->sc.stock && !strcmp(a->sc.cert, b->sc.cert) &&
+		       !strcmp(a->sc.group, b->sc.group) &&
+		       scenario_threads(&a->sc) == scenario_threads(&b->sc);
 	return !strcmp(a->sc.layer, b->sc.layer) && a->sc.conns == b->sc.conns;
 }
 
 static void series_title(const struct row *w, char *buf, size_t len)
 {
 	if (w->sc.kind == SCEN_HANDSHAKE)
-		snprintf(buf, len, "%sTLS %s %s %s %s", w->nginx ? "nginx " : "", w->sc.tls == 12 ? "1.2" : "1.3",
-			 w->sc.cert, w->sc.group, w->sc.resume ? "resumed" : "full");
+		snprintf(buf, len, "%sTLS %s %s %s %s, %u thread%s", w->nginx ? "nginx " : "",
+			 w->sc.tls == 12 ? "1.2" : "1.3", w->sc.cert, w->sc.group,
+			 w->sc.resume ? "resumed" : "full", scenario_threads(&w->sc),
+			 scenario_threads(&w->sc) == 1 ? "" : "s");
 	else
 		snprintf(buf, len, "%s%s %s TLS %s c%u%s", w->nginx ? "nginx " : "", w->sc.cipher, w->sc.layer,
 			 w->sc.tls == 12 ? "1.2" : "1.3", w->sc.conns, w->emulated ? " (VM, emulated)" : "");
@@ -51,10 +57,18 @@ static int cmp_x(const void *a, const void *b)
 	return (x[0] > y[0]) - (x[0] < y[0]);
 }
 
+/* Handshake points the plot marks: not saturated (1), disturbed (2). */
+static double point_flags(const struct row *y)
+{
+	if (y->sc.kind != SCEN_HANDSHAKE)
+		return 0;
+	return (report_unsaturated(y) ? 1 : 0) + (report_disturbed(y) ? 2 : 0);
+}
+
 /* Blocks of (x, y) per series of rows of kind; x/y picked by the callers' kind. */
 /* The points of the series of w (ours or, with nginx, its nginx twin), sorted. */
 static size_t series_points(const struct run *r, const struct row *w, bool nginx, bool *done,
-			    double (*pts)[2])
+			    double (*pts)[3])
 {
 	size_t n = 0;
 	for (size_t j = 0; j < r->n; j++) {
@@ -68,6 +82,7 @@ static size_t series_points(const struct run *r, const struct row *w, bool nginx
 		done[j] = true;
 		pts[n][0] = w->sc.kind == SCEN_HANDSHAKE ? (double)y->sc.conns : (double)y->sc.size;
 		pts[n][1] = w->sc.kind == SCEN_HANDSHAKE ? y->handshakes_per_s : y->mb_per_s;
+		pts[n][2] = point_flags(y);
 		n++;
 	}
 	qsort(pts, n, sizeof *pts, cmp_x);
@@ -80,7 +95,7 @@ static size_t series_points(const struct run *r, const struct row *w, bool nginx
 static int write_series(const struct run *r, FILE *f, FILE *fn, enum scen_kind kind, size_t *blocks)
 {
 	bool *done = calloc(r->n + 1, sizeof *done);
-	double (*pts)[2] = calloc(r->n + 1, sizeof *pts);
+	double (*pts)[3] = calloc(r->n + 1, sizeof *pts);
 	const char *ylab = kind == SCEN_HANDSHAKE ? "handshakes_per_s" : "megabytes_per_s";
 	char title[160];
 	if (!done || !pts) {
@@ -92,22 +107,24 @@ static int write_series(const struct run *r, FILE *f, FILE *fn, enum scen_kind k
 	for (size_t i = 0; i < r->n; i++) {
 		const struct row *w = &r->rows[i];
 		/* No VM row is plotted: an emulated timing is not a performance figure. */
-		if (done[i] || w->sc.kind != kind || !w->ok || w->check_failed || w->nginx || w->emulated)
+		/* nor a stock-OpenSSL row: report_openssl_paths() compares those */
+		if (done[i] || w->sc.kind != kind || !w->ok || w->check_failed || w->nginx || w->emulated ||
+		    w->sc.stock)
 			continue;
 		size_t n = series_points(r, w, false, done, pts);
 		series_title(w, title, sizeof title);
 		fprintf(f, "%s\"%s\" \"%s\"\n", *blocks ? "\n\n" : "", title, ylab);
 		for (size_t k = 0; k < n; k++)
-			fprintf(f, "%.0f %.3f\n", pts[k][0], pts[k][1]);
+			fprintf(f, "%.0f %.3f %.0f\n", pts[k][0], pts[k][1], pts[k][2]);
 		struct row twin = *w;
 		twin.nginx = true;
 		n = series_points(r, w, true, done, pts);
 		series_title(&twin, title, sizeof title);
 		fprintf(fn, "%s\"%s\" \"%s\"\n", *blocks ? "\n\n" : "", title, ylab);
 		for (size_t k = 0; k < n; k++)
-			fprintf(fn, "%.0f %.3f\n", pts[k][0], pts[k][1]);
+			fprintf(fn, "%.0f %.3f %.0f\n", pts[k][0], pts[k][1], pts[k][2]);
 		if (!n)
-			fprintf(fn, "? ?\n");
+			fprintf(fn, "? ? ?\n");
 		(*blocks)++;
 	}
 	free(done);
@@ -177,7 +194,8 @@ int plotdata_write(const struct run *r, const char *dir, char *err, size_t errle
 
 	static const struct { const char *name, *nginx, *what; enum scen_kind kind; } series[] = {
 		{ "handshakes.dat", "handshakes_nginx.dat",
-		  "handshakes/s against concurrency, one block per series (title first)", SCEN_HANDSHAKE },
+		  "handshakes/s against concurrency, one block per series (title first); column 3: "
+		  "1 server not saturated, 2 its CPUs disturbed, 3 both", SCEN_HANDSHAKE },
 		{ "throughput.dat", "throughput_nginx.dat",
 		  "MB/s (10^6 bytes/s) against response size in bytes, one block per cipher x layer "
 		  "(title first)", SCEN_BULK },
@@ -226,7 +244,7 @@ int plotdata_write(const struct run *r, const char *dir, char *err, size_t errle
 	for (size_t i = 0; i < r->n && r->have_ceiling; i++) {
 		const struct row *w = &r->rows[i];
 		char label[96], sz[24];
-		if (w->nginx || w->emulated || w->sc.kind == SCEN_HYPERFINE)
+		if (w->nginx || w->emulated || w->sc.kind == SCEN_HYPERFINE || w->sc.stock)
 			continue;
 		double ours = ceiling_ratio(r, w);
 		const struct row *ng = report_peer(r, w);
@@ -235,8 +253,9 @@ int plotdata_write(const struct run *r, const char *dir, char *err, size_t errle
 			continue;
 		util_fmt_size_short(w->sc.size, sz, sizeof sz);
 		if (w->sc.kind == SCEN_HANDSHAKE)
-			snprintf(label, sizeof label, "hs %s %s %s c%u", w->sc.tls == 12 ? "1.2" : "1.3", w->sc.cert,
-				 w->sc.resume ? "res" : "full", w->sc.conns);
+			snprintf(label, sizeof label, "hs %s %s %s c%u%s", w->sc.tls == 12 ? "1.2" : "1.3", w->sc.cert,
+				 w->sc.resume ? "res" : "full", w->sc.conns,
+				 scenario_threads(&w->sc) > 1 ? (snprintf(sz, sizeof sz, " t%u", scenario_threads(&w->sc)), sz) : "");
 		else
 			snprintf(label, sizeof label, "%s %s %s %s", w->sc.kind == SCEN_FILE ? "file" : "bulk",
 				 w->sc.cipher, w->sc.layer, sz);

@@ -303,8 +303,10 @@ int report_write(const struct run *r, const char *path, char *err, size_t errlen
 	report_network(r, &b);
 	report_checks(r, &b);
 	ceiling_table(r, &b);
-	if (count_kind(r, SCEN_HANDSHAKE))
+	if (count_kind(r, SCEN_HANDSHAKE)) {
 		report_handshakes(r, &b);
+		report_openssl_paths(r, &b);
+	}
 	if (count_kind(r, SCEN_BULK))
 		report_bytes(r, &b, SCEN_BULK);
 	if (count_kind(r, SCEN_FILE))

@@ -23,6 +23,9 @@ const char *fratio(char *buf, size_t len, double a, double b);
 bool env_flag(const struct run *r, const char *flag);
 
 void report_handshakes(const struct run *r, struct sbuf *b);
+/* report_openssl.c: ktls-server with stock OpenSSL and with its shims, next
+ * to nginx (the handshake rows a suite ran with openssl=shims,stock). */
+void report_openssl_paths(const struct run *r, struct sbuf *b);
 void report_bytes(const struct run *r, struct sbuf *b, enum scen_kind kind);
 void report_hyperfine(const struct run *r, struct sbuf *b);
 void report_advice(const struct run *r, struct sbuf *b);
@@ -41,6 +44,11 @@ bool report_is_fleet(const struct run *r);
 /* Share of the measured time the server's CPU spent on other work (other
  * processes, interrupts, the hypervisor), -1 when unknown. */
 double report_disturbance(const struct row *w);
+
+/* A handshake row whose server was busy less than 90% of its cores (it did
+ * not set the pace), and one whose CPUs were disturbed by other work. */
+bool report_unsaturated(const struct row *w);
+bool report_disturbed(const struct row *w);
 
 /* The peer row of w (nginx twin) measured in the same place, or NULL. */
 const struct row *report_peer(const struct run *r, const struct row *w);

@@ -11,9 +11,13 @@
 
 const struct row *report_peer(const struct run *r, const struct row *w)
 {
+	/* a stock-OpenSSL row shares the nginx row of its shims twin */
+	struct scenario twin = w->sc;
+	twin.stock = false;
+	scenario_make_id(&twin);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct row *y = &r->rows[i];
-		if (y->nginx && !w->nginx && y->emulated == w->emulated && strcmp(y->sc.id, w->sc.id) == 0)
+		if (y->nginx && !w->nginx && y->emulated == w->emulated && strcmp(y->sc.id, twin.id) == 0)
 			return y;
 	}
 	return NULL;
@@ -55,9 +59,23 @@ static const char *busy(char *buf, size_t len, const struct row *w)
  * idling and being woken up again, which a saturated server does not. */
 #define HS_SATURATED 0.90
 
+/* The server's busy share per core it had: its threads, or its CPUs when fewer. */
 static double busy_share(const struct row *w)
 {
-	return w ? row_server_share(w) : -1;
+	double b = w ? row_server_share(w) : -1;
+	unsigned n = w ? (w->server_threads < w->server_cpus ? w->server_threads : w->server_cpus) : 1;
+	return b < 0 ? b : b / (n ? n : 1);
+}
+
+bool report_unsaturated(const struct row *w)
+{
+	double b = busy_share(w);
+	return b >= 0 && b < HS_SATURATED;
+}
+
+bool report_disturbed(const struct row *w)
+{
+	return report_disturbance(w) > REPORT_DISTURBED;
 }
 
 /* Share of the measured time the server's CPU spent on other work (other
@@ -113,7 +131,7 @@ static const struct row *best_of_group(const struct run *r, const struct scenari
 	const struct row *best = NULL;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct row *y = &r->rows[i];
-		if (y->nginx || !y->ok || y->sc.kind != SCEN_HANDSHAKE || !same_hs_group(&y->sc, sc))
+		if (y->nginx || y->sc.stock || !y->ok || y->sc.kind != SCEN_HANDSHAKE || !same_hs_group(&y->sc, sc))
 			continue;
 		if (!best || y->handshakes_per_s > best->handshakes_per_s)
 			best = y;
@@ -128,8 +146,8 @@ static void hs_sentences(const struct run *r, struct sbuf *b)
 	bool explained = false;
 	for (size_t i = 0; i < r->n && said < 12; i++) {
 		const struct row *w = &r->rows[i];
-		if (w->nginx || w->sc.kind != SCEN_HANDSHAKE)
-			continue;
+		if (w->nginx || w->sc.stock || w->sc.kind != SCEN_HANDSHAKE)
+			continue; /* stock-OpenSSL rows: report_openssl_paths() */
 		const struct row *best = best_of_group(r, &w->sc);
 		if (best != w)
 			continue; /* one sentence per group, at its best concurrency */
@@ -208,11 +226,13 @@ void report_handshakes(const struct run *r, struct sbuf *b)
 {
 	char c[12][64] = { { 0 } };
 	sb_printf(b, "## Handshakes\n\nServer CPU per handshake against the crypto floor (one signature + key "
-		     "exchange, `openssl speed`), swept over concurrency. Server on one core, %s.\n\n",
-		  report_is_fleet(r) ? "clients on other hosts" : "client on another");
-	sb_printf(b, "| TLS | cert | group | handshake | conns | handshakes/s | server CPU | server µs/hs | crypto µs/hs "
+		     "exchange, `openssl speed`), swept over concurrency and server threads (each pinned to "
+		     "its own core, %s). Server CPU is a share "
+		     "of one core.\n\n", report_is_fleet(r) ? "the clients on other hosts"
+							: "the client on another while the host has one free");
+	sb_printf(b, "| TLS | cert | group | handshake | threads | conns | handshakes/s | server CPU | server µs/hs | crypto µs/hs "
 		     "| ratio to ceiling | resumed | p99 ms | nginx hs/s | nginx µs/hs | ours/nginx | client | saturated |\n"
-		     "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+		     "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
 	bool flagged = false, disturbed = false;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct row *w = &r->rows[i];
@@ -222,8 +242,11 @@ void report_handshakes(const struct run *r, struct sbuf *b)
 		double floor_us = r->have_ceiling ? ceiling_handshake_us(&r->ceil, &w->sc, &what) : 0;
 		const struct row *ng = report_peer(r, w);
 		double res = w->handshakes > 0 ? 100 * w->resumed / w->handshakes : -1;
-		sb_printf(b, "| %s | %s | %s | %s | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s |\n",
-			  tlsname(&w->sc), w->sc.cert, w->sc.group, w->sc.resume ? "resumed" : "full", w->sc.conns,
+		sb_printf(b, "| %s | %s | %s | %s | %u | %u | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s |\n",
+			  tlsname(&w->sc), w->sc.cert, w->sc.group,
+			  w->sc.stock ? (w->sc.resume ? "resumed, stock OpenSSL" : "full, stock OpenSSL")
+				      : (w->sc.resume ? "resumed" : "full"),
+			  scenario_threads(&w->sc), w->sc.conns,
 			  fnum(c[0], 40, w->ok ? w->handshakes_per_s : -1, 0), busy(c[9], 40, w),
 			  fnum(c[1], 40, w->ok ? w->us_per_hs : -1, 0),
 			  floor_us > 0 ? fnum(c[2], 40, floor_us, 0) : "—",

@@ -48,7 +48,7 @@ double row_other_share(const struct row *w)
 {
 	if (!w->ok || w->server_cpu_other_s < 0 || w->server_cpu_window_s <= 0)
 		return -1;
-	return w->server_cpu_other_s / w->server_cpu_window_s;
+	return w->server_cpu_other_s / (w->server_cpu_window_s * (w->server_cpus ? w->server_cpus : 1));
 }
 
 void row_derive(struct row *w)
@@ -165,6 +165,8 @@ static void row_server(struct row *w, const cJSON *s)
 	w->ktls_offloads = util_json_num(s, "ktls_offloads", 0);
 	w->ktls_refusals = sum_object(cJSON_GetObjectItemCaseSensitive(s, "ktls_refusals"));
 	commit_of(s, w->commit_server, sizeof w->commit_server);
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(s, "openssl_paths");
+	snprintf(w->openssl_paths, sizeof w->openssl_paths, "%s", cJSON_IsString(p) ? p->valuestring : "");
 }
 
 static void row_hyperfine(struct row *w, const cJSON *h)
@@ -225,8 +227,12 @@ static int row_load(struct row *w, const char *dir, const char *file, char *err,
 	w->cycles = util_json_num(run, "server_cycles", -1);
 	w->server_cpu_json_s = w->server_handshakes = -1;
 	w->server_requests = w->server_bytes_out = -1;
-	w->server_threads = 1; /* ktls-bench runs one server thread, nginx one worker */
+	w->server_threads = 1; /* until the server's JSON says (nginx: one worker) */
 	w->client_threads = 1;
+	/* the CPUs the server ran on (runs before threads=: one) */
+	w->server_cpus = (unsigned)util_json_num(run, "server_cpus", 1);
+	if (!w->server_cpus)
+		w->server_cpus = 1;
 	w->hf_mean_s = w->hf_sd_s = -1;
 	for (int i = 0; i < ROW_LAT_N; i++)
 		w->lat_us[i] = w->hs_lat_us[i] = -1;

@@ -10,6 +10,7 @@
 #include "bench/runner.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
@@ -92,9 +93,45 @@ static void duration_arg(struct args *a, const char *opt, uint64_t ns)
 		arg(a, "%lluns", (unsigned long long)ns);
 }
 
+/* The CPUs one side runs on: its own first, then the next usable ones in
+ * order, the other side's first CPU last (shared only when the host has too
+ * few). n CPUs at most, as a list for --cpus; the count is returned. */
+static unsigned side_cpus(int first, int other, unsigned n, char *buf, size_t len, int *cpus)
+{
+	cpu_set_t set;
+	int all[CPU_SETSIZE], k = 0, start = 0;
+	unsigned got = 0;
+	size_t o = 0;
+
+	if (sched_getaffinity(0, sizeof set, &set) || CPU_COUNT(&set) == 0) {
+		CPU_ZERO(&set);
+		CPU_SET(first, &set);
+	}
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set)) {
+			if (c == first)
+				start = k;
+			all[k++] = c;
+		}
+	buf[0] = 0;
+	/* own first, then the others but `other`, then `other` */
+	for (int pass = 0; pass < 2 && got < n; pass++)
+		for (int i = 0; i < k && got < n; i++) {
+			int c = all[(start + i) % k];
+			if ((pass == 0) == (c == other && c != first))
+				continue;
+			if (cpus)
+				cpus[got] = c;
+			got++;
+			o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%d", o ? "," : "", c);
+		}
+	return got;
+}
+
 static void server_args(struct runner *R, struct args *a, const struct scenario *sc, int port,
 			const char *stem)
 {
+	char cpus[256];
 	arg(a, "%s/ktls-server", R->bin);
 	arg(a, "--tls");
 	arg(a, "%s", sc->layer);
@@ -103,9 +140,10 @@ static void server_args(struct runner *R, struct args *a, const struct scenario 
 	arg(a, "--port");
 	arg(a, "%d", port);
 	arg(a, "--threads");
-	arg(a, "1");
+	arg(a, "%u", scenario_threads(sc));
 	arg(a, "--cpus");
-	arg(a, "%d", R->cpu_server);
+	side_cpus(R->cpu_server, R->cpu_client, scenario_threads(sc), cpus, sizeof cpus, NULL);
+	arg(a, "%s", cpus);
 	arg(a, "--cert");
 	arg(a, "%s/%s.crt", R->certs, sc->cert);
 	arg(a, "--key");
@@ -116,6 +154,8 @@ static void server_args(struct runner *R, struct args *a, const struct scenario 
 	arg(a, "%d", sc->kind == SCEN_HANDSHAKE && !sc->resume ? 0 : 1);
 	arg(a, "--docroot");
 	arg(a, "%s/www/file", R->tmp);
+	if (sc->stock)
+		arg(a, "--stock-openssl");
 	arg(a, "--json");
 	arg(a, "%s/%s.server.json", R->out, stem);
 }
@@ -123,6 +163,7 @@ static void server_args(struct runner *R, struct args *a, const struct scenario 
 static void client_args(struct runner *R, struct args *a, const struct scenario *sc, int port,
 			const char *stem, bool once)
 {
+	char cpus[256];
 	arg(a, "%s/ktls-client", R->bin);
 	arg(a, "%s", sc->kind == SCEN_HANDSHAKE ? "handshake" : "get");
 	arg(a, "--host");
@@ -130,11 +171,14 @@ static void client_args(struct runner *R, struct args *a, const struct scenario 
 	arg(a, "--port");
 	arg(a, "%d", port);
 	arg(a, "--connections");
-	arg(a, "%u", once ? 1 : sc->conns);
+	arg(a, "%u", once ? 1 : sc->conns < scenario_client_threads(sc) ?
+		    scenario_client_threads(sc) : sc->conns);
 	arg(a, "--threads");
-	arg(a, "1");
+	arg(a, "%u", once ? 1 : scenario_client_threads(sc));
 	arg(a, "--cpus");
-	arg(a, "%d", R->cpu_client);
+	side_cpus(R->cpu_client, R->cpu_server, once ? 1 : scenario_client_threads(sc), cpus, sizeof cpus,
+		  NULL);
+	arg(a, "%s", cpus);
 	tls_args(a, sc);
 	if (sc->kind == SCEN_HANDSHAKE && sc->resume)
 		arg(a, "--resume");
@@ -263,7 +307,8 @@ static double perf_read_cycles(const char *path)
 /* --- one scenario ----------------------------------------------------------------- */
 static int write_run_json(struct runner *R, const struct scenario *sc, const char *stem, int seq,
 			  bool nginx, bool ok, const char *error, double cpu_s, double other_s, double window_s,
-			  double cycles, double wall_s, const char *cmd_server, const char *cmd_client)
+			  double cycles, double wall_s, const char *cmd_server, const char *cmd_client,
+			  unsigned server_cpus)
 {
 	char path[1024], name[300];
 	cJSON *o = cJSON_CreateObject();
@@ -310,6 +355,8 @@ static int write_run_json(struct runner *R, const struct scenario *sc, const cha
 		cJSON_AddNumberToObject(o, "cpu_client", R->cpu_client);
 	}
 	cJSON_AddStringToObject(o, "listen", listen_addr(R));
+	/* the CPUs the server ran on: server_cpu_other_s and the window are theirs together */
+	cJSON_AddNumberToObject(o, "server_cpus", server_cpus);
 	cJSON_AddStringToObject(o, "command_server", cmd_server);
 	cJSON_AddStringToObject(o, "command_client", cmd_client);
 	snprintf(path, sizeof path, "%s/%s.run.json", R->out, stem);
@@ -390,8 +437,25 @@ static bool exited_zero(int st)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* Busy seconds of the server's CPUs together (/proc/stat). */
+static int server_busy_s(const int *cpus, unsigned n, double *s)
+{
+	double sum = 0, v;
+	for (unsigned i = 0; i < n; i++) {
+		if (proc_cpu_busy_s(cpus[i], &v))
+			return -1;
+		sum += v;
+	}
+	*s = sum;
+	return 0;
+}
+
 int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool nginx)
 {
+	char cpulist[256];
+	int scpus[CPU_SETSIZE];
+	unsigned nscpus = side_cpus(R->cpu_server, R->cpu_client, nginx ? 1 : scenario_threads(sc),
+				    cpulist, sizeof cpulist, scpus);
 	char stem[160], cmd_s[4096], cmd_c[4096], err[6000] = "", path[1024], log[1024];
 	struct args *sa = calloc(1, sizeof *sa), *ca = calloc(1, sizeof *ca);
 	pid_t sp = -1, cp = -1, pp = -1;
@@ -471,7 +535,7 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 	}
 	t_cpu0 = procstat_now_ns();
 	proc_cpu_s(sp, &cpu0);
-	if (proc_cpu_busy_s(R->cpu_server, &busy0))
+	if (server_busy_s(scpus, nscpus, &busy0))
 		busy0 = -1;
 	if (perf_works(R)) {
 		struct args pa = { 0 };
@@ -549,7 +613,7 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 					t_cpu0 = procstat_now_ns();
 					if (proc_cpu_s(sp, &cpu0))
 						cpu0 = -1;
-					if (proc_cpu_busy_s(R->cpu_server, &busy0))
+					if (server_busy_s(scpus, nscpus, &busy0))
 						busy0 = -1;
 					warm = true;
 				} else if (t_ref && !warm && (t_ref + sc->warmup_ns - now) / 1000000 < wait_ms) {
@@ -559,7 +623,7 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 					uint64_t end = t_ref + sc->warmup_ns + sc->duration_ns;
 					if (now >= end) {
 						t_cpu1 = procstat_now_ns();
-						if (proc_cpu_busy_s(R->cpu_server, &busy1))
+						if (server_busy_s(scpus, nscpus, &busy1))
 							busy1 = -1;
 						if (proc_cpu_s(sp, &cpu1))
 							cpu1 = -1;
@@ -595,7 +659,7 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 	}
 	if (!fleet_done) {
 		t_cpu1 = procstat_now_ns();
-		if (proc_cpu_busy_s(R->cpu_server, &busy1))
+		if (server_busy_s(scpus, nscpus, &busy1))
 			busy1 = -1;
 	}
 	wall = (double)(procstat_now_ns() - t0) / 1e9;
@@ -633,7 +697,7 @@ record:
 			    cpu1 >= 0 ? cpu1 - cpu0 : -1,
 			    cpu1 >= 0 && busy0 >= 0 && busy1 >= 0 ? busy1 - busy0 - (cpu1 - cpu0) : -1,
 			    t_cpu1 > t_cpu0 && t_cpu0 ? (double)(t_cpu1 - t_cpu0) / 1e9 : -1,
-			    cycles, wall, cmd_s, cmd_c);
+			    cycles, wall, cmd_s, cmd_c, nscpus);
 	if (!ok && !R->tty)
 		fprintf(stderr, "ktls-bench: %s: %s\n", stem, err);
 	return rc ? rc : (ok ? 0 : 1);
@@ -658,9 +722,13 @@ static bool runs_in_vm(const struct runner *R, const struct scenario *sc)
 	       !fleet_skip(R, sc);
 }
 
+/* nginx runs once per scenario: a stock-OpenSSL row of ktls-server shares
+ * the nginx row of its shims twin. */
 static bool nginx_eligible(const struct runner *R, const struct scenario *sc)
 {
-	return R->nginx && sc->kind != SCEN_HYPERFINE &&
+	/* nginx runs as one pinned process (master_process off): a twin for
+	 * one server thread only */
+	return R->nginx && sc->kind != SCEN_HYPERFINE && !sc->stock && scenario_threads(sc) == 1 &&
 	       (strcmp(sc->layer, "user") == 0 || R->host_ktls);
 }
 

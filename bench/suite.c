@@ -4,14 +4,15 @@
  *     KIND key=value[,value...] ...
  * KIND is handshake, bulk, file or hyperfine; a comma list expands into one
  * scenario per value, and several lists into their cross product (the last
- * key, conns, varies fastest). "defaults key=value ..." sets values for the
- * lines that follow (a key a kind does not take is ignored there). '#' starts
- * a comment; blank lines are ignored. Every error names file:line, the bad
- * word and the valid values.
+ * keys, conns then openssl, vary fastest). "defaults key=value ..." sets
+ * values for the lines that follow (a key a kind does not take is ignored
+ * there). '#' starts a comment; blank lines are ignored. Every error names
+ * file:line, the bad word and the valid values.
  */
 #include "bench/bench.h"
 
 #include <ctype.h>
+#include <sched.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,28 +45,29 @@ int scen_kind_parse(const char *s, enum scen_kind *k)
 /* --- keys ---------------------------------------------------------------------- */
 enum key {
 	K_TLS, K_CERT, K_GROUP, K_CIPHER, K_LAYER, K_RESUME, K_SIZE, K_DURATION,
-	K_WARMUP, K_RUNS, K_CONNS, K_COUNT
+	K_WARMUP, K_RUNS, K_THREADS, K_CONNS, K_OPENSSL, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
 	"tls", "cert", "group", "cipher", "layer", "resume", "size", "duration",
-	"warmup", "runs", "conns",
+	"warmup", "runs", "threads", "conns", "openssl",
 };
 
 /* Built-in defaults, used when neither the line nor a defaults line says. */
 static const char *const key_defaults[K_COUNT] = {
 	"1.3", "ecdsa-p256", "X25519", "AES-128-GCM", "user", "no", "1M", "2s",
-	"0s", "3", "1",
+	"0s", "3", "1", "1", "shims",
 };
 
 #define KB(k) (1u << (k))
 static const unsigned kind_keys[SCEN_KIND_COUNT] = {
 	[SCEN_HANDSHAKE] = KB(K_TLS) | KB(K_CERT) | KB(K_GROUP) | KB(K_CIPHER) |
-			   KB(K_RESUME) | KB(K_CONNS) | KB(K_DURATION) | KB(K_WARMUP),
+			   KB(K_RESUME) | KB(K_CONNS) | KB(K_DURATION) | KB(K_WARMUP) | KB(K_THREADS) |
+			   KB(K_OPENSSL),
 	[SCEN_BULK] = KB(K_TLS) | KB(K_CERT) | KB(K_GROUP) | KB(K_CIPHER) | KB(K_LAYER) |
-		      KB(K_SIZE) | KB(K_CONNS) | KB(K_DURATION) | KB(K_WARMUP),
+		      KB(K_SIZE) | KB(K_CONNS) | KB(K_DURATION) | KB(K_WARMUP) | KB(K_THREADS),
 	[SCEN_FILE] = KB(K_TLS) | KB(K_CERT) | KB(K_GROUP) | KB(K_CIPHER) | KB(K_LAYER) |
-		      KB(K_SIZE) | KB(K_CONNS) | KB(K_DURATION) | KB(K_WARMUP),
+		      KB(K_SIZE) | KB(K_CONNS) | KB(K_DURATION) | KB(K_WARMUP) | KB(K_THREADS),
 	[SCEN_HYPERFINE] = KB(K_TLS) | KB(K_CERT) | KB(K_GROUP) | KB(K_CIPHER) |
 			   KB(K_LAYER) | KB(K_SIZE) | KB(K_RUNS),
 };
@@ -142,6 +144,24 @@ static int key_apply(enum key k, const char *v, struct scenario *sc, char *hint,
 		}
 		if (k == K_DURATION) sc->duration_ns = u; else sc->warmup_ns = u;
 		return 0;
+	case K_THREADS: {
+		/* S or S:C, server and client threads */
+		uint64_t c = 1;
+		char tmp[32], *colon;
+		snprintf(tmp, sizeof tmp, "%s", v);
+		colon = strchr(tmp, ':');
+		if (colon)
+			*colon = 0;
+		if (strlen(v) >= sizeof tmp || units_parse_u64(tmp, &u) || u == 0 || u > 256 ||
+		    (colon && (units_parse_u64(colon + 1, &c) || c == 0 || c > 256))) {
+			snprintf(hint, hlen, "server threads, or server:client threads, from 1 to 256 "
+				 "(e.g. 2, 4:2), or sweep: 1, 2, 4, ... up to this host's CPUs");
+			return -EINVAL;
+		}
+		sc->threads = (unsigned)u;
+		sc->client_threads = (unsigned)c;
+		return 0;
+	}
 	case K_RUNS:
 	case K_CONNS:
 		if (units_parse_u64(v, &u) || u == 0 || u > (k == K_RUNS ? 100 : 100000)) {
@@ -149,6 +169,11 @@ static int key_apply(enum key k, const char *v, struct scenario *sc, char *hint,
 			return -EINVAL;
 		}
 		if (k == K_RUNS) sc->runs = (unsigned)u; else sc->conns = (unsigned)u;
+		return 0;
+	case K_OPENSSL:
+		if (strcmp(v, "stock") == 0) sc->stock = true;
+		else if (strcmp(v, "shims") == 0) sc->stock = false;
+		else { snprintf(hint, hlen, "shims, stock (ktls-server --stock-openssl)"); return -EINVAL; }
 		return 0;
 	default:
 		return -EINVAL;
@@ -185,16 +210,22 @@ void scenario_make_id(struct scenario *sc)
 	lower_copy(cipher, sc->cipher, sizeof cipher);
 	lower_copy(group, sc->group, sizeof group);
 	util_fmt_size_short(sc->size, sz, sizeof sz);
+	char thr[32] = "";
+	/* one thread each keeps the ids of runs made before threads= existed */
+	if (sc->threads > 1 || sc->client_threads > 1)
+		snprintf(thr, sizeof thr, "-t%u", sc->threads ? sc->threads : 1);
+	if (sc->client_threads > 1)
+		snprintf(thr + strlen(thr), sizeof thr - strlen(thr), "x%u", sc->client_threads);
 	switch (sc->kind) {
 	case SCEN_HANDSHAKE:
-		snprintf(sc->id, sizeof sc->id, "hs-%d-%s-%s-%s-%s-c%u", sc->tls, sc->cert, group,
-			 cipher, sc->resume ? "resumed" : "full", sc->conns);
+		snprintf(sc->id, sizeof sc->id, "hs-%d-%s-%s-%s-%s-c%u%s%s", sc->tls, sc->cert, group,
+			 cipher, sc->resume ? "resumed" : "full", sc->conns, thr, sc->stock ? "-stock" : "");
 		break;
 	case SCEN_BULK:
 	case SCEN_FILE:
-		snprintf(sc->id, sizeof sc->id, "%s-%d-%s-%s-%s-c%u-%s-%s",
+		snprintf(sc->id, sizeof sc->id, "%s-%d-%s-%s-%s-c%u-%s-%s%s",
 			 sc->kind == SCEN_BULK ? "bulk" : "file", sc->tls, cipher, sc->layer, sz,
-			 sc->conns, sc->cert, group);
+			 sc->conns, sc->cert, group, thr);
 		break;
 	default:
 		snprintf(sc->id, sizeof sc->id, "hyperfine-%d-%s-%s-%s-%s-%s", sc->tls, cipher,
@@ -224,14 +255,16 @@ int scenario_to_line(const struct scenario *sc, char *buf, size_t len)
 	switch (sc->kind) {
 	case SCEN_HANDSHAKE:
 		n += snprintf(buf + n, len > (size_t)n ? len - (size_t)n : 0,
-			      " resume=%s conns=%u duration=%s warmup=%s",
-			      sc->resume ? "yes" : "no", sc->conns, d, w);
+			      " resume=%s conns=%u duration=%s warmup=%s threads=%u:%u%s",
+			      sc->resume ? "yes" : "no", sc->conns, d, w, scenario_threads(sc),
+			      scenario_client_threads(sc), sc->stock ? " openssl=stock" : "");
 		break;
 	case SCEN_BULK:
 	case SCEN_FILE:
 		n += snprintf(buf + n, len > (size_t)n ? len - (size_t)n : 0,
-			      " layer=%s size=%llu conns=%u duration=%s warmup=%s", sc->layer,
-			      (unsigned long long)sc->size, sc->conns, d, w);
+			      " layer=%s size=%llu conns=%u duration=%s warmup=%s threads=%u:%u", sc->layer,
+			      (unsigned long long)sc->size, sc->conns, d, w, scenario_threads(sc),
+			      scenario_client_threads(sc));
 		break;
 	default:
 		n += snprintf(buf + n, len > (size_t)n ? len - (size_t)n : 0,
@@ -256,7 +289,11 @@ cJSON *scenario_to_json(const struct scenario *sc)
 	cJSON_AddStringToObject(o, "cipher", sc->cipher);
 	cJSON_AddStringToObject(o, "layer", sc->layer);
 	cJSON_AddBoolToObject(o, "resume", sc->resume);
+	if (sc->kind == SCEN_HANDSHAKE)
+		cJSON_AddStringToObject(o, "openssl", sc->stock ? "stock" : "shims");
 	cJSON_AddNumberToObject(o, "conns", sc->conns);
+	cJSON_AddNumberToObject(o, "threads", scenario_threads(sc));
+	cJSON_AddNumberToObject(o, "client_threads", scenario_client_threads(sc));
 	cJSON_AddNumberToObject(o, "size_bytes", (double)sc->size);
 	cJSON_AddNumberToObject(o, "duration_s", (double)sc->duration_ns / 1e9);
 	cJSON_AddNumberToObject(o, "warmup_s", (double)sc->warmup_ns / 1e9);
@@ -316,6 +353,54 @@ const char *scenario_cipher12(const struct scenario *sc)
 	if (strcmp(sc->cipher, "CHACHA20-POLY1305") == 0)
 		return rsa ? "ECDHE-RSA-CHACHA20-POLY1305" : "ECDHE-ECDSA-CHACHA20-POLY1305";
 	return rsa ? "ECDHE-RSA-AES128-GCM-SHA256" : "ECDHE-ECDSA-AES128-GCM-SHA256";
+}
+
+unsigned scenario_threads(const struct scenario *sc)
+{
+	return sc->threads ? sc->threads : 1;
+}
+
+unsigned scenario_client_threads(const struct scenario *sc)
+{
+	return sc->client_threads ? sc->client_threads : 1;
+}
+
+/* The CPUs this process may run on. */
+static unsigned usable_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set))
+		return 1;
+	int n = CPU_COUNT(&set);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+/* threads=sweep (or sweep:C): 1, 2, 4, ... and this host's CPU count. */
+static char *expand_sweep(const char *v, unsigned ncpu)
+{
+	char *out = malloc(strlen(v) + 512), *o = out;
+	const char *p = v;
+	if (!out)
+		return NULL;
+	*o = 0;
+	while (*p) {
+		size_t w = strcspn(p, ",");
+		if (w >= 5 && !strncmp(p, "sweep", 5) && (w == 5 || p[5] == ':')) {
+			char cl[32] = "";
+			if (w > 5)
+				snprintf(cl, sizeof cl, "%.*s", (int)(w - 5), p + 5);
+			for (unsigned t = 1; t <= ncpu && (size_t)(o - out) < strlen(v) + 400; t *= 2)
+				o += sprintf(o, "%s%u%s", o == out ? "" : ",", t, cl);
+			if (ncpu & (ncpu - 1))
+				o += sprintf(o, ",%u%s", ncpu, cl);
+		} else {
+			o += sprintf(o, "%s%.*s", o == out ? "" : ",", (int)w, p);
+		}
+		p += w;
+		if (*p == ',')
+			p++;
+	}
+	return out;
 }
 
 /* --- parsing --------------------------------------------------------------------- */
@@ -504,6 +589,12 @@ int suite_parse_text(struct suite *s, const char *text, const char *name,
 				}
 				for (char *t = strtok_r(dup, ",", &sp); t && rc == 0; t = strtok_r(NULL, ",", &sp)) {
 					struct scenario tmp = { 0 };
+					if (k == K_THREADS && !strncmp(t, "sweep", 5) && (!t[5] || t[5] == ':')) {
+						char one[40]; /* sweep:C checked as 1:C */
+						snprintf(one, sizeof one, "1%.30s", t + 5);
+						if (!key_apply((enum key)k, one, &tmp, hint, sizeof hint))
+							continue; /* expanded per line */
+					}
 					if (key_apply((enum key)k, t, &tmp, hint, sizeof hint))
 						rc = fail(err, errlen, name, line, "bad %s value '%s' (valid: %s)",
 							  key_names[k], t, hint);
@@ -523,7 +614,7 @@ int suite_parse_text(struct suite *s, const char *text, const char *name,
 			const char *v = vals[k] ? vals[k] : defaults[k] ? defaults[k] : key_defaults[k];
 			if (kind == SCEN_HYPERFINE && k == K_LAYER && !vals[k] && !defaults[k])
 				v = "user,ktls"; /* the point of hyperfine: both layers */
-			buf[k] = strdup(v);
+			buf[k] = k == K_THREADS ? expand_sweep(v, usable_cpus()) : strdup(v);
 			if (!buf[k])
 				rc = -ENOMEM;
 		}

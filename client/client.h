@@ -9,10 +9,19 @@
  *   handshake.c  what a handshake-mode connection does once established
  *   get.c        what a get-mode connection does between requests
  *   http.c       request formatting and response-head parsing (pure)
+ *   url.c        https://host:port/path targets
+ *   request.c    the requests of a run (method, paths, headers, body), formatted once
+ *   bind.c       source addresses (--bind) and what ran out on each
+ *   hdrlog.c     the HdrHistogram interval log (--hdr-log)
  *   rxktls.c     client-side kTLS RX through libktls
  *   stats.c      counters, error kinds, timeline, merging
  *   report.c     human summary, progress line, JSON
- *   trace.c      one connection explained step by step
+ *   trace.c      one connection explained step by step (trace --resume: two)
+ *   trace_bio.c  the trace's socket BIO: every read and write, with arrival times
+ *   trace_hello.c  what a ClientHello offers, what a ServerHello or HRR answers
+ *   trace_split.c  record times, and the handshake's time: network, server, client
+ *   trace_out.c  the printed trace; trace_cmp.c full and resumed side by side
+ *   trace_json.c the trace as JSON
  *   verdict.c    the exit status of a finished run, and why
  *   fleet.c      a fleet of client processes: shares, merging, per-rank report
  *   mpi/         ktls-client-mpi: the same client under mpirun (MPI calls only)
@@ -58,6 +67,16 @@ struct fleet {
 	void *priv;
 };
 
+#define CLIENT_MAX_HEADERS 32
+
+/* One request as it goes on the wire (request.c). */
+struct client_req {
+	char *text;                     /* head, then body */
+	size_t len;
+	const char *path;
+	int64_t want;                   /* GET /bytes/N: N (the body is checked); else -1 */
+};
+
 struct client_cfg {
 	enum client_mode mode;
 	const char *host;
@@ -73,25 +92,42 @@ struct client_cfg {
 
 	uint64_t duration_ns, warmup_ns, timeout_ns;
 	uint64_t connections;           /* closed loop: in flight (all threads) */
-	uint64_t rate;                  /* open loop: handshakes/s (0: closed loop) */
-	uint64_t max_inflight;          /* open loop: cap on connections in flight */
+	uint64_t rate;                  /* open loop: handshakes/s or requests/s (0: closed loop) */
+	uint64_t max_inflight;          /* handshake open loop: cap on connections in flight */
 	uint64_t count;                 /* --handshakes / --requests; 0: until the duration */
 
 	bool resume, no_tickets;
-	const char *request_path;       /* handshake --request, trace --request, get path */
+	const char *request_path;       /* the first of paths[] (NULL: no request) */
 	uint64_t size;                  /* get --size */
-	bool verify_pattern;            /* the path is /bytes/N */
+	bool verify_pattern;            /* a request is GET /bytes/N: its body is checked */
+	const char *url;                /* the URL argument, or NULL */
+	const char *method;             /* --method (default GET) */
+	bool head_method;               /* HEAD: responses have no body */
+	const char *headers[CLIENT_MAX_HEADERS]; /* -H, in order */
+	unsigned nheaders;
+	const char *body_file;          /* --body */
+	unsigned char *body;
+	size_t body_len;
+	char **paths;                   /* --path/--request (repeated), --paths FILE */
+	unsigned npaths;
+	struct client_req *reqs;        /* one per path, sent in turn */
+	unsigned nreqs;
+
+	struct sockaddr_storage *binds; /* --bind: source addresses, used in turn */
+	unsigned nbinds;
 	enum client_rx rx;
 	bool trace_ktls;
 
 	struct tlsopts tls;
 	const char *verify_ca;          /* NULL: certificate verification off */
 
-	bool provider_keys;             /* --provider-keys: no fastkeys_install(), ossl_fastkdf_install() */
-	const char *propq;              /* property query of the SSL_CTX (ossl_fastkdf), or NULL */
+	bool stock_openssl;             /* --stock-openssl: none of osslshim/ */
+	const char *propq;              /* property query of the SSL_CTX (osslshim/kdf.c), or NULL */
 
 	const char *json_path;          /* NULL, "-" (stdout) or a file */
+	const char *hdr_log_path;       /* --hdr-log: HdrHistogram interval log, or NULL */
 	bool quiet;
+	bool progress;                  /* --progress: a line a second even when stderr is no terminal */
 
 	/* A fleet (client/mpi/): the open-loop schedule interleaves the threads
 	 * of every rank (rate is the fleet's total); NULL alone. */
@@ -102,6 +138,17 @@ struct client_cfg {
  * usage error; 1 when --help was printed (exit 0). */
 int cli_parse(struct client_cfg *cfg, int argc, char **argv);
 void cli_usage(FILE *f);
+/* Release what cli_parse() allocated. */
+void cli_free(struct client_cfg *cfg);
+
+/* request.c: building the requests (see there). 0, or -1 with a sentence in err. */
+int request_add_path(struct client_cfg *cfg, const char *path, char *err, size_t errlen);
+int request_read_paths(struct client_cfg *cfg, const char *file, char *err, size_t errlen);
+int request_read_body(struct client_cfg *cfg, const char *file, char *err, size_t errlen);
+/* Format cfg->reqs from the paths, method, headers and body; host_hdr is the
+ * Host header unless -H gives one. */
+int request_build(struct client_cfg *cfg, const char *host_hdr, char *err, size_t errlen);
+void request_free(struct client_cfg *cfg);
 const char *mode_name(enum client_mode m);
 
 /* --- error kinds (stats.c) ------------------------------------------------- */
@@ -169,6 +216,8 @@ struct negotiated {
 	char version[16], cipher[64], group[48], sigalg[64], cert_key[96];
 };
 
+struct hdrlog;
+
 struct run {
 	const struct client_cfg *cfg;
 	uint64_t t0, t_measure, t_end;  /* CLOCK_MONOTONIC ns */
@@ -182,7 +231,9 @@ struct run {
 	pthread_cond_t done_cond;
 	char fatal[512];                /* a configuration problem that stopped the run */
 	struct negotiated neg;
+	struct hdrlog *hdr;             /* --hdr-log, or NULL */
 	/* filled by engine_run() at the end */
+	uint64_t *bind_used, *bind_exhausted; /* per --bind address, all workers */
 	struct client_stats total;
 	double wall_s;                  /* measured window */
 	double cpu_user_s, cpu_sys_s;
@@ -193,13 +244,39 @@ struct run {
 	const struct tl_slot *tl_merged;
 };
 
-/* Run handshake or get mode to the end. 0, or 1 when the run could not start
+/* Run handshake or get mode to the end (hdr: --hdr-log opened, or NULL; the
+ * run owns it from here). 0, or 1 when the run could not start
  * or hit a fatal configuration error (run->fatal says which). */
-int engine_run(struct run *run, const struct client_cfg *cfg);
+int engine_run(struct run *run, const struct client_cfg *cfg, struct hdrlog *hdr);
 void engine_free(struct run *run);
 /* The merged timeline slot i (0 <= i < run->nslots). */
 void engine_timeline(const struct run *run, unsigned i, struct tl_slot *out);
 void engine_fatal(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- --bind (bind.c) ------------------------------------------------------- */
+/* Parse a list of addresses and IPv4 ranges into *out (*n of them). 0, or -1
+ * with a sentence in err. */
+int bind_parse(const char *s, struct sockaddr_storage **out, unsigned *n, char *err, size_t errlen);
+/* After resolving: same family as the server, each address local. */
+int bind_check(const struct client_cfg *cfg, char *err, size_t errlen);
+const char *bind_addr_text(const struct sockaddr_storage *a, char *buf, size_t len);
+
+/* --- --hdr-log (hdrlog.c) ------------------------------------------------------ */
+/* Open path ('-': stdout) before the run. NULL with a sentence in err. */
+struct hdrlog *hdrlog_open(const char *path, char *err, size_t errlen);
+/* Write the header: the measured window starts at t_measure (CLOCK_MONOTONIC),
+ * what says what the values are. */
+void hdrlog_start(struct hdrlog *l, uint64_t t_measure, const char *what);
+/* Write every interval all workers have handed over (the main thread). */
+void hdrlog_poll(struct run *run);
+/* Write the rest (the run ended at t_end) and close. 0 or -errno. */
+int hdrlog_close(struct run *run, uint64_t t_end);
+/* Close without writing more (the run never started). */
+void hdrlog_discard(struct hdrlog *l);
+/* The V2 compressed encoding of h in base64 (HdrHistogram's
+ * encodeIntoCompressedByteBuffer, 2 significant digits, values in the unit
+ * recorded), NUL-terminated, malloc()ed; NULL when out of memory. */
+char *hdrlog_encode(const struct hist *h);
 
 /* --- TLS (tls.c) ------------------------------------------------------------ */
 /* A worker's client context: options, verification, session cache, keylog,
@@ -212,35 +289,6 @@ enum err_kind tls_classify(int ssl_err, int saved_errno, int *alert);
 /* The peer's fatal alert description for a reason code, or -1. */
 void tls_describe(SSL *ssl, struct negotiated *n);
 const char *tls_alert_short(int desc, char *buf, size_t len);
-
-/* fastkeys.c: decode server keys on OpenSSL's direct path, with the key
- * methods of common/ossl_fast.h (see there). Call once before any
- * handshake. 0, or -1 when unavailable. */
-int fastkeys_install(void);
-/* Server-key cache: decodes answered from it, and decodes that filled it. */
-void fastkeys_stats(unsigned long *hits, unsigned long *misses);
-/* Drop the cached key (at exit). */
-void fastkeys_cleanup(void);
-
-/* osslmem.c: per-thread caches of freed OpenSSL blocks by size class
- * (CRYPTO_set_mem_functions). Call first thing in main(); false when not
- * installed (AddressSanitizer build, KTLS_CLIENT_OSSL_MALLOC=libc, or OpenSSL
- * had already allocated). osslmem_release() frees the calling thread's cache
- * and stops it keeping blocks (call it last in main(); other threads' caches
- * are freed when they end). */
-bool osslmem_install(void);
-void osslmem_release(void);
-size_t osslmem_class_size_for(size_t n); /* the block size a request of n gets; 0: not cached */
-
-/* fastverify.c: a copy of public EC key ec whose ECDSA verifications use a
- * precomputed table of the key (see there); NULL when that is not possible. */
-EC_KEY *fastverify_key_new(const EC_KEY *ec);
-/* Verifications done on that path so far. */
-unsigned long fastverify_used(void);
-/* r = a^-1 mod n for an odd n of at most 256 bits and 0 < a < n, in
- * variable time (public values only). 1, or 0 when the inputs do not fit or
- * gcd(a, n) != 1. */
-int fastverify_mod_inverse(BIGNUM *r, const BIGNUM *a, const BIGNUM *n);
 
 /* --- report (report.c) -------------------------------------------------------- */
 /* The client counts as saturated when its threads were busy this much of the

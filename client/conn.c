@@ -27,6 +27,8 @@ static void conn_close(struct conn *c)
 	struct worker *w = c->w;
 
 	worker_deadline_clear(w, c);
+	if (c->on_idle)
+		get_idle_remove(c);
 	if (c->kc || c->rx_data)
 		rxktls_release(c);
 	if (c->fd >= 0)
@@ -133,7 +135,7 @@ void conn_start(struct conn *c, uint64_t t_start)
 {
 	struct worker *w = c->w;
 	const struct client_cfg *cfg = w->cfg;
-	int one = 1, fd;
+	int fd;
 
 	w->inflight++;
 	c->st = CS_CONNECTING;
@@ -145,9 +147,14 @@ void conn_start(struct conn *c, uint64_t t_start)
 	if (worker_in_window(w, c->t_conn))
 		w->st.connections++;
 
-	fd = socket(cfg->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* Handshake mode writes nothing that Nagle could delay: the ClientHello
+	 * goes out on an idle connection and the last flight with the close
+	 * (the FIN pushes it). Keep-alive requests need TCP_NODELAY. */
+	fd = bind_connect(c, cfg->mode != MODE_HANDSHAKE || cfg->request_path);
 	if (fd < 0) {
-		conn_fail(c, errno == EMFILE || errno == ENFILE ? ERR_FD_LIMIT : ERR_IO, -1);
+		conn_fail(c, fd == -EMFILE || fd == -ENFILE ? ERR_FD_LIMIT :
+			     fd == -ECONNREFUSED ? ERR_CONNECT_REFUSED :
+			     fd == -EADDRNOTAVAIL ? ERR_ADDRNOTAVAIL : ERR_CONNECT, -1);
 		return;
 	}
 	c->fd = fd;
@@ -155,17 +162,7 @@ void conn_start(struct conn *c, uint64_t t_start)
 	/* TLS: the server says nothing before the ClientHello, so there is
 	 * nothing to read until epoll says so */
 	c->readable = false;
-	/* Handshake mode writes nothing that Nagle could delay: the ClientHello
-	 * goes out on an idle connection and the last flight with the close
-	 * (the FIN pushes it). Keep-alive requests need TCP_NODELAY. */
-	if (cfg->mode != MODE_HANDSHAKE || cfg->request_path)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	worker_deadline_set(w, c, c->t_conn + cfg->timeout_ns);
-	if (connect(fd, (const struct sockaddr *)&cfg->addr, cfg->addrlen) && errno != EINPROGRESS) {
-		conn_fail(c, errno == ECONNREFUSED ? ERR_CONNECT_REFUSED :
-			     errno == EADDRNOTAVAIL ? ERR_ADDRNOTAVAIL : ERR_CONNECT, -1);
-		return;
-	}
 	if (conn_prepare_ssl(c)) {
 		conn_fail(c, ERR_TLS, -1);
 		return;
@@ -179,7 +176,11 @@ void conn_start(struct conn *c, uint64_t t_start)
 
 void conn_send_request(struct conn *c)
 {
-	c->req_off = 0;
+	struct worker *w = c->w;
+
+	c->req = &w->cfg->reqs[w->next_req];
+	if (++w->next_req == w->cfg->nreqs)
+		w->next_req = 0;
 	c->hdr_len = 0;
 	c->in_body = false;
 	c->st = CS_SEND;
@@ -259,7 +260,8 @@ static int step_send(struct conn *c)
 	struct worker *w = c->w;
 	int r, e, en;
 
-	r = SSL_write(c->ssl, w->req, (int)w->req_len);
+	(void)w;
+	r = SSL_write(c->ssl, c->req->text, (int)c->req->len);
 	if (r > 0) {
 		c->st = CS_RECV;
 		return 1;
@@ -301,9 +303,17 @@ static int start_body(struct conn *c, size_t head_len)
 	const struct client_cfg *cfg = c->w->cfg;
 	int rc = http_parse_head(c->hdr, head_len, &c->resp);
 
+	if (rc == -ENOTSUP && cfg->head_method && !c->resp.close) {
+		/* HEAD: no body whatever the head says, so none to delimit */
+		rc = 0;
+	}
 	if (rc) {
 		conn_fail(c, rc == -ENOTSUP ? ERR_HTTP_UNSUPPORTED : ERR_HTTP_BAD, -1);
 		return -1;
+	}
+	if (cfg->head_method) {
+		c->resp.content_length = 0;
+		c->resp.until_eof = false;
 	}
 	c->in_body = true;
 	c->body_left = c->resp.content_length;
@@ -311,10 +321,9 @@ static int start_body(struct conn *c, size_t head_len)
 	c->verify_body = false;
 	if (c->resp.status < 200 || c->resp.status >= 300) {
 		worker_record_http(c->w, c->resp.status);
-	} else if (cfg->verify_pattern && c->resp.status == 200) {
+	} else if (c->req->want >= 0 && c->resp.status == 200) {
 		/* /bytes/N must bring exactly N bytes of the pattern */
-		if (!c->resp.until_eof &&
-		    (int64_t)c->resp.content_length != http_bytes_path(cfg->request_path)) {
+		if (!c->resp.until_eof && (int64_t)c->resp.content_length != c->req->want) {
 			conn_fail(c, ERR_PATTERN, -1);
 			return -1;
 		}
@@ -326,11 +335,8 @@ static int start_body(struct conn *c, size_t head_len)
 /* The whole body is in: 1 when the connection goes on, 0 when it closed. */
 static int end_body(struct conn *c)
 {
-	const struct client_cfg *cfg = c->w->cfg;
-
 	/* a body delimited by the close must still have the requested length */
-	if (c->resp.until_eof && c->verify_body &&
-	    (int64_t)c->body_off != http_bytes_path(cfg->request_path)) {
+	if (c->resp.until_eof && c->verify_body && (int64_t)c->body_off != c->req->want) {
 		conn_fail(c, ERR_PATTERN, -1);
 		return 0;
 	}
@@ -419,6 +425,7 @@ void conn_step(struct conn *c)
 		case CS_TICKET: go = handshake_ticket_wait(c); break;
 		case CS_SEND: go = step_send(c); break;
 		case CS_RECV: go = step_recv(c); break;
+		case CS_READY: go = get_idle_event(c); break;
 		default: return;
 		}
 		if (!go)

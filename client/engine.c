@@ -169,6 +169,7 @@ void worker_record_job(struct worker *w, uint64_t t, uint64_t lat, bool request)
 		return;
 	w->st.requests += request;
 	hist_record(&w->st.lat, lat);
+	hdrlog_worker_record(w, t, lat);
 	if (w->cfg->fleet && w->cfg->fleet->sample)
 		w->cfg->fleet->sample(w->cfg->fleet, w->id, t - lat - w->run->t0, lat);
 }
@@ -185,6 +186,17 @@ static void start_jobs(struct worker *w, uint64_t now)
 {
 	const struct client_cfg *cfg = w->cfg;
 
+	if (w->interval_ns && cfg->mode == MODE_GET) {
+		/* get --rate: keep the connections open, then start the requests
+		 * that are due on the idle ones */
+		for (unsigned tries = w->target; tries && w->inflight < w->target && w->free_list; tries--) {
+			struct conn *c = w->free_list;
+			w->free_list = c->next_free;
+			conn_start(c, now_ns());
+		}
+		get_dispatch(w, now_ns());
+		return;
+	}
 	if (w->interval_ns) {
 		/* open loop: every scheduled start that is due, late or not */
 		while (w->next_sched <= now && w->next_sched < w->sched_end) {
@@ -255,12 +267,21 @@ static uint64_t wait_ns(struct worker *w, uint64_t now)
 	if (w->dl_head && w->dl_head->deadline < next)
 		next = w->dl_head->deadline;
 	if (!w->ending) {
+		bool get_rate = w->interval_ns && w->cfg->mode == MODE_GET;
+		if (get_rate && w->inflight < w->target && w->free_list)
+			return 0; /* a connection to reopen */
 		if (w->interval_ns) {
-			if (w->free_list && w->next_sched < next)
+			if ((get_rate ? w->idle_head != NULL : w->free_list != NULL) && w->next_sched < next)
 				next = w->next_sched;
 		} else if (w->inflight < w->target && w->free_list) {
 			return 0;
 		}
+	}
+	/* --hdr-log: wake at each second of the measured window to hand it over */
+	if (w->ivl && now >= w->run->t_measure) {
+		uint64_t sec_end = w->run->t_measure + (w->ivl_sec + 1) * NS_PER_S;
+		if (sec_end < next)
+			next = sec_end;
 	}
 	if (next <= now)
 		return 0;
@@ -300,6 +321,7 @@ static void *worker_main(void *arg)
 		if (now >= run->t_end || __atomic_load_n(&run->stop, __ATOMIC_ACQUIRE))
 			break;
 		w->measuring = now >= run->t_measure;
+		hdrlog_worker_tick(w, now, false);
 		if (!w->ending)
 			start_jobs(w, now);
 		check_timeouts(w, now);
@@ -334,6 +356,10 @@ static void *worker_main(void *arg)
 		struct conn *c = &w->conns[i];
 		if (c->st == CS_IDLE)
 			continue;
+		if (c->st == CS_READY) { /* an open connection with no request: no job */
+			conn_abandon(c);
+			continue;
+		}
 		/* the job's age: in get mode a request's (the connection may be as
 		 * old as the run), else the connection's */
 		uint64_t since = w->cfg->mode == MODE_GET && (c->st == CS_SEND || c->st == CS_RECV)
@@ -343,6 +369,7 @@ static void *worker_main(void *arg)
 			w->st.unfinished_max_age_ns = now - since;
 		conn_abandon(c);
 	}
+	hdrlog_worker_tick(w, now, true);
 	__atomic_fetch_add(&run->workers_done, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_lock(&run->lock);
 	pthread_cond_broadcast(&run->done_cond);
@@ -382,14 +409,30 @@ static int worker_init(struct worker *w, struct run *run, unsigned id, char *err
 	}
 	if (cfg->mode == MODE_HANDSHAKE && cfg->rate) {
 		w->nconns = (unsigned)((cfg->max_inflight + T - 1) / T);
+	} else {
+		w->target = (unsigned)(cfg->connections / T + (id < cfg->connections % T));
+		w->nconns = w->target;
+	}
+	if (cfg->rate) {
 		/* thread k starts at k/R, then every T/R seconds (in a fleet of N
 		 * ranks, thread k of rank r is thread r*T + k of N*T) */
 		w->interval_ns = (uint64_t)((double)NS_PER_S * T * fleet_size(cfg) / (double)cfg->rate);
 		if (!w->interval_ns)
 			w->interval_ns = 1;
-	} else {
-		w->target = (unsigned)(cfg->connections / T + (id < cfg->connections % T));
-		w->nconns = w->target;
+	}
+	w->next_req = cfg->nreqs ? id % cfg->nreqs : 0;
+	w->next_bind = cfg->nbinds ? id % cfg->nbinds : 0;
+	if (cfg->nbinds) {
+		w->bind_used = calloc(cfg->nbinds, sizeof(*w->bind_used));
+		w->bind_exhausted = calloc(cfg->nbinds, sizeof(*w->bind_exhausted));
+		if (!w->bind_used || !w->bind_exhausted) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	if (hdrlog_worker_init(w)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
 	w->conns = calloc(w->nconns, sizeof(*w->conns));
 	w->rbuf_len = RBUF_LEN;
@@ -405,21 +448,6 @@ static int worker_init(struct worker *w, struct run *run, unsigned id, char *err
 		c->fd = -1;
 		c->next_free = w->free_list;
 		w->free_list = c;
-	}
-	if (cfg->request_path) {
-		char host[300];
-		if (cfg->sni)
-			snprintf(host, sizeof(host), "%s", cfg->sni);
-		else if (cfg->addr.ss_family == AF_INET6)
-			snprintf(host, sizeof(host), "[%s]:%u", cfg->host, cfg->port);
-		else
-			snprintf(host, sizeof(host), "%s:%u", cfg->host, cfg->port);
-		int n = http_format_get(w->req, sizeof(w->req), cfg->request_path, host);
-		if (n < 0) {
-			snprintf(err, errlen, "request for '%s' does not fit", cfg->request_path);
-			return -1;
-		}
-		w->req_len = (size_t)n;
 	}
 	return 0;
 }
@@ -438,6 +466,9 @@ static void worker_free(struct worker *w)
 	free(w->conns);
 	free(w->rbuf);
 	free(w->tl);
+	free(w->bind_used);
+	free(w->bind_exhausted);
+	hdrlog_worker_free(w);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	SSL_CTX_free(w->ctx);
@@ -524,7 +555,7 @@ static bool wait_until(struct run *run, uint64_t t)
 	return all_done;
 }
 
-int engine_run(struct run *run, const struct client_cfg *cfg)
+int engine_run(struct run *run, const struct client_cfg *cfg, struct hdrlog *hdr)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	pthread_condattr_t ca;
@@ -535,6 +566,7 @@ int engine_run(struct run *run, const struct client_cfg *cfg)
 
 	memset(run, 0, sizeof(*run));
 	run->cfg = cfg;
+	run->hdr = hdr;
 	pthread_mutex_init(&run->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -571,6 +603,12 @@ int engine_run(struct run *run, const struct client_cfg *cfg)
 	run->t0 = now_ns();
 	run->t_measure = run->t0 + cfg->warmup_ns;
 	run->t_end = run->t_measure + cfg->duration_ns;
+	if (run->hdr)
+		hdrlog_start(run->hdr, run->t_measure, cfg->mode == MODE_GET ?
+			     "get: the latency of each request, first byte sent (the scheduled start "
+			     "with --rate) to last byte received" :
+			     cfg->request_path ? "handshake: each connection, start to the response's last byte" :
+			     "handshake: each connection, start to the handshake's end");
 	for (unsigned i = 0; i < cfg->threads; i++) {
 		struct worker *w = run->workers[i];
 		if (w->interval_ns) {
@@ -588,7 +626,7 @@ int engine_run(struct run *run, const struct client_cfg *cfg)
 	/* measured window: from the end of the warmup to the end (or until the
 	 * count is reached); the progress line once a second */
 	bool done = started < cfg->threads, cpu_started = false;
-	bool progress = !cfg->quiet && isatty(STDERR_FILENO);
+	bool progress = cfg->progress || (!cfg->quiet && isatty(STDERR_FILENO));
 	uint64_t t_a = 0, tick = run->t0 + NS_PER_S;
 	unsigned sec = 0;
 	if (!cfg->warmup_ns) {
@@ -613,6 +651,7 @@ int engine_run(struct run *run, const struct client_cfg *cfg)
 			sec++;
 			tick += NS_PER_S;
 		}
+		hdrlog_poll(run);
 		if (now >= run->t_end || __atomic_load_n(&run->stop, __ATOMIC_ACQUIRE))
 			break;
 	}
@@ -631,6 +670,20 @@ int engine_run(struct run *run, const struct client_cfg *cfg)
 	run->ended_by_count = cfg->count && t_b < run->t_end;
 	for (unsigned i = 0; i < started; i++)
 		stats_merge(&run->total, &run->workers[i]->st);
+	if (cfg->nbinds) {
+		run->bind_used = calloc(cfg->nbinds, sizeof(*run->bind_used));
+		run->bind_exhausted = calloc(cfg->nbinds, sizeof(*run->bind_exhausted));
+		for (unsigned i = 0; run->bind_used && run->bind_exhausted && i < started; i++)
+			for (unsigned b = 0; b < cfg->nbinds; b++) {
+				run->bind_used[b] += run->workers[i]->bind_used[b];
+				run->bind_exhausted[b] += run->workers[i]->bind_exhausted[b];
+			}
+	}
+	if (run->hdr) {
+		int hr = hdrlog_close(run, t_b);
+		if (hr)
+			engine_fatal(run, "--hdr-log %s: cannot write: %s", cfg->hdr_log_path, strerror(-hr));
+	}
 	if (started == cfg->threads && !run->fatal[0])
 		rc = 0;
 	signal(SIGINT, SIG_DFL);
@@ -645,6 +698,11 @@ void engine_free(struct run *run)
 			worker_free(run->workers[i]);
 	free(run->workers);
 	run->workers = NULL;
+	free(run->bind_used);
+	free(run->bind_exhausted);
+	run->bind_used = run->bind_exhausted = NULL;
+	hdrlog_discard(run->hdr);
+	run->hdr = NULL;
 	pthread_mutex_destroy(&run->lock);
 	pthread_cond_destroy(&run->done_cond);
 }

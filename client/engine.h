@@ -15,6 +15,7 @@ enum conn_state {
 	CS_TICKET,      /* TLS 1.3 --resume: waiting for a NewSessionTicket */
 	CS_SEND,        /* writing the request */
 	CS_RECV,        /* reading the response */
+	CS_READY,       /* get --rate: established and idle, waiting for a scheduled request */
 };
 
 #define CONN_HDR_MAX 4096
@@ -47,7 +48,9 @@ struct conn {
 	struct conn *next_free;
 
 	/* request */
-	size_t req_off;
+	const struct client_req *req;   /* being sent, or answered */
+	struct conn *idle_prev, *idle_next; /* get --rate: the worker's idle connections */
+	bool on_idle;
 	/* response */
 	struct http_resp resp;
 	char hdr[CONN_HDR_MAX];
@@ -82,9 +85,17 @@ struct worker {
 	uint64_t interval_ns;           /* 0: closed loop */
 	uint64_t next_sched;
 	uint64_t sched_end;
+	struct conn *idle_head, *idle_tail; /* get --rate: established connections with no request */
 
-	char req[1024];                 /* the request, same for every connection */
-	size_t req_len;
+	unsigned next_req;              /* the next of cfg->reqs to send */
+	unsigned next_bind;             /* the next of cfg->binds to use */
+	uint64_t *bind_used;            /* per --bind address: connections opened from it */
+	uint64_t *bind_exhausted;       /* per --bind address: times it had no ephemeral port left */
+
+	/* --hdr-log (hdrlog.c) */
+	struct hist *ivl;               /* latencies of the current second */
+	uint64_t ivl_sec;               /* which second of the measured window ivl holds */
+	uint64_t ivl_done;              /* atomic: every second before this one is handed over */
 	uint8_t *rbuf;                  /* response body bytes land here, then are checked */
 	size_t rbuf_len;
 
@@ -125,7 +136,7 @@ void conn_abandon(struct conn *c);
 /* Make sure the socket is in the epoll set for EPOLLIN (and EPOLLOUT when
  * write is set). 0, or -1 after conn_fail(). */
 int conn_watch(struct conn *c, bool write);
-/* Start sending w->req on an established connection. */
+/* Start sending the next request on an established connection. */
 void conn_send_request(struct conn *c);
 /* Called once the full response was read (status and body checked). */
 void conn_response_done(struct conn *c);
@@ -148,6 +159,26 @@ int handshake_ticket_wait(struct conn *c);
 void handshake_no_ticket(struct conn *c, const char *why);
 void get_established(struct conn *c);
 void get_response(struct conn *c);
+/* get --rate: start the requests that are due on idle connections. */
+void get_dispatch(struct worker *w, uint64_t now);
+/* get --rate: a ready connection saw an event (the server closed it, or sent
+ * something unasked). 0: wait. */
+int get_idle_event(struct conn *c);
+/* Take c off the idle list (it is closing). */
+void get_idle_remove(struct conn *c);
+
+/* bind.c: a non-blocking socket connecting to the server from the next
+ * --bind address (the next one again when an address has no port left).
+ * fd, or -errno. */
+int bind_connect(struct conn *c, bool nodelay);
+
+/* hdrlog.c: the worker's side of --hdr-log. */
+int hdrlog_worker_init(struct worker *w);
+void hdrlog_worker_free(struct worker *w);
+/* Record latency v of a job that ended at t (inside the measured window). */
+void hdrlog_worker_record(struct worker *w, uint64_t t, uint64_t v);
+/* Hand over the seconds that ended before now (now: the end when the worker stops). */
+void hdrlog_worker_tick(struct worker *w, uint64_t now, bool last);
 
 /* conn.c: the handshake flight being written is the client's last and
  * something is written right after it (request, close_notify). */

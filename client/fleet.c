@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/ossl_fast.h"
 #include "common/units.h"
 #include "common/version.h"
+#include "osslshim/osslshim.h"
 
 uint64_t fleet_share(uint64_t total, unsigned rank, unsigned n)
 {
@@ -33,18 +33,23 @@ int fleet_cfg_rank(const struct client_cfg *t, unsigned rank, unsigned n, struct
 		snprintf(err, errlen, "trace follows one connection: run it with ktls-client trace, not in a fleet");
 		return -1;
 	}
+	if (t->hdr_log_path) {
+		snprintf(err, errlen, "--hdr-log writes one process's histogram log: in a fleet, rank 0's "
+			 "JSON has the merged percentiles (and --raw-samples every sample)");
+		return -1;
+	}
 	if (t->have_cpus) {
 		snprintf(err, errlen, "--cpus pins the threads of one process; in a fleet mpirun places the "
 			 "ranks (mpirun --map-by and --bind-to, e.g. --bind-to core for one rank per core)");
 		return -1;
 	}
+	if (t->rate && t->rate < threads) {
+		snprintf(err, errlen, "--rate %" PRIu64 " across %u rank%s x %u thread%s is below one "
+			 "start per second per thread: raise --rate, or lower --threads or mpirun -np",
+			 t->rate, n, n == 1 ? "" : "s", t->threads, t->threads == 1 ? "" : "s");
+		return -1;
+	}
 	if (open_loop(t)) {
-		if (t->rate < threads) {
-			snprintf(err, errlen, "--rate %" PRIu64 " across %u rank%s x %u thread%s is below one "
-				 "handshake per second per thread: raise --rate, or lower --threads or mpirun -np",
-				 t->rate, n, n == 1 ? "" : "s", t->threads, t->threads == 1 ? "" : "s");
-			return -1;
-		}
 		if (t->max_inflight < n) {
 			snprintf(err, errlen, "--max-inflight %" PRIu64 " across %u ranks leaves a rank without "
 				 "a connection: use at least %u", t->max_inflight, n, n);
@@ -94,11 +99,11 @@ void fleet_rank_fill(struct fleet_rank *r, const struct run *run, unsigned rank,
 	r->start_realtime_ns = start_realtime_ns;
 	r->ended_by_count = run->ended_by_count;
 	r->neg = run->neg;
-	fastkeys_stats(&hits, &misses);
+	osslshim_eckeys_stats(&hits, &misses);
 	r->key_decodes = misses;
 	r->key_hits = hits;
-	r->table_verifications = fastverify_used();
-	r->x25519_keygens = ossl_fastx25519_keygens();
+	r->table_verifications = osslshim_ecverify_used();
+	r->x25519_keygens = osslshim_x25519_keygens();
 }
 
 double fleet_rank_busy(const struct fleet_rank *r)

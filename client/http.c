@@ -8,19 +8,80 @@
 #include <string.h>
 #include <strings.h>
 
-int http_format_get(char *buf, size_t len, const char *path, const char *host)
+static bool tchar(unsigned char c)
 {
-	int n;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
 
+bool http_method_ok(const char *m)
+{
+	if (!m || !*m)
+		return false;
+	for (; *m; m++)
+		if (!tchar((unsigned char)*m))
+			return false;
+	return true;
+}
+
+int http_header_name_len(const char *h)
+{
+	const char *colon = strchr(h, ':');
+
+	if (!colon || colon == h)
+		return -1;
+	for (const char *p = h; p < colon; p++)
+		if (!tchar((unsigned char)*p))
+			return -1;
+	for (const char *p = colon + 1; *p; p++)
+		if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f)
+			return -1;
+	return (int)(colon - h);
+}
+
+static bool path_ok(const char *path)
+{
 	if (!path || path[0] != '/')
-		return -EINVAL;
+		return false;
 	for (const char *p = path; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+int http_format_request(char *buf, size_t len, const char *method, const char *path,
+			const char *host, const char *const *headers, unsigned nheaders,
+			size_t body_len)
+{
+	size_t used = 0;
+	int n;
+
+	if (!http_method_ok(method) || !path_ok(path))
+		return -EINVAL;
+#define PUT(...) do { \
+		n = snprintf(buf + used, len > used ? len - used : 0, __VA_ARGS__); \
+		if (n < 0 || (size_t)n >= (len > used ? len - used : 0)) \
+			return -ENOSPC; \
+		used += (size_t)n; \
+	} while (0)
+	PUT("%s %s HTTP/1.1\r\n", method, path);
+	if (host)
+		PUT("Host: %s\r\n", host);
+	for (unsigned i = 0; i < nheaders; i++) {
+		if (http_header_name_len(headers[i]) < 0)
 			return -EINVAL;
-	n = snprintf(buf, len, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, host);
-	if (n < 0 || (size_t)n >= len)
-		return -ENOSPC;
-	return n;
+		PUT("%s\r\n", headers[i]);
+	}
+	if (body_len)
+		PUT("Content-Length: %zu\r\n", body_len);
+	PUT("\r\n");
+#undef PUT
+	return (int)used;
+}
+
+int http_format_get(char *buf, size_t len, const char *path, const char *host)
+{
+	return http_format_request(buf, len, "GET", path, host, NULL, 0, 0);
 }
 
 size_t http_head_end(const char *buf, size_t len)

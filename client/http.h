@@ -18,6 +18,21 @@ struct http_resp {
  * spaces or control characters. */
 int http_format_get(char *buf, size_t len, const char *path, const char *host);
 
+/* A request head: "<method> <path> HTTP/1.1\r\n", then "Host: <host>\r\n" unless
+ * host is NULL, the headers ("Name: value" each) in order, "Content-Length:
+ * <body_len>\r\n" when body_len > 0, and the blank line. The length, or
+ * -ENOSPC when it does not fit, -EINVAL for a bad method, path or header
+ * (see the checks below). */
+int http_format_request(char *buf, size_t len, const char *method, const char *path,
+			const char *host, const char *const *headers, unsigned nheaders,
+			size_t body_len);
+
+/* A method is an HTTP token (letters, digits, !#$%&'*+-.^_`|~). */
+bool http_method_ok(const char *m);
+/* A header is "Name: value": the name a token, the value without CR, LF or
+ * other control characters (tabs allowed). The name's length, or -1. */
+int http_header_name_len(const char *h);
+
 /* Offset just past the "\r\n\r\n" that ends the head, or 0 when not there yet. */
 size_t http_head_end(const char *buf, size_t len);
 

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/ossl_fast.h"
 #include "common/outfile.h"
 #include "common/units.h"
 #include "common/version.h"
+#include "osslshim/osslshim.h"
 
 #define SATURATED CLIENT_SATURATED
 
@@ -67,6 +67,79 @@ static void print_lat(FILE *f, const char *what, const struct hist *h)
 	for (int i = 0; i < 4; i++)
 		fprintf(f, " %s %s ", names[i], units_fmt_duration(hist_percentile(h, ps[i]), b, sizeof(b)));
 	fprintf(f, " max %s\n", units_fmt_duration(h->max, b, sizeof(b)));
+	fprintf(f, "  %-16s mean %s ", "", units_fmt_duration((uint64_t)(hist_mean(h) + 0.5), b, sizeof(b)));
+	fprintf(f, " stddev %s\n", units_fmt_duration((uint64_t)(hist_stddev(h) + 0.5), b, sizeof(b)));
+}
+
+/* "GET /bytes/1 (+ 2 more paths in turn), 2 headers, a 512-byte body" */
+static void print_requests(FILE *f, const struct client_cfg *cfg)
+{
+	fprintf(f, "request: %s %s", cfg->method, cfg->request_path);
+	if (cfg->npaths > 1)
+		fprintf(f, " and %u more path%s, in turn", cfg->npaths - 1, cfg->npaths == 2 ? "" : "s");
+	if (cfg->nheaders)
+		fprintf(f, ", %u extra header%s", cfg->nheaders, cfg->nheaders == 1 ? "" : "s");
+	if (cfg->body_len)
+		fprintf(f, ", a %zu-byte body", cfg->body_len);
+	if (cfg->verify_pattern)
+		fprintf(f, " (bodies checked against the /bytes pattern)");
+	fprintf(f, "\n");
+}
+
+/* --bind: per address, connections opened and how often its ports ran out. */
+static void print_binds(FILE *f, const struct run *run)
+{
+	const struct client_cfg *cfg = run->cfg;
+	uint64_t ex = 0, used = 0;
+	unsigned named = 0;
+	char a[64];
+
+	if (!run->bind_used || !run->bind_exhausted)
+		return;
+	for (unsigned i = 0; i < cfg->nbinds; i++) {
+		ex += run->bind_exhausted[i];
+		used += run->bind_used[i];
+	}
+	fprintf(f, "  %-16s %u address%s, %" PRIu64 " connections", "source addresses", cfg->nbinds,
+		cfg->nbinds == 1 ? "" : "es", used);
+	if (!ex) {
+		fprintf(f, ", no ephemeral port ran out\n");
+		return;
+	}
+	fprintf(f, "; ephemeral ports ran out %" PRIu64 " time%s (the connection tried the next "
+		"address):", ex, ex == 1 ? "" : "s");
+	for (unsigned i = 0; i < cfg->nbinds && named < 8; i++)
+		if (run->bind_exhausted[i]) {
+			fprintf(f, " %s %" PRIu64, bind_addr_text(&cfg->binds[i], a, sizeof a),
+				run->bind_exhausted[i]);
+			named++;
+		}
+	fprintf(f, "%s\n", named == 8 ? " ..." : "");
+}
+
+/* connect_addrnotavail: say what ran out and how to get more. */
+static void print_port_advice(FILE *f, const struct run *run)
+{
+	const struct client_cfg *cfg = run->cfg;
+	unsigned lo = 0, hi = 0;
+	FILE *r;
+
+	if (!run->total.err[ERR_ADDRNOTAVAIL])
+		return;
+	r = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (r) {
+		if (fscanf(r, "%u %u", &lo, &hi) != 2)
+			lo = hi = 0;
+		fclose(r);
+	}
+	fprintf(f, "  %-16s %" PRIu64 " connection%s found no free ephemeral port on %s", "ports exhausted",
+		run->total.err[ERR_ADDRNOTAVAIL], run->total.err[ERR_ADDRNOTAVAIL] == 1 ? "" : "s",
+		cfg->nbinds ? "any --bind address" : "the default source address");
+	if (hi > lo)
+		fprintf(f, " (ip_local_port_range %u-%u: %u ports per source address and server, "
+			"TIME_WAIT included)", lo, hi, hi - lo + 1);
+	fprintf(f, ": add source addresses (--bind 127.0.0.2-127.0.0.9) or start fewer "
+		"connections per second\n");
 }
 
 static void print_error(const char *name, uint64_t n, void *arg)
@@ -86,6 +159,9 @@ void report_human(const struct run *run, FILE *f)
 	if (cfg->mode == MODE_HANDSHAKE && cfg->rate)
 		fprintf(f, "open loop at %" PRIu64 " handshakes/s (at most %" PRIu64 " in flight)",
 			cfg->rate, cfg->max_inflight);
+	else if (cfg->rate)
+		fprintf(f, "open loop at %" PRIu64 " requests/s on %" PRIu64 " connection%s", cfg->rate,
+			cfg->connections, cfg->connections == 1 ? "" : "s");
 	else
 		fprintf(f, "closed loop, %" PRIu64 " connection%s", cfg->connections,
 			cfg->connections == 1 ? "" : "s");
@@ -97,8 +173,7 @@ void report_human(const struct run *run, FILE *f)
 			cfg->mode == MODE_GET ? "requests" : "handshakes", cfg->count);
 	fprintf(f, "\n");
 	if (cfg->request_path)
-		fprintf(f, "request: GET %s%s\n", cfg->request_path,
-			cfg->verify_pattern ? " (body checked against the /bytes pattern)" : "");
+		print_requests(f, cfg);
 	if (n->set)
 		fprintf(f, "TLS %s %s, group %s, signature %s, server key %s\n", n->version, n->cipher,
 			n->group, n->sigalg, n->cert_key);
@@ -124,7 +199,8 @@ void report_human(const struct run *run, FILE *f)
 			rate(t->bytes, s) * 8 / 1e6);
 	if (cfg->mode == MODE_GET) {
 		print_lat(f, "latency", &t->lat);
-		fprintf(f, "  %-16s per request, first byte sent to last byte received\n", "");
+		fprintf(f, "  %-16s per request, %s to last byte received\n", "",
+			cfg->rate ? "its scheduled start" : "first byte sent");
 		print_lat(f, "handshake", &t->hs_lat);
 	} else {
 		print_lat(f, "latency", &t->lat);
@@ -142,6 +218,8 @@ void report_human(const struct run *run, FILE *f)
 		fprintf(f, " )");
 	}
 	fprintf(f, "\n");
+	print_port_advice(f, run);
+	print_binds(f, run);
 	if (t->unfinished)
 		fprintf(f, "  %-16s %" PRIu64 " still in flight at the end, the oldest for %s (not in "
 			"the counts or the percentiles)\n", "unfinished", t->unfinished,
@@ -173,6 +251,7 @@ static cJSON *lat_json(const struct hist *h)
 	cJSON_AddNumberToObject(o, "p999", (double)hist_percentile(h, 99.9) / 1e3);
 	cJSON_AddNumberToObject(o, "max", (double)h->max / 1e3);
 	cJSON_AddNumberToObject(o, "mean", hist_mean(h) / 1e3);
+	cJSON_AddNumberToObject(o, "stddev", hist_stddev(h) / 1e3);
 	cJSON_AddNumberToObject(o, "count", (double)h->count);
 	return o;
 }
@@ -202,23 +281,42 @@ static cJSON *config_json(const struct client_cfg *cfg)
 			if (CPU_ISSET(i, &cfg->cpus))
 				cJSON_AddItemToArray(a, cJSON_CreateNumber(i));
 	}
-	cJSON_AddStringToObject(o, "loop", cfg->mode == MODE_HANDSHAKE && cfg->rate ? "open" : "closed");
-	if (cfg->mode == MODE_HANDSHAKE && cfg->rate) {
-		cJSON_AddNumberToObject(o, "rate_per_s", (double)cfg->rate);
-		cJSON_AddNumberToObject(o, "max_inflight", (double)cfg->max_inflight);
-	} else {
-		cJSON_AddNumberToObject(o, "connections", (double)cfg->connections);
+	if (cfg->url)
+		cJSON_AddStringToObject(o, "url", cfg->url);
+	if (cfg->nbinds) {
+		cJSON *a = cJSON_AddArrayToObject(o, "bind");
+		char t[64];
+		for (unsigned i = 0; i < cfg->nbinds; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(bind_addr_text(&cfg->binds[i], t, sizeof t)));
 	}
+	cJSON_AddStringToObject(o, "loop", cfg->rate ? "open" : "closed");
+	if (cfg->rate)
+		cJSON_AddNumberToObject(o, "rate_per_s", (double)cfg->rate);
+	if (cfg->mode == MODE_HANDSHAKE && cfg->rate)
+		cJSON_AddNumberToObject(o, "max_inflight", (double)cfg->max_inflight);
+	else
+		cJSON_AddNumberToObject(o, "connections", (double)cfg->connections);
 	if (cfg->count)
 		cJSON_AddNumberToObject(o, cfg->mode == MODE_GET ? "requests" : "handshakes",
 					(double)cfg->count);
 	cJSON_AddNumberToObject(o, "duration_s", (double)cfg->duration_ns / 1e9);
 	cJSON_AddNumberToObject(o, "warmup_s", (double)cfg->warmup_ns / 1e9);
 	cJSON_AddNumberToObject(o, "timeout_s", (double)cfg->timeout_ns / 1e9);
-	if (cfg->request_path)
+	if (cfg->request_path) {
 		cJSON_AddStringToObject(o, "path", cfg->request_path);
-	else
+		cJSON *a = cJSON_AddArrayToObject(o, "paths");
+		for (unsigned i = 0; i < cfg->npaths; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(cfg->paths[i]));
+		cJSON_AddStringToObject(o, "method", cfg->method);
+		a = cJSON_AddArrayToObject(o, "headers");
+		for (unsigned i = 0; i < cfg->nheaders; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(cfg->headers[i]));
+		cJSON_AddNumberToObject(o, "body_bytes", (double)cfg->body_len);
+	} else {
 		cJSON_AddNullToObject(o, "path");
+	}
+	if (cfg->hdr_log_path)
+		cJSON_AddStringToObject(o, "hdr_log", cfg->hdr_log_path);
 	if (cfg->mode == MODE_GET) {
 		cJSON_AddStringToObject(o, "rx", cfg->rx == RX_KTLS ? "ktls" : "user");
 		cJSON_AddBoolToObject(o, "pattern_checked", cfg->verify_pattern);
@@ -297,7 +395,18 @@ cJSON *report_json_doc(const struct run *run)
 	cJSON_AddNumberToObject(o, "connections", (double)t->connections);
 	cJSON_AddNumberToObject(o, "unfinished", (double)t->unfinished);
 	cJSON_AddNumberToObject(o, "unfinished_max_age_us", (double)t->unfinished_max_age_ns / 1e3);
-	if (cfg->mode == MODE_HANDSHAKE && cfg->rate) {
+	if (run->bind_used && run->bind_exhausted) {
+		cJSON *a = cJSON_AddArrayToObject(o, "bind");
+		char b[64];
+		for (unsigned i = 0; i < cfg->nbinds; i++) {
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddStringToObject(e, "address", bind_addr_text(&cfg->binds[i], b, sizeof b));
+			cJSON_AddNumberToObject(e, "connections", (double)run->bind_used[i]);
+			cJSON_AddNumberToObject(e, "ports_exhausted", (double)run->bind_exhausted[i]);
+			cJSON_AddItemToArray(a, e);
+		}
+	}
+	if (cfg->rate) {
 		cJSON_AddNumberToObject(o, "late_starts", (double)t->late_starts);
 		cJSON_AddNumberToObject(o, "max_start_lag_us", (double)t->max_start_lag_ns / 1e3);
 	}
@@ -321,16 +430,22 @@ cJSON *report_json_doc(const struct run *run)
 		cJSON_AddStringToObject(x, "server_key", run->neg.cert_key);
 	}
 	cJSON_AddBoolToObject(x, "verify", cfg->verify_ca != NULL);
-	/* which OpenSSL paths the handshakes took (--provider-keys: stock) */
+	/* which OpenSSL paths the handshakes took (osslshim/; --stock-openssl: stock) */
 	{
+		const struct osslshim_state *sh = osslshim_get();
 		unsigned long hits, misses;
-		fastkeys_stats(&hits, &misses);
-		cJSON_AddStringToObject(x, "openssl_paths", cfg->provider_keys ? "stock" : "direct");
+		osslshim_eckeys_stats(&hits, &misses);
+		cJSON_AddStringToObject(x, "openssl_paths", sh->paths);
+		if (sh->why_stock)
+			cJSON_AddStringToObject(x, "openssl_stock_why", sh->why_stock);
+		else
+			cJSON_AddNullToObject(x, "openssl_stock_why");
 		cJSON_AddNumberToObject(x, "server_key_decodes", (double)misses);
 		cJSON_AddNumberToObject(x, "server_key_cache_hits", (double)hits);
-		cJSON_AddNumberToObject(x, "table_verifications", (double)fastverify_used());
-		cJSON_AddNumberToObject(x, "x25519_fast_keygens", (double)ossl_fastx25519_keygens());
+		cJSON_AddNumberToObject(x, "table_verifications", (double)osslshim_ecverify_used());
+		cJSON_AddNumberToObject(x, "x25519_fast_keygens", (double)osslshim_x25519_keygens());
 		cJSON_AddBoolToObject(x, "key_schedule_provider", cfg->propq != NULL);
+		cJSON_AddStringToObject(x, "openssl_allocator", sh->mem ? "per-thread caches" : "libc");
 	}
 	cJSON_AddItemToObject(o, "timeline", timeline_json(run));
 	cJSON_AddItemToObject(o, "config", config_json(cfg));

@@ -89,6 +89,20 @@ static void on_msg(int write_p, int version, int ctype, const void *buf, size_t 
 			m->hs_type = b[0];
 			m->len = len;
 			m->hrr = b[0] == 2 && len >= 38 && !memcmp(b + 6, hrr_random, 32);
+			/* what the client offered, what the server chose or asked for */
+			if (dir == TR_C2S && b[0] == 1 && tr->nhello < 2) {
+				struct tr_hello *h = &tr->hello[tr->nhello++];
+				trace_parse_client_hello(h, b, len);
+				for (unsigned i = 0; i < h->nsuites; i++) {
+					unsigned char cs[2] = { (unsigned char)(h->suites[i] >> 8),
+								(unsigned char)h->suites[i] };
+					h->suite_c[i] = SSL_CIPHER_find(ssl, cs);
+				}
+			} else if (dir == TR_S2C && b[0] == 2) {
+				trace_parse_server_hello(m->hrr ? &tr->hrr : &tr->sh, b, len);
+			}
+			if (dir == TR_S2C && b[0] == 4 && tr->hs_done_ns && tr->lingered)
+				tr->linger_tickets++;
 		}
 		break;
 	case SSL3_RT_CHANGE_CIPHER_SPEC:
@@ -107,32 +121,6 @@ static void on_msg(int write_p, int version, int ctype, const void *buf, size_t 
 	}
 }
 
-static long on_bio(BIO *b, int oper, const char *argp, size_t len, int argi, long argl, int ret,
-		   size_t *processed)
-{
-	struct trace *tr = (struct trace *)BIO_get_callback_arg(b);
-	int dir;
-
-	(void)argp, (void)len, (void)argi, (void)argl;
-	if (oper == (BIO_CB_READ | BIO_CB_RETURN))
-		dir = TR_S2C;
-	else if (oper == (BIO_CB_WRITE | BIO_CB_RETURN))
-		dir = TR_C2S;
-	else
-		return ret;
-	if (ret > 0 && processed && *processed) {
-		tr->wire_bytes[dir] += *processed;
-		tr->wire_calls[dir]++;
-		if (tr->nwire < TR_MAX) {
-			struct tr_wire *w = &tr->wire[tr->nwire++];
-			w->t_ns = tr_now(tr);
-			w->dir = dir;
-			w->bytes = *processed;
-		}
-	}
-	return ret;
-}
-
 static void on_ktls_handshake(struct ktls_conn *c, uint8_t type, const uint8_t *body, size_t len,
 			      void *arg)
 {
@@ -147,6 +135,8 @@ static void on_ktls_handshake(struct ktls_conn *c, uint8_t type, const uint8_t *
 		m->via_kernel = true;
 	}
 	tr->ktls_tickets += type == 4;
+	if (type == 4 && tr->lingered)
+		tr->linger_tickets++;
 }
 
 static void tcp_segments(int fd, uint64_t *out, uint64_t *in)
@@ -302,15 +292,15 @@ static ssize_t app_read(struct trace *tr, SSL *ssl, struct ktls_conn *kc, void *
 static void do_request(struct trace *tr, SSL *ssl, struct ktls_conn *kc)
 {
 	const struct client_cfg *cfg = tr->cfg;
-	char req[1024], head[4096], host[300];
+	const struct client_req *rq = &cfg->reqs[0];
+	char head[4096];
 	unsigned char buf[16384];
 	size_t hl = 0, end = 0;
 	struct http_resp resp;
-	int64_t want = http_bytes_path(cfg->request_path);
-	int n;
+	int64_t want = rq->want;
+	int n = (int)rq->len;
+	const char *req = rq->text;
 
-	snprintf(host, sizeof(host), "%s", cfg->sni ? cfg->sni : cfg->host);
-	n = http_format_get(req, sizeof(req), cfg->request_path, host);
 	tr->req_start_ns = tr_now(tr);
 	if (kc ? ktls_send(kc, req, (size_t)n, 0) != n : SSL_write(ssl, req, n) != n) {
 		snprintf(tr->req_err, sizeof(tr->req_err), "cannot send the request");
@@ -339,9 +329,13 @@ static void do_request(struct trace *tr, SSL *ssl, struct ktls_conn *kc)
 			return;
 		}
 	}
-	if (http_parse_head(head, end, &resp)) {
+	if (http_parse_head(head, end, &resp) && !cfg->head_method) {
 		snprintf(tr->req_err, sizeof(tr->req_err), "malformed or unsupported response head");
 		return;
+	}
+	if (cfg->head_method) {
+		resp.content_length = 0;
+		resp.until_eof = false;
 	}
 	tr->status = resp.status;
 	tr->pattern_checked = resp.status == 200 && want >= 0;
@@ -375,23 +369,33 @@ static void do_request(struct trace *tr, SSL *ssl, struct ktls_conn *kc)
 	tr->req_done = true;
 }
 
-/* No request: give the server a moment for what it sends after the
- * handshake (TLS 1.3 NewSessionTickets), so the trace shows it. */
+/* No request: stay for what the server sends after the handshake (TLS 1.3
+ * NewSessionTickets), so the trace shows it, until it has been quiet for
+ * LINGER_QUIET_MS. TLS 1.2 sends its ticket inside the handshake: no wait. */
+#define LINGER_QUIET_MS 200
 static void linger_for_tickets(struct trace *tr, SSL *ssl, struct ktls_conn *kc, int fd)
 {
 	unsigned char buf[4096];
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
-	while ((kc || !SSL_pending(ssl)) ? poll(&p, 1, 200) > 0 : 1) {
+	if (SSL_version(ssl) < TLS1_3_VERSION)
+		return;
+	tr->lingered = true;
+	/* SSL_read returns after each ticket instead of blocking for data */
+	SSL_clear_mode(ssl, SSL_MODE_AUTO_RETRY);
+	tr->linger_quiet_ns = LINGER_QUIET_MS * NS_PER_MS;
+	tr->linger_start_ns = tr->linger_last_ns = tr_now(tr);
+	while ((kc || !SSL_pending(ssl)) ? poll(&p, 1, LINGER_QUIET_MS) > 0 : 1) {
 		ssize_t r = kc ? ktls_recv(kc, buf, sizeof(buf), MSG_DONTWAIT) : SSL_read(ssl, buf, sizeof(buf));
+		tr->linger_last_ns = tr_now(tr);
 		if (r <= 0) {
 			if (!kc && SSL_get_error(ssl, (int)r) == SSL_ERROR_WANT_READ)
 				continue;
 			break;
 		}
 	}
+	tr->linger_end_ns = tr_now(tr);
 	ERR_clear_error();
-	(void)tr;
 }
 
 static void enable_ktls(struct trace *tr, SSL *ssl, int fd, struct ktls_conn **kc)
@@ -420,39 +424,34 @@ static void enable_ktls(struct trace *tr, SSL *ssl, int fd, struct ktls_conn **k
 	free(rep.rx_data); /* nothing was requested yet: any early data is not ours */
 }
 
-int trace_run(const struct client_cfg *cfg)
+/* The newest session the server handed out (trace --resume keeps it). */
+static int on_new_session(SSL *ssl, SSL_SESSION *sess)
 {
-	struct trace *tr = calloc(1, sizeof(*tr));
+	SSL_SESSION **keep = SSL_get_ex_data(ssl, 0);
+
+	if (!keep)
+		return 0;
+	SSL_SESSION_free(*keep);
+	*keep = sess;
+	return 1;
+}
+
+/* One traced connection: connect, handshake, request or linger, close.
+ * 0 when the handshake completed (the trace then holds it all), 1 after an
+ * error was printed (the trace, as far as it went, is printed too). */
+static int trace_conn(struct trace *tr, SSL_CTX *ctx, SSL_SESSION *offer, SSL_SESSION **keep,
+		     FILE *human)
+{
+	const struct client_cfg *cfg = tr->cfg;
 	char err[512];
-	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
 	BIO *bio = NULL;
 	struct ktls_conn *kc = NULL;
-	struct outfile json = { .fd = -1 };
 	int fd = -1, rc = 1, r;
-	/* with --json - the JSON alone goes to stdout, the human trace to stderr */
-	FILE *human = cfg->json_path && !strcmp(cfg->json_path, "-") ? stderr : stdout;
 
-	if (!tr) {
-		fprintf(stderr, "ktls-client: out of memory\n");
-		return 1;
-	}
-	if (cfg->json_path && (r = outfile_open(&json, cfg->json_path))) {
-		fprintf(stderr, "ktls-client: --json %s: cannot write: %s (checked before connecting)\n",
-			cfg->json_path, strerror(-r));
-		free(tr);
-		return 2;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	tr->cfg = cfg;
-	ctx = tls_ctx_new(cfg, cfg->trace_ktls, err, sizeof(err));
-	if (!ctx) {
-		fprintf(stderr, "ktls-client: %s\n", err);
-		goto out;
-	}
-	SSL_CTX_set_read_ahead(ctx, 0); /* one record per read: the trace sees each one */
-
+	last_rec[0] = last_rec[1] = -1;
 	tr->t0 = now_ns();
+	trace_clock_offset(tr);
 	fd = tcp_connect(cfg);
 	tr->tcp_ns = tr_now(tr);
 	if (fd < 0) {
@@ -461,16 +460,19 @@ int trace_run(const struct client_cfg *cfg)
 		goto out;
 	}
 	ssl = SSL_new(ctx);
-	bio = ssl ? BIO_new_socket(fd, BIO_NOCLOSE) : NULL;
+	bio = ssl ? trace_bio_new(tr, fd) : NULL;
 	if (!bio) {
 		fprintf(stderr, "ktls-client: out of memory\n");
 		goto out;
 	}
-	BIO_set_callback_ex(bio, on_bio);
-	BIO_set_callback_arg(bio, (char *)tr);
 	SSL_set_bio(ssl, bio, bio);
 	SSL_set_msg_callback(ssl, on_msg);
 	SSL_set_msg_callback_arg(ssl, tr);
+	SSL_set_ex_data(ssl, 0, keep);
+	if (offer) {
+		SSL_set_session(ssl, offer);
+		tr->offered_session = true;
+	}
 	if (cfg->sni || !cfg->host_is_ip)
 		SSL_set_tlsext_host_name(ssl, (char *)(cfg->sni ? cfg->sni : cfg->host));
 
@@ -481,6 +483,7 @@ int trace_run(const struct client_cfg *cfg)
 		int en = errno;
 		unsigned long oe = ERR_peek_error();
 		enum err_kind k = tls_classify(e, en, &alert);
+		trace_analyse(tr);
 		trace_print(tr, human);
 		fprintf(stderr, "ktls-client: trace: the handshake failed: %s", err_kind_name(k));
 		if (alert >= 0)
@@ -513,30 +516,102 @@ int trace_run(const struct client_cfg *cfg)
 		ERR_clear_error();
 	}
 	tcp_segments(fd, &tr->segs_out, &tr->segs_in);
-
-	trace_print(tr, human);
+	trace_analyse(tr);
 	rc = 0;
+out:
+	ktls_conn_free(kc);
+	SSL_free(ssl);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* The exit status of a traced connection that completed. */
+static int trace_status(const struct trace *tr)
+{
+	if (tr->cfg->trace_ktls && !tr->ktls_on) {
+		fprintf(stderr, "ktls-client: trace --ktls: the record layer could not move into the kernel: "
+			"%s\n", tr->ktls_err);
+		return 1;
+	}
+	return tr->req_err[0] || (tr->pattern_checked && !tr->pattern_ok);
+}
+
+int trace_run(const struct client_cfg *cfg)
+{
+	struct trace *tr = calloc(2, sizeof(*tr)), *res = tr ? tr + 1 : NULL;
+	char err[512];
+	SSL_CTX *ctx = NULL;
+	SSL_SESSION *sess = NULL;
+	struct outfile json = { .fd = -1 };
+	int rc = 1, r;
+	/* with --json - the JSON alone goes to stdout, the human trace to stderr */
+	FILE *human = cfg->json_path && !strcmp(cfg->json_path, "-") ? stderr : stdout;
+
+	if (!tr) {
+		fprintf(stderr, "ktls-client: out of memory\n");
+		return 1;
+	}
+	if (cfg->json_path && (r = outfile_open(&json, cfg->json_path))) {
+		fprintf(stderr, "ktls-client: --json %s: cannot write: %s (checked before connecting)\n",
+			cfg->json_path, strerror(-r));
+		free(tr);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	tr->cfg = res->cfg = cfg;
+	ctx = tls_ctx_new(cfg, cfg->trace_ktls, err, sizeof(err));
+	if (!ctx) {
+		fprintf(stderr, "ktls-client: %s\n", err);
+		goto out;
+	}
+	SSL_CTX_set_read_ahead(ctx, 0); /* one record per read: the trace sees each one */
+	if (cfg->resume) {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(ctx, on_new_session);
+		tr->title = "full handshake";
+		res->title = "resumed";
+	}
+
+	if (trace_conn(tr, ctx, NULL, &sess, human))
+		goto out;
+	trace_print(tr, human);
+	rc = trace_status(tr);
+	if (cfg->resume) {
+		if (!sess) {
+			fprintf(stderr, "ktls-client: trace --resume: the server gave no session to resume (no "
+				"ticket%s): turn tickets or the session cache on in the server\n",
+				cfg->request_path ? "" : " within the wait after the handshake");
+			rc = 1;
+			goto out;
+		}
+		fprintf(human, "\n");
+		if (trace_conn(res, ctx, sess, NULL, human)) {
+			rc = 1;
+			goto out;
+		}
+		trace_print(res, human);
+		trace_print_compare(tr, res, human);
+		rc |= trace_status(res);
+		if (!res->resumed) {
+			fprintf(stderr, "ktls-client: trace --resume: the server did not resume the session it "
+				"gave (no session cache, or tickets it cannot decrypt): the second handshake was "
+				"a full one\n");
+			rc = 1;
+		}
+	}
 	if (cfg->json_path) {
-		int jr = trace_json(tr, &json);
+		int jr = trace_json(tr, cfg->resume ? res : NULL, &json);
 		if (jr) {
 			fprintf(stderr, "ktls-client: --json %s: cannot write: %s\n", cfg->json_path, strerror(-jr));
 			rc = 1;
 		}
 	}
-	if (cfg->trace_ktls && !tr->ktls_on) {
-		fprintf(stderr, "ktls-client: trace --ktls: the record layer could not move into the kernel: "
-			"%s\n", tr->ktls_err);
-		rc = 1;
-	}
-	if (tr->req_err[0] || (tr->pattern_checked && !tr->pattern_ok))
-		rc = 1;
 out:
 	outfile_discard(&json); /* nothing to write: the connection failed */
-	ktls_conn_free(kc);
-	SSL_free(ssl);
-	if (fd >= 0)
-		close(fd);
+	SSL_SESSION_free(sess);
 	SSL_CTX_free(ctx);
+	trace_bio_free_method();
 	free(tr);
 	return rc;
 }

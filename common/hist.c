@@ -7,6 +7,7 @@
  */
 #include "common/hist.h"
 
+#include <math.h>
 #include <string.h>
 
 void hist_init(struct hist *h)
@@ -40,9 +41,12 @@ void hist_record_n(struct hist *h, uint64_t v, uint64_t n)
 {
 	if (!n)
 		return;
+	double mean_old = h->count ? h->sum / (double)h->count : 0.0;
 	h->b[hist_index(v)] += n;
 	h->count += n;
 	h->sum += (double)v * (double)n;
+	/* Welford's update, n equal values at once */
+	h->m2 += ((double)v - mean_old) * ((double)v - h->sum / (double)h->count) * (double)n;
 	if (v < h->min)
 		h->min = v;
 	if (v > h->max)
@@ -60,6 +64,14 @@ void hist_merge(struct hist *dst, const struct hist *src)
 		return;
 	for (unsigned i = 0; i < HIST_BUCKETS; i++)
 		dst->b[i] += src->b[i];
+	if (dst->count) {
+		/* Chan et al.: combine two groups' sums of squared deviations */
+		double na = (double)dst->count, nb = (double)src->count;
+		double d = src->sum / nb - dst->sum / na;
+		dst->m2 += src->m2 + d * d * na * nb / (na + nb);
+	} else {
+		dst->m2 = src->m2;
+	}
 	dst->count += src->count;
 	dst->sum += src->sum;
 	if (src->min < dst->min)
@@ -100,4 +112,11 @@ uint64_t hist_percentile(const struct hist *h, double p)
 double hist_mean(const struct hist *h)
 {
 	return h->count ? h->sum / (double)h->count : 0.0;
+}
+
+double hist_stddev(const struct hist *h)
+{
+	if (h->count < 2 || h->m2 <= 0)
+		return 0.0;
+	return sqrt(h->m2 / (double)(h->count - 1));
 }

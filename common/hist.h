@@ -20,6 +20,7 @@ struct hist {
 	uint64_t count;
 	uint64_t min, max;
 	double sum;
+	double m2;                      /* sum of squared deviations from the mean (Welford) */
 	uint64_t b[HIST_BUCKETS];
 };
 
@@ -30,6 +31,9 @@ void hist_merge(struct hist *dst, const struct hist *src);
 /* p in [0, 100]; 0 for an empty histogram. hist_percentile(h, 100) == max. */
 uint64_t hist_percentile(const struct hist *h, double p);
 double hist_mean(const struct hist *h);
+/* The sample standard deviation of the recorded values (exact, not from the
+ * buckets); 0 with fewer than two values. */
+double hist_stddev(const struct hist *h);
 
 /* Bucket index of v, and the [lo, hi] range of values a bucket holds. */
 unsigned hist_index(uint64_t v);

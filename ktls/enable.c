@@ -93,6 +93,18 @@ static bool mid_record(const SSL *ssl)
 	return strcmp(SSL_rstate_string(ssl), "RB") == 0;
 }
 
+void ktls_ssl_send_key_update(SSL *ssl)
+{
+	/* OpenSSL 3.0 answers a peer's update_requested on its next write;
+	 * SSL_key_update() of the same type (it is the answer: it asks
+	 * nothing of the peer) and a handshake step write it now, once. */
+	if (SSL_get_key_update_type(ssl) == SSL_KEY_UPDATE_NONE)
+		return;
+	if (SSL_key_update(ssl, SSL_KEY_UPDATE_NOT_REQUESTED) == 1)
+		SSL_do_handshake(ssl);
+	ERR_clear_error();
+}
+
 /* Map a failed SSL_read during the drain to a libktls code. */
 static int drain_error(SSL *ssl, int ret, struct ktls_report *rep)
 {
@@ -240,6 +252,21 @@ static int kernel_refusal(int rc)
 	return rc;
 }
 
+/* A TCP socket the kernel refused the ULP on (it attaches only to an
+ * established one): was it connected, and the peer closed it (FIN: close
+ * wait; reset: closed, but with the peer's MSS still known), or was it
+ * never connected (no MSS)? */
+static bool was_connected(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (ktls_sys_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return false;
+	return ti.tcpi_state != TCP_CLOSE || ti.tcpi_rcv_mss != 0;
+}
+
 static int attach_ulp(struct ktls_conn *c)
 {
 	char name[16] = "";
@@ -255,7 +282,7 @@ static int attach_ulp(struct ktls_conn *c)
 	if (rc == -ENOENT)
 		return KTLS_E_NO_ULP;
 	if (rc == -ENOTCONN)
-		return KTLS_E_NOT_SOCKET;
+		return was_connected(c->fd) ? KTLS_E_PEER_CLOSED : KTLS_E_NOT_SOCKET;
 	if (rc == 0)
 		c->ulp = true;
 	return rc;
@@ -275,8 +302,14 @@ static int validate(SSL *ssl, int fd, unsigned dirs, const struct ktls_conn *c,
 	/* SSL_key_update() puts the SSL back "in init" until it is sent. */
 	if (SSL_get_key_update_type(ssl) != SSL_KEY_UPDATE_NONE)
 		return KTLS_E_USERSPACE_KEY_UPDATE;
-	if (!SSL_is_init_finished(ssl))
-		return KTLS_E_HANDSHAKE_INCOMPLETE;
+	if (!SSL_is_init_finished(ssl)) {
+		/* After both Finished, OpenSSL is back "in init" while it reads
+		 * a post-handshake message (TLS 1.3) or a renegotiation. */
+		st = ktls_ssl_state(ssl);
+		if (!st || !st->wr_fin || !st->rd_fin)
+			return KTLS_E_HANDSHAKE_INCOMPLETE;
+		return SSL_version(ssl) == TLS1_3_VERSION ? KTLS_E_PARTIAL_MESSAGE : KTLS_E_RENEGOTIATION;
+	}
 	if ((rc = ktls_suite_of(ssl, version, cipher, md)))
 		return rc;
 	if (c && (c->version != *version || c->cipher != *cipher))
@@ -355,6 +388,18 @@ int ktls_enable(SSL *ssl, int fd, unsigned dirs, struct ktls_conn **connp, struc
 			goto out;
 		if (rep->rx_eof)
 			c->rx_eof = true;
+		/* A post-handshake message OpenSSL has read only part of (its
+		 * record ended, the next is still on the socket) puts it back
+		 * "in init": its first bytes cannot be given to the kernel. */
+		if (!rep->rx_eof && !SSL_is_init_finished(ssl) &&
+		    SSL_get_key_update_type(ssl) == SSL_KEY_UPDATE_NONE) {
+			rc = KTLS_E_PARTIAL_MESSAGE;
+			goto out;
+		}
+		/* The peer asked for our KeyUpdate: make OpenSSL write it now,
+		 * so that TX can follow once it is on the socket. */
+		if ((dirs & KTLS_TX) && SSL_get_key_update_type(ssl) != SSL_KEY_UPDATE_NONE)
+			ktls_ssl_send_key_update(ssl);
 		/* The drain may have made OpenSSL answer a KeyUpdate. */
 		if ((dirs & KTLS_TX) && (SSL_get_key_update_type(ssl) != SSL_KEY_UPDATE_NONE ||
 					 unsent_output(ssl))) {
@@ -365,6 +410,8 @@ int ktls_enable(SSL *ssl, int fd, unsigned dirs, struct ktls_conn **connp, struc
 		if (rc)
 			goto out;
 		rep->rx_seq = rx.seq;
+		c->rx_gen_start = rx.seq;
+		c->ku_total = st->rd_key_updates;  /* the ones OpenSSL followed count too */
 	}
 	if (dirs & KTLS_TX) {
 		rc = dir_keys(ssl, st, c, true, &tx);

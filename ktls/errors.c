@@ -56,7 +56,9 @@ static const struct err_text texts[] = {
 	  "this one cannot, so the connection must be closed (or keep the "
 	  "record layer in userspace)" },
 	{ KTLS_E_KEY_UPDATE_LIMIT, "KTLS_E_KEY_UPDATE_LIMIT",
-	  "the peer sent KeyUpdates faster than allowed: closing the connection" },
+	  "the peer sent more TLS 1.3 KeyUpdates than allowed (32 in a row without "
+	  "data, or more than 32 plus one per MiB of data received): the connection "
+	  "is closed with an unexpected_message alert to bound the work it costs" },
 	{ KTLS_E_ALERT, "KTLS_E_ALERT",
 	  "the peer sent a fatal TLS alert (see ktls_conn_alert() for which)" },
 	{ KTLS_E_BAD_RECORD, "KTLS_E_BAD_RECORD",
@@ -79,6 +81,15 @@ static const struct err_text texts[] = {
 	{ KTLS_E_NOT_OFFLOADED, "KTLS_E_NOT_OFFLOADED",
 	  "that direction is not in the kernel: call ktls_enable() with KTLS_TX "
 	  "(to send) or KTLS_RX (to receive) first, or keep using OpenSSL" },
+	{ KTLS_E_PEER_CLOSED, "KTLS_E_PEER_CLOSED",
+	  "the peer closed the TCP connection (FIN or reset) before the switch, and "
+	  "the kernel attaches kTLS only to an established socket: finish the "
+	  "connection in userspace (OpenSSL) or close it" },
+	{ KTLS_E_PARTIAL_MESSAGE, "KTLS_E_PARTIAL_MESSAGE",
+	  "OpenSSL has read part of a post-handshake message (a KeyUpdate or ticket "
+	  "split over records) whose rest is still on the socket; the kernel cannot "
+	  "take over in the middle of it: keep this session in userspace, or read "
+	  "the whole message before ktls_enable()" },
 };
 
 static const struct err_text *find(int err)

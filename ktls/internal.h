@@ -158,7 +158,12 @@ struct ktls_conn {
 	uint8_t alert_have;
 	uint8_t *hs_buf;               /* handshake message reassembly, KTLS_HS_MAX bytes */
 	size_t hs_len;
-	unsigned ku_in_a_row;          /* KeyUpdates with no data between them */
+	/* KeyUpdates from the peer, against the limits of ktls/io.c */
+	unsigned ku_in_a_row;          /* with no other record between them */
+	uint64_t ku_total;             /* in all, the ones OpenSSL handled included */
+	uint64_t rx_records;           /* records of the generations before the current one */
+	uint64_t rx_gen_start;         /* sequence number the current RX key started at */
+	bool ku_answer_pending;        /* the peer asked for our KeyUpdate; not sent yet */
 	ktls_handshake_cb hs_cb;
 	void *hs_arg;
 	struct ktls_conn_stats st;
@@ -170,6 +175,15 @@ int ktls_install(struct ktls_conn *c, int dir, struct ktls_dir_keys *k);
 /* TLS 1.3: step the TX or RX secret to the next generation and install it
  * with sequence number 0. */
 int ktls_rotate(struct ktls_conn *c, int dir);
+/* TLS 1.3: install the current RX key again at sequence number seq (the
+ * kernel paused RX after a record that only looked like a KeyUpdate). */
+int ktls_reinstall_rx(struct ktls_conn *c, uint64_t seq);
+/* The kernel's next RX record sequence number (getsockopt TLS_RX), or -errno. */
+int ktls_kernel_rx_seq(struct ktls_conn *c, uint64_t *seq);
+/* Send our KeyUpdate(update_not_requested) answer if one is due, then move
+ * TX to the next key. 0 (sent, or none due), -EAGAIN (still due) or an error
+ * (made sticky). */
+int ktls_send_ku_answer(struct ktls_conn *c);
 /* Send one record of `type` through the kernel's TX key. 0 or a negative code. */
 int ktls_send_control(struct ktls_conn *c, uint8_t type, const void *buf, size_t len);
 

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KTLS_KEY_UPDATES_IN_A_ROW 32   /* KeyUpdates with no data between */
 
 enum { REC_CCS = 20, REC_ALERT = 21, REC_HANDSHAKE = 22, REC_DATA = 23 };
 enum { HS_HELLO_REQUEST = 0, HS_NEW_SESSION_TICKET = 4, HS_KEY_UPDATE = 24 };
@@ -65,18 +64,43 @@ static int fail(struct ktls_conn *c, int code, int alert_desc)
 	return code;
 }
 
-/* The peer asked for new keys (TLS 1.3 KeyUpdate). */
-static int on_key_update(struct ktls_conn *c, const uint8_t *body, size_t len)
+/* Records the peer sent under the current RX key, up to and including the
+ * one just read (the kernel counts them: its next sequence number). 1 when
+ * the kernel cannot tell (the limits then count every KeyUpdate as being
+ * in a row). */
+static uint64_t records_this_key(struct ktls_conn *c)
 {
-	static const uint8_t answer[5] = { HS_KEY_UPDATE, 0, 0, 1, 0 }; /* update_not_requested */
+	uint64_t seq;
+
+	if (ktls_kernel_rx_seq(c, &seq) || seq <= c->rx_gen_start)
+		return 1;
+	return seq - c->rx_gen_start;
+}
+
+/* The peer asked for new keys (TLS 1.3 KeyUpdate). at_end: the message
+ * ended its record (as RFC 8446, 5.1 requires of a message before a key
+ * change), false when more bytes of the same record follow it. */
+static int on_key_update(struct ktls_conn *c, const uint8_t *body, size_t len, bool at_end)
+{
+	uint64_t recs;
 	int rc;
 
 	if (c->version != TLS1_3_VERSION)
 		return fail(c, KTLS_E_BAD_RECORD, 10 /* unexpected_message */);
-	if (len != 1 || body[0] > 1)
+	if (len != 1)
 		return fail(c, KTLS_E_BAD_RECORD, 50 /* decode_error */);
-	if (++c->ku_in_a_row > KTLS_KEY_UPDATES_IN_A_ROW)
-		return fail(c, KTLS_E_KEY_UPDATE_LIMIT, 10);
+	if (body[0] > 1)
+		return fail(c, KTLS_E_BAD_RECORD, 47 /* illegal_parameter */);
+	if (!at_end)
+		return fail(c, KTLS_E_BAD_RECORD, 10 /* unexpected_message */);
+	/* The limits of ktls.h (bounded work for any peer). */
+	recs = records_this_key(c);
+	c->ku_in_a_row = recs > 1 ? 1 : c->ku_in_a_row + 1;
+	c->rx_records += recs;
+	c->ku_total++;
+	if (c->ku_in_a_row > KTLS_KU_LIMIT_IN_A_ROW ||
+	    c->ku_total > KTLS_KU_LIMIT_FREE + c->rx_records / KTLS_KU_LIMIT_RECORDS)
+		return fail(c, KTLS_E_KEY_UPDATE_LIMIT, 10 /* unexpected_message */);
 	if (!ktls_sys_rekey_supported()) {
 		/* Everything after this record is under a key the kernel cannot
 		 * take: end the stream cleanly instead of failing to decrypt. */
@@ -87,21 +111,21 @@ static int on_key_update(struct ktls_conn *c, const uint8_t *body, size_t len)
 	rc = ktls_rotate(c, KTLS_RX);
 	if (rc)
 		return fail(c, rc == -EBUSY ? KTLS_E_REKEY_UNSUPPORTED : rc, 80 /* internal_error */);
+	c->rx_gen_start = 0;
 	c->st.key_updates_rx++;
 	if (body[0] == 1 && (c->dirs & KTLS_TX) && !c->tx_closed) {
-		rc = ktls_send_control(c, REC_HANDSHAKE, answer, sizeof(answer));
-		if (rc == 0)
-			rc = ktls_rotate(c, KTLS_TX);
-		if (rc) {
-			c->fatal = rc == -EBUSY ? KTLS_E_REKEY_UNSUPPORTED : rc;
-			return c->fatal;
-		}
-		c->st.key_updates_tx++;
+		/* Answer before our next data record. A full send buffer (a
+		 * peer not reading) leaves it due: ktls_flush(), ktls_send()
+		 * and the next ktls_recv() try again. */
+		c->ku_answer_pending = true;
+		rc = ktls_send_ku_answer(c);
+		if (rc && rc != -EAGAIN)
+			return rc;
 	}
 	return 0;
 }
 
-static int on_handshake_msg(struct ktls_conn *c, const uint8_t *msg, size_t len)
+static int on_handshake_msg(struct ktls_conn *c, const uint8_t *msg, size_t len, bool at_end)
 {
 	const uint8_t *body = msg + 4;
 	size_t blen = len - 4;
@@ -115,7 +139,7 @@ static int on_handshake_msg(struct ktls_conn *c, const uint8_t *msg, size_t len)
 			c->hs_cb(c, msg[0], body, blen, c->hs_arg);
 		return 0;
 	case HS_KEY_UPDATE:
-		return on_key_update(c, body, blen);
+		return on_key_update(c, body, blen, at_end);
 	case HS_HELLO_REQUEST:
 		/* TLS 1.2 renegotiation request: a client may ignore it. */
 		if (c->version == TLS1_2_VERSION && blen == 0)
@@ -125,7 +149,9 @@ static int on_handshake_msg(struct ktls_conn *c, const uint8_t *msg, size_t len)
 	return fail(c, KTLS_E_BAD_RECORD, 10 /* unexpected_message */);
 }
 
-/* Reassemble handshake messages from record contents. */
+/* Reassemble handshake messages from record contents: p[0..n) is what one
+ * read returned of one record (all of its rest when the buffer was large
+ * enough: the kernel never returns two records in one control read). */
 static int on_handshake_bytes(struct ktls_conn *c, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
@@ -153,7 +179,7 @@ static int on_handshake_bytes(struct ktls_conn *c, const uint8_t *p, size_t n)
 			if (full > KTLS_HS_MAX)
 				return fail(c, KTLS_E_BAD_RECORD, 50 /* decode_error */);
 			if (c->hs_len == full) {
-				int rc = on_handshake_msg(c, c->hs_buf, full);
+				int rc = on_handshake_msg(c, c->hs_buf, full, n == 0);
 				OPENSSL_cleanse(c->hs_buf, full);
 				c->hs_len = 0;
 				if (rc)
@@ -229,6 +255,11 @@ ssize_t ktls_recv(struct ktls_conn *c, void *buf, size_t len, int flags)
 		return 0;
 	if (len == 0)
 		return 0;
+	if (c->ku_answer_pending) {
+		int rc = ktls_send_ku_answer(c);
+		if (rc && rc != -EAGAIN)
+			return rc;
+	}
 	for (;;) {
 		char cbuf[CMSG_SPACE(sizeof(uint8_t))];
 		struct iovec iov = { .iov_base = buf, .iov_len = len };
@@ -240,6 +271,20 @@ ssize_t ktls_recv(struct ktls_conn *c, void *buf, size_t len, int flags)
 		ssize_t n = ktls_sys_recvmsg(c->fd, &msg, flags & ~MSG_PEEK);
 		int rc;
 
+		if (n == -EKEYEXPIRED) {
+			/* The kernel pauses RX after a handshake record whose first
+			 * byte is a KeyUpdate's type. Within a message (the first
+			 * piece of a KeyUpdate split over records, or a ticket's
+			 * piece that begins with that byte) the key has not
+			 * changed: give the kernel the same key to go on with. */
+			uint64_t seq;
+			int rc = c->hs_len ? ktls_kernel_rx_seq(c, &seq) : KTLS_E_BAD_RECORD;
+			if (rc == 0)
+				rc = ktls_reinstall_rx(c, seq);
+			if (rc)
+				return fail(c, rc == KTLS_E_BAD_RECORD ? rc : KTLS_E_INTERNAL, 10);
+			continue;
+		}
 		if (n < 0)
 			return map_recv_error(c, n);
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
@@ -259,8 +304,14 @@ ssize_t ktls_recv(struct ktls_conn *c, void *buf, size_t len, int flags)
 			c->ku_in_a_row = 0;
 			return n;
 		}
-		if (n == 0)
+		if (n == 0) {
+			/* "Implementations MUST NOT send Handshake and Alert
+			 * records that have a zero-length content" (RFC 8446,
+			 * 5.1); the kernel hands them up as empty reads. */
+			if (type == REC_ALERT || type == REC_HANDSHAKE)
+				return fail(c, KTLS_E_BAD_RECORD, 10 /* unexpected_message */);
 			continue;
+		}
 		if (c->alert_have && type != REC_ALERT)
 			return fail(c, KTLS_E_BAD_RECORD, 10);
 		if (c->hs_len && type != REC_HANDSHAKE)
@@ -296,6 +347,12 @@ ssize_t ktls_send(struct ktls_conn *c, const void *buf, size_t len, int flags)
 		return KTLS_E_NOT_OFFLOADED;
 	if (c->tx_closed)
 		return KTLS_E_CLOSED;
+	if (c->ku_answer_pending) {
+		/* our KeyUpdate must come before our next data (RFC 8446, 4.6.3) */
+		int rc = ktls_send_ku_answer(c);
+		if (rc)
+			return rc;
+	}
 	while (off < len) {
 		struct iovec iov = { .iov_base = (char *)buf + off, .iov_len = len - off };
 		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };

@@ -61,7 +61,7 @@ enum ktls_error {
 	KTLS_E_ALREADY,                /* that direction is already in the kernel */
 	KTLS_E_NOT_SOCKET,             /* fd is not a connected TCP socket */
 	KTLS_E_REKEY_UNSUPPORTED,      /* peer sent KeyUpdate; kernel cannot rekey (needs 6.14+) */
-	KTLS_E_KEY_UPDATE_LIMIT,       /* peer sent too many KeyUpdates */
+	KTLS_E_KEY_UPDATE_LIMIT,       /* peer sent more KeyUpdates than allowed (see below) */
 	KTLS_E_ALERT,                  /* peer sent a fatal alert: see ktls_conn_alert() */
 	KTLS_E_BAD_RECORD,             /* unexpected record type or malformed control message */
 	KTLS_E_DECRYPT,                /* a record failed authentication (bad_record_mac) */
@@ -70,6 +70,8 @@ enum ktls_error {
 	KTLS_E_CLOSED,                 /* close_notify already received or sent */
 	KTLS_E_INTERNAL,               /* OpenSSL or the KDF failed unexpectedly */
 	KTLS_E_NOT_OFFLOADED,          /* that direction is not in the kernel (yet) */
+	KTLS_E_PEER_CLOSED,            /* the peer closed (FIN or RST) before the switch */
+	KTLS_E_PARTIAL_MESSAGE,        /* part of a post-handshake message was read before RX */
 	KTLS_E_LAST
 };
 
@@ -190,11 +192,17 @@ struct ktls_conn;
  * Sequence numbers come from counting records in the message callback
  * (ktls_ctx_prepare): TLS 1.2 starts after ChangeCipherSpec (1 after
  * Finished), TLS 1.3 at 0 plus the records already sent or received under
- * the application keys (NewSessionTickets, drained data). A KeyUpdate OpenSSL
- * processed before offload is followed (the next secret is derived).
+ * the application keys (NewSessionTickets, drained data). KeyUpdates OpenSSL
+ * processed before offload are followed: the kernel gets the current
+ * generation of each traffic secret (derived with HKDF-Expand-Label(secret,
+ * "traffic upd", "", Hash.length), OpenSSL's TLS13-KDF). When OpenSSL
+ * answered one (update_requested), its KeyUpdate must be on the socket
+ * before TX is enabled (KTLS_E_UNSENT_DATA until then).
  *
  * Returns 0, or (nothing installed): -EINVAL (bad arguments, fd differs
- * from *connp's), KTLS_E_ALREADY, KTLS_E_NOT_SOCKET, KTLS_E_HANDSHAKE_INCOMPLETE,
+ * from *connp's), KTLS_E_ALREADY, KTLS_E_NOT_SOCKET, KTLS_E_PEER_CLOSED (the
+ * socket is no longer established), KTLS_E_HANDSHAKE_INCOMPLETE,
+ * KTLS_E_PARTIAL_MESSAGE (RX: a post-handshake message read only in part),
  * KTLS_E_VERSION, KTLS_E_CIPHER_UNSUPPORTED, KTLS_E_COMPRESSION,
  * KTLS_E_RENEGOTIATION, KTLS_E_NO_SECRETS, KTLS_E_USERSPACE_KEY_UPDATE (TX),
  * KTLS_E_UNSENT_DATA (TX), KTLS_E_PARTIAL_RECORD (RX), KTLS_E_NO_ULP,
@@ -207,6 +215,14 @@ struct ktls_conn;
  * flush, then call again for TX. */
 int ktls_enable(SSL *ssl, int fd, unsigned dirs, struct ktls_conn **connp,
 		struct ktls_report *rep);
+
+/* When OpenSSL owes the peer a KeyUpdate (the peer asked for one in a
+ * record OpenSSL read: SSL_get_key_update_type() is not NONE), make it
+ * write it now to its write BIO, instead of before its next data. Call it
+ * after reading with SSL_read() and before ktls_enable(KTLS_TX), then put
+ * that output on the socket. ktls_enable() does it itself for what its
+ * drain read. */
+void ktls_ssl_send_key_update(SSL *ssl);
 
 /* Wipe the connection's secrets and free it. Does not close the fd. NULL ok. */
 void ktls_conn_free(struct ktls_conn *c);
@@ -222,7 +238,9 @@ unsigned ktls_conn_dirs(const struct ktls_conn *c);
  *                              TLS 1.2 warnings and user_canceled are skipped
  *   NewSessionTicket        -> passed to the handshake callback, or dropped
  *   KeyUpdate               -> next RX key installed (and, if the peer asked,
- *                              our KeyUpdate sent and the TX key rotated)
+ *                              our KeyUpdate sent and the TX key rotated; when
+ *                              the send buffer is full it stays due: see
+ *                              ktls_flush())
  * and the call goes on to the next record; a control record may be split
  * over small reads. buf is scratch space for control records too.
  * A server using plain recv() (or io_uring recv) that gets -EIO has met a
@@ -232,16 +250,40 @@ unsigned ktls_conn_dirs(const struct ktls_conn *c);
  * (ktls_conn_stats().unclean_eof tells); -EAGAIN; KTLS_E_NOT_OFFLOADED (no
  * kernel RX); KTLS_E_ALERT; KTLS_E_DECRYPT (EBADMSG: bad_record_mac sent);
  * KTLS_E_RECORD_OVERFLOW (EMSGSIZE); KTLS_E_BAD_RECORD (unexpected or
- * malformed control record: unexpected_message / decode_error sent);
+ * malformed control record, with the alert RFC 8446 names sent:
+ * unexpected_message for a record type or handshake message that has no
+ * place here, an empty alert or handshake record, or a KeyUpdate that does
+ * not end its record (checked when the buffer holds the whole record, 16 KiB);
+ * decode_error for a bad length; illegal_parameter for a KeyUpdate whose
+ * request_update is not 0 or 1);
  * KTLS_E_TRUNCATED (the TCP stream ended in the middle of a record: the
  * kernel itself returns 0 there as at a record boundary, libktls sees the
  * partial record's bytes still unread in TCP; if the kernel had to copy
  * them out under memory pressure it reports a plain unclean EOF);
  * KTLS_E_REKEY_UNSUPPORTED
  * (peer KeyUpdate on a kernel without rekey: close_notify sent, the stream
- * ends); KTLS_E_KEY_UPDATE_LIMIT; or -errno. Errors other than -EAGAIN and
- * -EINTR are sticky: later calls return them again. */
+ * ends); KTLS_E_KEY_UPDATE_LIMIT (unexpected_message sent: the peer sent
+ * more than 32 KeyUpdates with no other record between them, or more than
+ * 32 plus one per 1024 records it sent in all); or -errno. Errors other
+ * than -EAGAIN and -EINTR are sticky: later calls return them again. */
 ssize_t ktls_recv(struct ktls_conn *c, void *buf, size_t len, int flags);
+
+/* The KeyUpdates a peer may send, so that they cost bounded work: at most
+ * KTLS_KU_LIMIT_IN_A_ROW with no other record between them (OpenSSL's and
+ * BoringSSL's limit too), and in all at most KTLS_KU_LIMIT_FREE plus one
+ * per KTLS_KU_LIMIT_RECORDS records the peer sent. A peer that rekeys every
+ * 2^24 records (AES-GCM's usage limit) stays far inside. */
+#define KTLS_KU_LIMIT_IN_A_ROW 32
+#define KTLS_KU_LIMIT_FREE 32
+#define KTLS_KU_LIMIT_RECORDS 1024
+
+/* Send what libktls owes the peer before our next data record: the
+ * KeyUpdate that answers the peer's update_requested, when ktls_recv()
+ * found the send buffer full. Programs that send data with plain send()
+ * (or io_uring) call it before each send while it returns -EAGAIN (wait
+ * for POLLOUT); ktls_send() does it itself. 0 (nothing due any more),
+ * -EAGAIN, the connection's sticky error, or -errno. */
+int ktls_flush(struct ktls_conn *c);
 
 /* send() all of buf (retrying short writes and EINTR); plain send() on the
  * fd works the same way. Returns len; with MSG_DONTWAIT the count sent so far

@@ -4,7 +4,7 @@
 #
 #   scripts/client-vs-nginx.sh [--rounds N] [--duration SECONDS] [--conns N]
 #                              [--clients ktls-client,h2load,s_time] [--client-bin PATH]
-#                              [--client-args 'ARGS']   (more ktls-client options, e.g. --provider-keys)
+#                              [--client-args 'ARGS']   (more ktls-client options, e.g. --stock-openssl)
 #
 # nginx (scripts/nginx-peer.sh): one worker pinned to CPU 0, ECDSA P-256
 # certificate, TLS 1.3, TLS_AES_128_GCM_SHA256, X25519, no tickets or

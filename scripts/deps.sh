@@ -11,14 +11,20 @@ set -euo pipefail
 
 # Needed to build (make fails without these).
 BUILD_PKGS=(build-essential pkg-config liburing-dev libssl-dev linux-libc-dev
-            libcjson-dev libopenmpi-dev)
+            libcjson-dev libsodium-dev zlib1g-dev libopenmpi-dev)
 # Needed by tests, the VM harness, peers and the benchmark.
-RUN_PKGS=(openssl perl curl jq xz-utils iproute2 procps
+RUN_PKGS=(openssl perl curl jq bc xz-utils iproute2 procps
           qemu-system-x86 busybox-static
           gnutls-bin nghttp2-client wrk nginx
           hyperfine gnuplot-nox linux-perf
           openmpi-bin ethtool
-          clang libclang-rt-14-dev)
+          clang libclang-rt-dev
+          default-jre-headless libhdrhistogram-java)
+# Needed on the host only: make test-trixie makes its Debian 13 root with it
+# (scripts/debian-root.sh). Not in --list, which is also the root's list,
+# nor checked inside such a root (KTLS_DEBIAN_ROOT).
+HOST_PKGS=(mmdebstrap)
+[[ -n ${KTLS_DEBIAN_ROOT:-} ]] && HOST_PKGS=()
 
 if [[ ${1:-} == --list ]]; then
 	echo "${BUILD_PKGS[@]} ${RUN_PKGS[@]}"
@@ -34,7 +40,7 @@ missing() {
 }
 
 mapfile -t miss_build < <(missing "${BUILD_PKGS[@]}")
-mapfile -t miss_run < <(missing "${RUN_PKGS[@]}")
+mapfile -t miss_run < <(missing "${RUN_PKGS[@]}" "${HOST_PKGS[@]}")
 miss=("${miss_build[@]}" "${miss_run[@]}")
 [[ ${#miss[@]} -eq 0 ]] && exit 0
 

@@ -19,8 +19,9 @@
 #   DIR/agent      mpirun's launcher (plm_rsh_agent): "agent HOST COMMAND"
 #                  runs COMMAND in HOST's namespace under HOST as hostname,
 #                  as "ssh HOST COMMAND" does on a real host
-#   DIR/env        OMPI_MCA_plm_rsh_agent=DIR/agent, and the root permission
-#                  for mpirun (source it, or pass its lines to env)
+#   DIR/env        OMPI_MCA_plm_rsh_agent=DIR/agent (PRTE_MCA_plm_ssh_agent for
+#                  Open MPI 5), and the root permission for mpirun (pass its
+#                  lines to env)
 # Run mpirun (or ktls-bench --clients) inside the server namespace:
 #   ip netns exec "$(cat DIR/server)" env $(cat DIR/env) mpirun --hostfile DIR/hostfile ...
 # KTLS_NETNS_OWNER=PID names the process whose exit makes a leftover
@@ -107,8 +108,9 @@ fi
 exec ip netns exec "$host" unshare --uts sh -c 'hostname "$1" && exec sh -c "$2"' agent "$host" "$*"
 EOF
 	chmod +x "$dir/agent"
-	printf 'OMPI_MCA_plm_rsh_agent=%s\nOMPI_ALLOW_RUN_AS_ROOT=1\nOMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1\n' \
-		"$dir/agent" >"$dir/env"
+	# (Open MPI 4 reads plm_rsh_agent; Open MPI 5's PRRTE plm_ssh_agent)
+	printf 'OMPI_MCA_plm_rsh_agent=%s\nPRTE_MCA_plm_ssh_agent=%s\nOMPI_ALLOW_RUN_AS_ROOT=1\nOMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1\n' \
+		"$dir/agent" "$dir/agent" >"$dir/env"
 	# the bridge forwards as soon as its ports are up; wait until a client
 	# reaches the server (bounded)
 	# (a refused connection proves the path as well as an accepted one)

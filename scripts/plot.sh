@@ -3,7 +3,10 @@
 #   scripts/plot.sh DIR
 # runs `ktls-bench plotdata DIR` (JSON -> DIR/plots/*.dat), then gnuplot
 # (gnuplot-nox: svg and pngcairo terminals) into DIR/plots/NAME.svg and .png:
-#   handshakes      handshakes/s against concurrency, one line per series
+#   handshakes      handshakes/s against concurrency, one line per series (and
+#                   server threads), through the measured points only; points
+#                   where the server was not saturated are ringed, those whose
+#                   CPUs other work disturbed are crossed
 #   throughput      MB/s (10^6 bytes/s) against response size, per cipher and record layer
 #   cpu_per_byte    server ns/B by cipher: userspace, kTLS, nginx, AEAD floor
 #   ceiling_ratio   each scenario's crypto floor / measured server CPU
@@ -47,17 +50,30 @@ nginx_series() {
 	echo ", for [i=0:$((n - 1))] '$f' index i using 1:2 with linespoints lw 2 dt 2 lc i+1 title columnheader(1)"
 }
 
+# the marks on handshake points: column 3 of FILE, bit 1 not saturated, bit 2 disturbed
+marks() {
+	local f=$1
+	grep -q '^[0-9]' "$f" 2>/dev/null || return 0
+	echo ", for [i=0:$((n - 1))] '$f' index i using 1:(int(column(3)) % 2 == 1 ? \$2 : NaN) with points pt 6 ps 2.4 lw 1.5 lc rgb '#444444' notitle"
+	echo ", for [i=0:$((n - 1))] '$f' index i using 1:(int(column(3)) >= 2 ? \$2 : NaN) with points pt 2 ps 2.4 lw 2 lc rgb '#cc0000' notitle"
+}
+
 n=$(blocks "$p/handshakes.dat")
 if ((n > 0)); then
+	legend=
+	awk '!/^[#"]/ && NF >= 3 && $3 % 2 == 1 { f = 1 } END { exit !f }' "$p"/handshakes*.dat &&
+		legend+=", NaN with points pt 6 ps 2.4 lw 1.5 lc rgb '#444444' title 'server not saturated (busy < 90% of its cores)'"
+	awk '!/^[#"]/ && NF >= 3 && $3 >= 2 { f = 1 } END { exit !f }' "$p"/handshakes*.dat &&
+		legend+=", NaN with points pt 2 ps 2.4 lw 2 lc rgb '#cc0000' title 'disturbed (other work > 10% of its CPUs)'"
 	draw handshakes "
-set title 'Handshakes per second against concurrency (server: one core; nginx dashed)'
+set title 'Handshakes per second against concurrency (lines join measured points; nginx dashed)'
 set logscale x 2
 set xlabel 'connections in flight'
 set ylabel 'handshakes/s (log scale)'
 set logscale y 10
 set key font ',9'
 plot for [i=0:$((n - 1))] '$p/handshakes.dat' index i using 1:2 with linespoints lw 2 lc i+1 title columnheader(1)$(
-	nginx_series handshakes)"
+	nginx_series handshakes)$(marks "$p/handshakes.dat" | tr -d '\n')$(marks "$p/handshakes_nginx.dat" | tr -d '\n')$legend"
 fi
 
 n=$(blocks "$p/throughput.dat")

@@ -20,7 +20,7 @@
 # with the crypto floor from `openssl speed` on CPU 0 (ECDSA P-256 sign + two
 # X25519 operations per handshake; AES-128-GCM on 16 KiB blocks per byte).
 # --server-opt OPT (repeatable) adds OPT to ktls-server's command line, e.g.
-# --server-opt --provider-keys (stock OpenSSL 3.0 paths).
+# --server-opt --stock-openssl (stock OpenSSL paths: no osslshim/).
 # Timings on a shared or virtual machine are noisy: read the ratios.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)

@@ -31,18 +31,26 @@ tls module, the crypto modules, loopback up), in a copy of this repository at
 the same path ($REPO), and exit with COMMAND's status.
 COMMAND's stdout and stderr come back on this stdout and stderr, apart from
 the guest's console (kept in a log; its tail is shown when something fails).
-Inside: KTLS_BIN, KTLS_BUILD, KTLS_TEST_STRICT=1, KTLS_IN_VM=<kernel name>.
+Inside: KTLS_BIN, KTLS_BUILD, KTLS_TEST_STRICT=1, KTLS_IN_VM=<kernel name>
+(and KTLS_VM_ADDR, the guest's address, with --forward).
 
 Options:
   -k, --kernel NAME   bookworm (Debian 12, Linux 6.1), trixie-backports (the
-                      newest Linux in Debian 13 backports), or all: one run per
-                      kernel, each announced on stderr (default: $DEF_KERNEL)
+                      newest Linux in Debian 13 backports), trixie (Debian 13,
+                      Linux 6.12), bullseye (Debian 11, Linux 5.10), or all:
+                      one run per kernel, each announced on stderr
+                      (default: $DEF_KERNEL)
   -t, --timeout T     kill a guest still running after T: 300, 90s, 5m, 1h
                       (default: ${DEF_TIMEOUT}s, per kernel)
   -m, --mem SIZE      guest memory, e.g. 512M, 2G (default: ${DEF_MEM}M)
   -a, --accel A       tcg, kvm, or auto: KVM only when /dev/kvm is usable and a
                       one-time probe boot under it succeeds within
                       ${KVM_PROBE_TIMEOUT}s (verdict cached) (default: $DEF_ACCEL)
+  -f, --forward LIST  HOSTPORT:GUESTPORT[,...]: give the guest a network device
+                      (QEMU user networking, restrict=on: it reaches nothing)
+                      and forward each 127.0.0.1:HOSTPORT of the host to its
+                      GUESTPORT, so host programs can talk to a server in it;
+                      the guest is $VM_NET_GUEST (default: no network device)
   -u, --update        look in Debian for a newer kernel before running
                       (otherwise the kernel picked on first use is kept)
       --keep          keep the run folder (console log, initrd) and print its path
@@ -71,7 +79,7 @@ vm_say() { [[ -n $VM_QUIET ]] || echo "vm: $*" >&2; }
 vm_err() { echo "vm: error: $*" >&2; }
 usage_err() {
 	echo "vm: $*" >&2
-	echo "usage: scripts/vm.sh [--kernel bookworm|trixie-backports|all] [--timeout T] [--mem SIZE] [--accel tcg|kvm|auto] [--update] [--keep] [--quiet] -- COMMAND [ARGS...]  (--help for more)" >&2
+	echo "usage: scripts/vm.sh [--kernel bookworm|trixie-backports|trixie|bullseye|all] [--timeout T] [--mem SIZE] [--accel tcg|kvm|auto] [--forward H:G,...] [--update] [--keep] [--quiet] -- COMMAND [ARGS...]  (--help for more)" >&2
 	exit $EXIT_USAGE
 }
 
@@ -93,6 +101,7 @@ parse_mem() {
 
 . "$VM_SCRIPTS/kernel.sh"
 . "$VM_SCRIPTS/initramfs.sh"
+. "$VM_SCRIPTS/net.sh"
 
 need_tools() {
 	if ! type -P qemu-system-x86_64 >/dev/null; then
@@ -162,6 +171,7 @@ run_guest() {
 		printf 'export HOME=/root LANG=C.UTF-8 TERM=dumb PATH=%q\n' "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 		printf 'export KTLS_BIN=%q KTLS_BUILD=%q KTLS_TEST_STRICT=1 KTLS_IN_VM=%q KTLS_VM_KERNEL=%q\n' \
 			"$KTLS_BIN" "$KTLS_BUILD" "$name" "$KVER"
+		[[ -n $VM_FORWARD ]] && printf 'export KTLS_VM_ADDR=%q\n' "$VM_NET_GUEST"
 		printf 'cd %q || exit %d\n' "$cwd" "$EXIT_HARNESS"
 		printf 'set --'; printf ' %q' "$@"; echo
 		cat <<-'EOF'
@@ -182,8 +192,9 @@ run_guest() {
 	q=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
 		-machine pc -smp 1 -m "$mem"
 		-kernel "$KDIR/vmlinuz" -initrd "$run/initrd"
-		-append "console=ttyS0 panic=-1 8250.nr_uarts=4 mitigations=off"
+		-append "console=ttyS0 panic=-1 8250.nr_uarts=4 mitigations=off$(net_append)"
 		-serial "file:$run/console.log")
+	mapfile -t -O "${#q[@]}" q < <(net_qemu_args)
 	if [[ $accel == kvm ]]; then q+=(-accel kvm -cpu host); else q+=(-accel tcg -cpu max); fi
 	# COMMAND's stdout and stderr: through FIFOs that cat relays to ours (qemu's
 	# own output goes to a log). Holding each FIFO open read-write here means
@@ -260,14 +271,14 @@ on_signal() {
 main() {
 	local kernel=$DEF_KERNEL tmo=$DEF_TIMEOUT mem=$DEF_MEM accel=$DEF_ACCEL keep='' args
 	VM_UPDATE=
-	args=$(getopt -o +k:t:m:a:uqh -l kernel:,timeout:,mem:,accel:,update,keep,quiet,help -n vm.sh -- "$@" 2>&1) ||
+	args=$(getopt -o +k:t:m:a:f:uqh -l kernel:,timeout:,mem:,accel:,forward:,update,keep,quiet,help -n vm.sh -- "$@" 2>&1) ||
 		usage_err "${args#vm.sh: }"
 	eval set -- "$args"
 	while true; do
 		case $1 in
 		-k | --kernel)
-			case $2 in bookworm | trixie-backports | all) kernel=$2 ;;
-			*) usage_err "--kernel: '$2' is not a kernel: use bookworm, trixie-backports or all" ;; esac
+			case $2 in bookworm | trixie-backports | trixie | bullseye | all) kernel=$2 ;;
+			*) usage_err "--kernel: '$2' is not a kernel: use bookworm, trixie-backports, trixie, bullseye or all" ;; esac
 			shift 2 ;;
 		-t | --timeout)
 			tmo=$(parse_duration "$2") || usage_err "--timeout: '$2' is not a duration: use e.g. 300, 90s, 5m, 1h"
@@ -278,6 +289,9 @@ main() {
 		-a | --accel)
 			case $2 in tcg | kvm | auto) accel=$2 ;;
 			*) usage_err "--accel: '$2' is not an accelerator: use tcg, kvm or auto" ;; esac
+			shift 2 ;;
+		-f | --forward)
+			net_parse "$2" || usage_err "$VM_NET_ERR"
 			shift 2 ;;
 		-u | --update) VM_UPDATE=1; shift ;;
 		--keep) keep=1; VM_KEEP=1; shift ;;

@@ -13,6 +13,9 @@
 
 #define DEF_CERT "build/certs/ecdsa-p256.crt"
 #define DEF_KEY "build/certs/ecdsa-p256.key"
+/* TLS 1.2: forward secrecy and AEAD only (no CBC: LUCKY13 and its kin);
+ * --ciphers replaces it, e.g. with OpenSSL's DEFAULT. */
+#define DEF_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AESCCM:!AESCCM8"
 
 static void usage(FILE *f)
 {
@@ -43,18 +46,24 @@ static void usage(FILE *f)
 "      --cert FILE            certificate chain, PEM (default " DEF_CERT ")\n"
 "      --key FILE             private key, PEM (default " DEF_KEY ")\n"
 "      --tls-version V        1.2, 1.3 or any (default any)\n"
-"      --ciphers LIST         TLS 1.2 ciphers, OpenSSL syntax (default OpenSSL's)\n"
+"      --ciphers LIST         TLS 1.2 ciphers, OpenSSL syntax; CBC suites only when\n"
+"                             listed here (default: ECDHE with AES-GCM,\n"
+"                             CHACHA20-POLY1305 or AES-CCM,\n"
+"                             " DEF_CIPHERS ")\n"
 "      --ciphersuites LIST    TLS 1.3 suites (default OpenSSL's)\n"
 "      --groups LIST          key exchange groups, e.g. X25519 (default OpenSSL's)\n"
 "      --sigalgs LIST         signature algorithms (default OpenSSL's)\n"
 "      --tickets N            TLS 1.3 tickets per handshake; 0 also turns TLS 1.2\n"
 "                             tickets off (default 2)\n"
 "      --session-cache N      session-ID cache entries, 0 off (default 20480)\n"
-"      --provider-keys        stock OpenSSL 3.0 paths: key shares through the\n"
-"                             provider key managers and the key schedule through\n"
-"                             the default provider (default: OpenSSL's built-in\n"
-"                             key methods on its direct path and an allocation-\n"
-"                             free TLS13-KDF/HMAC; the same checks either way)\n"
+"      --stock-openssl        OpenSSL as other servers use it, every shim of\n"
+"                             osslshim/ off: key shares through the provider key\n"
+"                             managers, the key schedule through the default\n"
+"                             provider (default: OpenSSL's built-in key methods\n"
+"                             on its direct path and an allocation-free\n"
+"                             TLS13-KDF/HMAC, where OpenSSL has their APIs; the\n"
+"                             same checks either way). --provider-keys is an old\n"
+"                             name for it\n"
 "HTTP:\n"
 "      --docroot DIR          where GET /file/<name> reads (default: none, 404)\n"
 "      --max-header SIZE      request head limit, 431 above (default 8K)\n"
@@ -144,6 +153,7 @@ static const struct option longopts[] = {
 	{ "sigalgs", required_argument, NULL, O_SIGALGS },
 	{ "tickets", required_argument, NULL, O_TICKETS },
 	{ "session-cache", required_argument, NULL, O_CACHE },
+	{ "stock-openssl", no_argument, NULL, O_PROVKEYS },
 	{ "provider-keys", no_argument, NULL, O_PROVKEYS },
 	{ "docroot", required_argument, NULL, O_DOCROOT },
 	{ "max-header", required_argument, NULL, O_MAXHDR },
@@ -174,6 +184,7 @@ int config_parse(struct server_config *cfg, int argc, char **argv)
 	cfg->cert = DEF_CERT;
 	cfg->key = DEF_KEY;
 	tlsopts_init(&cfg->tls);
+	cfg->tls.ciphers = DEF_CIPHERS;
 	cfg->tickets = 2;
 	cfg->session_cache = 20480;
 	cfg->handshake_timeout_ns = 10ULL * 1000000000ULL;
@@ -248,7 +259,7 @@ int config_parse(struct server_config *cfg, int argc, char **argv)
 			if (num(name, optarg, 0, 100000000, &cfg->session_cache))
 				return -1;
 			break;
-		case O_PROVKEYS: cfg->provider_keys = true; break;
+		case O_PROVKEYS: cfg->stock_openssl = true; break;
 		case O_DOCROOT: cfg->docroot = optarg; break;
 		case O_MAXHDR:
 			if (units_parse_size(optarg, &cfg->max_header))

@@ -28,7 +28,7 @@
 
 static void conn_free(struct conn *c);
 
-static void set_list(struct conn *c, struct list *l)
+void conn_set_list(struct conn *c, struct list *l)
 {
 	list_del(&c->link);
 	c->since_ns = c->w->now_ns;
@@ -41,7 +41,7 @@ static void set_list(struct conn *c, struct list *l)
 void conn_touch(struct conn *c)
 {
 	if (c->state == CS_OPEN && !c->in_request)
-		set_list(c, &c->w->open_list);
+		conn_set_list(c, &c->w->open_list);
 }
 
 void conn_set_end(struct conn *c, const char *why)
@@ -67,7 +67,7 @@ static void update_request_deadline(struct conn *c)
 	if (pending == c->in_request)
 		return;
 	c->in_request = pending;
-	set_list(c, pending ? &c->w->req_list : &c->w->open_list);
+	conn_set_list(c, pending ? &c->w->req_list : &c->w->open_list);
 }
 
 struct conn *conn_new(struct worker *w, int fd)
@@ -89,7 +89,7 @@ struct conn *conn_new(struct worker *w, int fd)
 		return NULL;
 	}
 	ktls_framer_init(&c->fr);
-	set_list(c, &w->hs_list);
+	conn_set_list(c, &w->hs_list);
 	w->nconns++;
 	conn_arm_recv(c);
 	return c;
@@ -175,7 +175,7 @@ void conn_timeout(struct conn *c)
 			STAT_ADD(st->timeouts_request, 1);
 			c->end = "request_timeout";
 			c->in_request = false;
-			set_list(c, &c->w->open_list);  /* the 408 gets --idle-timeout to leave */
+			conn_set_list(c, &c->w->open_list);  /* the 408 gets --idle-timeout to leave */
 			if (respond_timeout(c) < 0)
 				conn_abort(c, NULL);
 			else
@@ -223,6 +223,8 @@ void conn_arm_recv(struct conn *c)
 		len = room < w->buf_size ? room : w->buf_size;
 		break;
 	case CS_DRAIN:
+		if (c->no_rx || c->rd_eof)
+			return;
 		len = w->buf_size;
 		break;
 	default:
@@ -267,18 +269,31 @@ static int append(struct conn *c, struct cbuf *b, struct pool *pool, const uint8
 static void switch_done(struct conn *c)
 {
 	int rc = tls_switch_to_ktls(c);
+	if (rc == -1) {
+		/* a bad record behind the Finished: OpenSSL's alert leaves
+		 * (after the tickets, sent before the switch), then FIN */
+		c->end = "tls_error";
+		conn_drain(c, false);
+		return;
+	}
 	if (rc < 0) {
 		/* counted under ktls_refusals (--strict) or conn_errors */
 		conn_set_end(c, c->ktls_refused ? "ktls_refused" : "error");
-		conn_abort(c, NULL);
+		if (c->ssl && !c->kc) {
+			/* --strict, nothing in the kernel yet: close_notify, FIN */
+			tls_shutdown(c);
+			conn_drain(c, false);
+		} else {
+			conn_abort(c, NULL);
+		}
 		return;
 	}
 	if (rc == 1) {
-		respond_flush(c);   /* then TX (on_send: CS_SWITCH) */
+		respond_flush(c);   /* then call again (on_send: CS_SWITCH) */
 		return;
 	}
 	c->state = CS_OPEN;
-	set_list(c, &c->w->open_list);
+	conn_set_list(c, &c->w->open_list);
 	conn_pump(c);
 }
 
@@ -302,7 +317,7 @@ static void handshake_done(struct conn *c)
 		return;
 	}
 	c->state = CS_OPEN;
-	set_list(c, &w->open_list);
+	conn_set_list(c, &w->open_list);
 	conn_pump(c);
 }
 
@@ -311,17 +326,9 @@ static void handshake_step(struct conn *c)
 	int r = tls_handshake(c);
 
 	if (r < 0) {
-		/* send the alert OpenSSL queued, then close */
+		/* send the alert OpenSSL queued, FIN, read to the client's FIN */
 		conn_set_end(c, "handshake_failed");
-		c->close_after = true;
-		if (cbuf_used(&c->out) && !c->send_busy) {
-			c->state = CS_DRAIN;
-			list_del(&c->link);
-			list_add_tail(&c->w->drain_list, &c->link);
-			respond_flush(c);
-			return;
-		}
-		conn_abort(c, NULL);
+		conn_drain(c, false);
 		return;
 	}
 	if (r == 1) {
@@ -349,7 +356,7 @@ static int take_records(struct conn *c, const uint8_t *p, uint32_t n)
 		size_t want = ktls_framer_want(&f);
 		uint32_t k = want < n - done ? (uint32_t)want : n - done;
 		if (ktls_framer_feed(&f, p + done, k) < 0) {
-			hs_fail(c, "not_tls");
+			conn_not_tls(c, f.hdr, n);
 			return -1;
 		}
 		done += k;
@@ -386,6 +393,9 @@ static void on_recv_data(struct conn *c, const uint8_t *p, uint32_t n)
 	case CS_OPEN:
 		conn_touch(c);
 		if (c->mode == TLS_MODE_USER) {
+			/* where the peer's records end: a TCP EOF inside one is a
+			 * truncated record (tls_read) */
+			(void)ktls_framer_feed(&c->fr, p, n);
 			if (append(c, &c->rin, &w->pool_rin, p, n)) {
 				conn_abort(c, "out_of_memory");
 				return;
@@ -400,7 +410,7 @@ static void on_recv_data(struct conn *c, const uint8_t *p, uint32_t n)
 		conn_pump(c);
 		break;
 	case CS_DRAIN:
-		conn_arm_recv(c);
+		conn_drain_recv(c, (int)n);
 		break;
 	default:
 		break;
@@ -411,9 +421,22 @@ static void on_recv_data(struct conn *c, const uint8_t *p, uint32_t n)
  * with a plain sendmsg() on our blocking socket: around those calls the
  * socket is non-blocking, so a full send buffer (a client that does not
  * read) makes them fail with EAGAIN instead of stalling the whole worker. */
-static void nonblock(int fd, bool on)
+void conn_nonblock(int fd, bool on)
 {
 	fcntl(fd, F_SETFL, on ? O_NONBLOCK : 0);
+}
+
+void conn_wait_out(struct conn *c)
+{
+	struct io_uring_sqe *sqe;
+
+	if (c->wait_out)
+		return;
+	sqe = worker_sqe(c->w);
+	io_uring_prep_poll_add(sqe, c->fd, POLLOUT);
+	io_uring_sqe_set_data64(sqe, UD(c, OP_WAIT_OUT));
+	c->wait_out = true;
+	c->inflight++;
 }
 
 /* kTLS RX: a receive failed with EIO because a control record (alert,
@@ -431,9 +454,9 @@ static void on_ktls_control(struct conn *c, int res)
 		return;
 	}
 	cbuf_compact(&c->req);
-	nonblock(c->fd, true);
+	conn_nonblock(c->fd, true);
 	ssize_t n = ktls_recv(c->kc, c->req.p + c->req.len, cbuf_room(&c->req), MSG_DONTWAIT);
-	nonblock(c->fd, false);
+	conn_nonblock(c->fd, false);
 	if (n > 0) {
 		c->req.len += (uint32_t)n;
 		STAT_ADD(w->st.bytes_in, (uint64_t)n);
@@ -441,8 +464,15 @@ static void on_ktls_control(struct conn *c, int res)
 		c->rd_eof = true;           /* close_notify */
 		conn_set_end(c, "client_closed");
 	} else if (n != -EAGAIN) {
+		/* libktls sent the alert naming it: it leaves, then FIN. A
+		 * record that decrypted but had no place here (or the client's
+		 * own alert) leaves RX usable, so what follows is read and
+		 * dropped until the client's FIN; after one the kernel could not
+		 * decrypt, or a KeyUpdate not followed, nothing more can be read. */
 		cbuf_release_if_empty(&c->req);
-		conn_abort(c, ktls_errname((int)n));
+		reasons_add(&w->st.conn_errors, ktls_errname((int)n));
+		conn_set_end(c, "error");
+		conn_drain(c, n != KTLS_E_BAD_RECORD && n != KTLS_E_ALERT);
 		return;
 	} else if (res == 0) {
 		c->rd_eof = true;           /* EOF at a record boundary, and nothing unread */
@@ -452,12 +482,14 @@ static void on_ktls_control(struct conn *c, int res)
 		 * receive that saw it took the socket's error with it, so libktls
 		 * only sees silence. Send the alert that names it, and close. */
 		uint8_t alert[2] = { 2, res == -EBADMSG ? 20 : res == -EMSGSIZE ? 22 : 10 };
-		nonblock(c->fd, true);
+		conn_nonblock(c->fd, true);
 		ktls_send_record(c->kc, 21, alert, sizeof alert);
-		nonblock(c->fd, false);
+		conn_nonblock(c->fd, false);
 		cbuf_release_if_empty(&c->req);
-		conn_abort(c, res == -EBADMSG ? "KTLS_E_DECRYPT" : res == -EMSGSIZE
-			   ? "KTLS_E_RECORD_OVERFLOW" : "KTLS_E_BAD_RECORD");
+		reasons_add(&w->st.conn_errors, res == -EBADMSG ? "KTLS_E_DECRYPT" : res == -EMSGSIZE
+			    ? "KTLS_E_RECORD_OVERFLOW" : "KTLS_E_BAD_RECORD");
+		conn_set_end(c, "error");
+		conn_drain(c, true);
 		return;
 	}
 	conn_touch(c);
@@ -499,7 +531,7 @@ static void on_recv(struct conn *c, int res, unsigned flags)
 		} else if (c->state == CS_HANDSHAKE) {
 			hs_fail(c, res == -ECONNRESET ? "reset_by_peer" : "receive_error");
 		} else if (c->state == CS_DRAIN) {
-			conn_abort(c, NULL);
+			conn_drain_recv(c, res);
 		} else {
 			conn_abort(c, res == -ECONNRESET ? "reset_by_peer" : "receive_error");
 		}
@@ -512,7 +544,7 @@ static void on_recv(struct conn *c, int res, unsigned flags)
 			hs_fail(c, c->fr.records == 0 && c->fr.hdr_have == 0 ? "closed_before_hello"
 									     : "closed_in_handshake");
 		} else if (c->state == CS_DRAIN) {
-			conn_abort(c, NULL);
+			conn_drain_recv(c, 0);
 		} else if (c->state == CS_OPEN && c->mode == TLS_MODE_KTLS) {
 			/* the kernel returns 0 at a TCP EOF inside a record too:
 			 * libktls tells a truncated record from a clean end */
@@ -532,52 +564,6 @@ static void on_recv(struct conn *c, int res, unsigned flags)
 	worker_recycle_buf(w, bid);
 }
 
-/* Close cleanly: close_notify, then FIN, then read until the peer's FIN. */
-static void conn_finish(struct conn *c)
-{
-	if (c->mode == TLS_MODE_USER && c->ssl && !c->shut_sent) {
-		tls_shutdown(c);
-		if (cbuf_used(&c->out)) {
-			respond_flush(c);
-			return;
-		}
-	}
-	if (c->mode == TLS_MODE_KTLS && c->kc && !c->shut_sent) {
-		if (c->wait_out)
-			return;
-		nonblock(c->fd, true);
-		int rc = ktls_close(c->kc);
-		nonblock(c->fd, false);
-		if (rc == -EAGAIN) {
-			/* the send buffer is full: try again when there is room */
-			STAT_ADD(c->w->st.close_notify_waits, 1);
-			struct io_uring_sqe *sqe = worker_sqe(c->w);
-			io_uring_prep_poll_add(sqe, c->fd, POLLOUT);
-			io_uring_sqe_set_data64(sqe, UD(c, OP_WAIT_OUT));
-			c->wait_out = true;
-			c->inflight++;
-			return;
-		}
-		c->shut_sent = true;
-	}
-	if (cbuf_used(&c->out) || c->send_busy) {
-		respond_flush(c);
-		return;
-	}
-	/* Nothing unread and the client said it sends no more: close now (the
-	 * FIN follows the data). Otherwise unread bytes would make close()
-	 * reset the connection, losing what is still unacknowledged: shut the
-	 * write side and read until the client closes. */
-	if (c->rd_eof || (c->peer_close && !cbuf_used(&c->req) && !cbuf_used(&c->rin) && !c->discard)) {
-		conn_abort(c, NULL);
-		return;
-	}
-	shutdown(c->fd, SHUT_WR);
-	c->state = CS_DRAIN;
-	set_list(c, &c->w->drain_list);
-	conn_arm_recv(c);
-}
-
 static bool can_stage(struct conn *c)
 {
 	if (c->mode == TLS_MODE_USER)
@@ -587,22 +573,13 @@ static bool can_stage(struct conn *c)
 	return cbuf_room(&c->out) + (c->send_busy ? 0 : c->out.off) >= SMALL_BODY + 1024;
 }
 
-/* User mode: a record failed (bad MAC, bad length or type, ...). OpenSSL
- * queued the alert naming it in c->out: send it, shut the write side and
- * read until the client closes (bounded by the linger timeout), so that
- * unread bytes do not turn the close into a reset that could lose it. */
+/* User mode: a record failed (bad MAC, bad length or type, too many
+ * KeyUpdates, ...). OpenSSL queued the alert naming it in c->out: it
+ * leaves, then FIN, then we read until the client closes. */
 static void fail_tls(struct conn *c)
 {
 	c->end = "tls_error";
-	c->close_after = true;
-	c->in_request = false;
-	if (!cbuf_used(&c->out)) {
-		conn_abort(c, NULL);
-		return;
-	}
-	c->state = CS_DRAIN;
-	set_list(c, &c->w->drain_list);
-	respond_flush(c);           /* or after the send in flight (on_send) */
+	conn_drain(c, false);
 }
 
 /* Make all the progress possible on an open connection: decrypt, answer
@@ -665,12 +642,15 @@ void conn_pump(struct conn *c)
 	if (c->state != CS_OPEN)
 		return;
 	bool idle = c->resp.kind == RESP_NONE && !c->send_busy && !cbuf_used(&c->out);
+	/* after the EOF, until OpenSSL has decrypted what it holds (once
+	 * SSL_read() reached the EOF there is nothing: OpenSSL 3.5's
+	 * SSL_has_pending() stays true after it) */
 	bool no_more = c->close_after ||
-		       (c->rd_eof && !(c->ssl && (cbuf_used(&c->rin) || SSL_has_pending(c->ssl))));
+		       (c->rd_eof && (c->tls_eof || !(c->ssl && (cbuf_used(&c->rin) || SSL_has_pending(c->ssl)))));
 	if (idle && no_more) {
 		if (c->in_request) {
 			c->in_request = false;
-			set_list(c, &c->w->open_list);
+			conn_set_list(c, &c->w->open_list);
 		}
 		conn_finish(c);
 		return;
@@ -713,16 +693,8 @@ static void on_send(struct conn *c, int res)
 		conn_pump(c);
 		break;
 	case CS_DRAIN:
-		/* a failed handshake's alert, or the last bytes before FIN */
-		if (cbuf_used(&c->out)) {
-			respond_flush(c);
-		} else if (c->ssl && !SSL_is_init_finished(c->ssl)) {
-			conn_abort(c, NULL);
-		} else {
-			shutdown(c->fd, SHUT_WR);
-			set_list(c, &c->w->drain_list);
-			conn_arm_recv(c);
-		}
+		/* an alert, or the last bytes before FIN */
+		conn_drain_sent(c);
 		break;
 	default:
 		break;
@@ -750,6 +722,8 @@ void conn_on_cqe(struct conn *c, unsigned tag, int res, unsigned flags)
 		c->wait_out = false;
 		if (c->state == CS_DEAD)
 			maybe_free(c);
+		else if (c->state == CS_DRAIN)
+			conn_drain_sent(c);
 		else
 			conn_pump(c);
 		break;

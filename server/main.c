@@ -14,8 +14,8 @@
 #include <cjson/cJSON.h>
 
 #include "common/cpus.h"
-#include "common/ossl_fast.h"
 #include "common/outfile.h"
+#include "osslshim/osslshim.h"
 
 static int write_json(struct server *s, struct outfile *out)
 {
@@ -105,16 +105,13 @@ int main(int argc, char **argv)
 		outfile_discard(&json);
 		return 1;
 	}
-	if (!s->cfg.provider_keys) {
-		s->cfg.fast_keys = ossl_fastkeys_install(NULL, 0) == 0;
-		s->cfg.propq = ossl_fastkdf_install();
-		if (!s->cfg.fast_keys && !s->cfg.quiet)
-			fprintf(stderr, "ktls-server: note: OpenSSL's direct key path is unavailable "
-				"(built without ENGINE support): key shares go through the provider\n");
-	}
+	const struct osslshim_state *shim = osslshim_install(OSSLSHIM_SERVER, s->cfg.stock_openssl);
+	if (!s->cfg.stock_openssl && strcmp(shim->paths, "shims") && !s->cfg.quiet)
+		fprintf(stderr, "ktls-server: note: OpenSSL paths %s: %s\n", shim->paths, shim->why_stock);
+	s->cfg.propq = shim->propq;
 	if (tls_ctx_create(&s->cfg, &s->ctx, err, sizeof err)) {
 		fprintf(stderr, "ktls-server: %s\n", err);
-		ossl_fastkdf_cleanup();
+		osslshim_cleanup();
 		outfile_discard(&json);
 		return 1;
 	}
@@ -220,6 +217,6 @@ out:
 	}
 	free(s->workers);
 	SSL_CTX_free(s->ctx);
-	ossl_fastkdf_cleanup();
+	osslshim_cleanup();
 	return status;
 }

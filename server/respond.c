@@ -494,6 +494,22 @@ void respond_flush(struct conn *c)
 	uint32_t h = cbuf_used(&c->out);
 	bool body = c->mode == TLS_MODE_KTLS && c->state == CS_OPEN && c->resp.left;
 
+	if (c->mode == TLS_MODE_KTLS && c->kc && (h || body || c->resp.in_pipe)) {
+		/* Our KeyUpdate, when the client asked for one and the send
+		 * buffer had no room then, goes before our next data. */
+		conn_nonblock(c->fd, true);
+		int rc = ktls_flush(c->kc);
+		conn_nonblock(c->fd, false);
+		if (rc == -EAGAIN) {
+			conn_wait_out(c);
+			return;
+		}
+		if (rc < 0) {
+			conn_abort(c, ktls_errname(rc));
+			return;
+		}
+	}
+
 	if (body && c->resp.kind == RESP_BYTES) {
 		uint64_t n = c->resp.left < PATTERN_SPAN ? c->resp.left : PATTERN_SPAN;
 		c->iov[0].iov_base = c->out.p ? c->out.p + c->out.off : NULL;

@@ -9,6 +9,7 @@
  *   worker.c   the ring loop, accept, timers     conn.c   connection state machine
  *   tls.c      SSL_CTX, the BIO, kTLS switch     respond.c HTTP responses, bodies
  *   stats.c    counters, JSON, human summary     pool.c   buffer and pipe pools
+ *   close.c    how connections end: alerts, close_notify, FIN, draining
  */
 #ifndef KTLS_SERVER_SERVER_H
 #define KTLS_SERVER_SERVER_H
@@ -54,9 +55,8 @@ struct server_config {
 	struct tlsopts tls;
 	uint64_t tickets;
 	uint64_t session_cache;        /* entries; 0 disables the session-ID cache */
-	bool provider_keys;            /* --provider-keys: stock OpenSSL 3.0 paths */
-	const char *propq;             /* the SSL_CTX's property query (common/ossl_fast.h) */
-	bool fast_keys;                /* the built-in key methods are registered */
+	bool stock_openssl;            /* --stock-openssl: none of osslshim/ */
+	const char *propq;             /* the SSL_CTX's property query (osslshim/kdf.c), or NULL */
 	const char *docroot;
 	uint64_t max_conns;            /* 0: no limit but file descriptors */
 	uint64_t handshake_timeout_ns, idle_timeout_ns, grace_ns, duration_ns;
@@ -190,11 +190,21 @@ struct conn {
 	bool close_after;              /* close once the current responses are out */
 	bool peer_close;               /* ... because the client asked to (Connection: close) */
 	bool rd_eof;                   /* peer finished sending (EOF or close_notify) */
+	bool tls_eof;                  /* SSL_read() said so too: nothing left to decrypt */
 	bool shut_sent;                /* close_notify queued / sent */
 	bool want_big;                 /* a large body is on its way: big out buffer */
 	bool ktls_refused;
 	bool nobufs;                   /* on the worker's retry list (no provided buffer) */
 	bool in_request;               /* part of a request has come: on the request deadline */
+	/* closing (close.c) */
+	bool tx_flush;                 /* ktls: waiting for the kernel to send all it holds */
+	bool outq_zero;                /* ... and TCP's send queue was empty at the last sweep */
+	bool no_rx;                    /* ktls: RX failed, nothing more can be read */
+	uint32_t last_outq;            /* TCP's send queue (SIOCOUTQ) at the last sweep */
+	/* the client's KeyUpdates while OpenSSL reads (tls.c): the limits of libktls */
+	uint32_t ku_total, ku_in_a_row;
+	uint64_t rd_records, rd_records_ku;
+	bool ku_over;
 	bool tickets_out;              /* TLS 1.3 session tickets were queued after the handshake */
 	bool answered;                 /* a request came in after the handshake */
 	const char *end;               /* why the connection closes (counted under "closes") */
@@ -243,6 +253,7 @@ struct worker {
 	uint8_t *bufs;
 	unsigned nbufs, buf_size;
 	struct list hs_list, req_list, open_list, drain_list;
+	struct list flush_list;        /* ktls connections closing: output still in the kernel */
 	unsigned nconns;
 	struct conn *retry_head;       /* connections waiting for a provided buffer */
 	struct pool pool_rin, pool_req, pool_small, pool_big, pool_conn;
@@ -299,6 +310,33 @@ void conn_timeout(struct conn *c);
 void conn_pump(struct conn *c);
 void conn_arm_recv(struct conn *c);
 void conn_touch(struct conn *c);
+void conn_set_list(struct conn *c, struct list *l);
+/* libktls sends control records with a plain sendmsg() on our blocking
+ * socket: around those calls it is made non-blocking. */
+void conn_nonblock(int fd, bool on);
+/* ktls: wait until the socket has room (io_uring poll), then conn_pump(). */
+void conn_wait_out(struct conn *c);
+
+/* close.c */
+/* Close cleanly: close_notify, then FIN once everything has left (ktls: the
+ * kernel may hold records after send() returned), then read until the
+ * client's FIN so that nothing is left unread. */
+void conn_finish(struct conn *c);
+/* Send what is queued (an alert OpenSSL or we wrote, tickets), then FIN,
+ * then read what the client still sends until its FIN or LINGER_NS, so the
+ * close is never a reset. no_rx: ktls RX failed (nothing can be read: the
+ * socket is closed once the output has left). */
+void conn_drain(struct conn *c, bool no_rx);
+/* A send completed in CS_DRAIN (or nothing was left to send). */
+void conn_drain_sent(struct conn *c);
+/* CS_DRAIN: a receive returned res (bytes discarded, 0 EOF, -errno). */
+void conn_drain_recv(struct conn *c, int res);
+/* Bytes no TLS peer sends instead of a ClientHello (hdr: the first bytes,
+ * n of them, still unread in the socket): read them, answer with the alert
+ * the record header calls for, and close with FIN. */
+void conn_not_tls(struct conn *c, const uint8_t *hdr, uint32_t n);
+/* Every 50 ms: ktls connections whose output the kernel still holds. */
+void conn_flush_sweep(struct worker *w);
 /* Record why c closes (the first reason given wins). */
 void conn_set_end(struct conn *c, const char *why);
 
@@ -310,8 +348,12 @@ int tls_conn_init(struct conn *c, SSL_CTX *ctx);
 int tls_handshake(struct conn *c);
 /* ktls mode after the handshake: move the record layer into the kernel.
  * 0: offloaded, or refused and staying in userspace (c->ktls_refused);
- * 1: RX is in the kernel, TX waits for c->out to be sent: call again then;
- * -1: the connection must close (--strict refusal, or a bad drained record). */
+ * 1: c->out must be sent first (OpenSSL's answer to a KeyUpdate read with
+ *    the client's Finished, or TX waiting for it): call again then;
+ * -1: a record read with the Finished was bad: OpenSSL queued its alert in
+ *    c->out (counted under conn_errors);
+ * -2: the connection must close: --strict refusal (c->ktls_refused), or
+ *    a failure after RX went into the kernel. */
 int tls_switch_to_ktls(struct conn *c);
 /* Decrypt what c->rin holds into c->req: 0, or -1 on a fatal TLS error. */
 int tls_read(struct conn *c);

@@ -1,5 +1,6 @@
 /* server/stats.c: counters summed over workers, as JSON (/stats, --json) and text. */
 #include "server/server.h"
+#include "osslshim/osslshim.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -150,10 +151,15 @@ cJSON *stats_json(struct server *s, bool final)
 	cJSON_AddStringToObject(j, "commit", build_commit());
 	cJSON_AddStringToObject(j, "tls_mode", config_mode_name(s->cfg.mode));
 	cJSON_AddBoolToObject(j, "strict", s->cfg.strict);
-	/* which OpenSSL paths the handshakes took (--provider-keys: stock) */
-	cJSON_AddStringToObject(j, "openssl_paths", s->cfg.provider_keys ? "stock" : "direct");
-	cJSON_AddBoolToObject(j, "key_share_direct", s->cfg.fast_keys);
-	cJSON_AddBoolToObject(j, "key_schedule_provider", s->cfg.propq != NULL);
+	/* which OpenSSL paths the handshakes took (osslshim/; --stock-openssl: stock) */
+	const struct osslshim_state *sh = osslshim_get();
+	cJSON_AddStringToObject(j, "openssl_paths", sh->paths);
+	if (sh->why_stock)
+		cJSON_AddStringToObject(j, "openssl_stock_why", sh->why_stock);
+	else
+		cJSON_AddNullToObject(j, "openssl_stock_why");
+	cJSON_AddBoolToObject(j, "key_share_direct", sh->keys);
+	cJSON_AddBoolToObject(j, "key_schedule_provider", sh->kdf);
 	cJSON_AddStringToObject(j, "host", s->cfg.host);
 	cJSON_AddNumberToObject(j, "port", s->port);
 	cJSON_AddNumberToObject(j, "duration_s", end > s->start_ns ? (double)(end - s->start_ns) / 1e9 : 0);

@@ -103,6 +103,8 @@ static void bio_method_init(void)
 }
 
 /* ---- the context -------------------------------------------------------------- */
+static void msg_cb(int write_p, int version, int type, const void *buf, size_t len, SSL *ssl, void *arg);
+
 static void ossl_why(char *buf, size_t len)
 {
 	unsigned long e = ERR_peek_last_error();
@@ -185,6 +187,9 @@ int tls_ctx_create(const struct server_config *cfg, SSL_CTX **out, char *err, si
 			goto fail;
 		}
 	}
+	/* after ktls_ctx_prepare: msg_cb calls libktls's callback itself */
+	SSL_CTX_set_msg_callback(ctx, msg_cb);
+	SSL_CTX_set_msg_callback_arg(ctx, cfg->mode == TLS_MODE_KTLS ? ctx : NULL);
 	*out = ctx;
 	return 0;
 fail:
@@ -249,10 +254,28 @@ void tls_conn_free(struct conn *c)
 	}
 }
 
+/* The error of the queue that names the cause (the queue is emptied): the
+ * newest, except OpenSSL 3.2+'s "record layer failure", which only wraps the
+ * record layer's own reason queued before it. */
+static unsigned long cause_error(void)
+{
+	unsigned long e, cause = 0;
+
+	while ((e = ERR_get_error())) {
+		bool wrapper = false;
+#ifdef SSL_R_RECORD_LAYER_FAILURE
+		wrapper = ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_RECORD_LAYER_FAILURE;
+#endif
+		if (!wrapper || !cause)
+			cause = e;
+	}
+	return cause;
+}
+
 /* OpenSSL's reason as a JSON-friendly key: "no shared cipher" -> "no_shared_cipher". */
 static void reason_key(char *out, size_t len, int ssl_err)
 {
-	unsigned long e = ERR_peek_last_error();
+	unsigned long e = cause_error();
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
 	size_t i = 0;
 
@@ -286,6 +309,60 @@ int tls_handshake(struct conn *c)
 	return -1;
 }
 
+/* The client's KeyUpdates while OpenSSL reads (user mode, and before the
+ * switch): libktls's limits (ktls.h), counted from OpenSSL's message
+ * callback. Past them c->ku_over is set and tls_read() ends the
+ * connection. */
+static void ku_count(struct conn *c)
+{
+	uint64_t between = c->rd_records - c->rd_records_ku;
+
+	c->rd_records_ku = c->rd_records;
+	c->ku_in_a_row = between > 1 ? 1 : c->ku_in_a_row + 1;
+	c->ku_total++;
+	if (c->ku_in_a_row > KTLS_KU_LIMIT_IN_A_ROW ||
+	    c->ku_total > KTLS_KU_LIMIT_FREE + c->rd_records / KTLS_KU_LIMIT_RECORDS)
+		c->ku_over = true;
+}
+
+static void msg_cb(int write_p, int version, int type, const void *buf, size_t len, SSL *ssl, void *arg)
+{
+	BIO *b = SSL_get_rbio(ssl);
+	struct conn *c = b ? BIO_get_data(b) : NULL;
+
+	if (c && !write_p) {
+		if (type == SSL3_RT_HEADER)
+			c->rd_records++;
+		else if (type == SSL3_RT_HANDSHAKE && len > 0 && ((const uint8_t *)buf)[0] == SSL3_MT_KEY_UPDATE)
+			ku_count(c);
+	}
+	if (arg)                        /* --tls ktls: libktls counts records too */
+		ktls_msg_callback(write_p, version, type, buf, len, ssl, arg);
+}
+
+/* Too many KeyUpdates: OpenSSL 3.0 has no call that sends an alert, but it
+ * answers a ChangeCipherSpec record after a TLS 1.3 handshake with
+ * unexpected_message (RFC 8446, 5), the alert libktls sends for the same
+ * limit: hand it one in place of the rest of the client's bytes. */
+static int ku_limit_alert(struct conn *c)
+{
+	static const uint8_t ccs[6] = { 20, 3, 3, 0, 1, 1 };
+	char b[64];
+
+	cbuf_consume(&c->rin, cbuf_used(&c->rin));
+	if (!cbuf_ensure(&c->rin, &c->w->pool_rin)) {
+		cbuf_compact(&c->rin);
+		memcpy(c->rin.p + c->rin.len, ccs, sizeof ccs);
+		c->rin.len += sizeof ccs;
+		while (SSL_read(c->ssl, b, sizeof b) > 0)
+			;
+	}
+	ERR_clear_error();
+	cbuf_consume(&c->rin, cbuf_used(&c->rin));
+	reasons_add(&c->w->st.conn_errors, "too_many_key_updates");
+	return -1;
+}
+
 int tls_read(struct conn *c)
 {
 	char why[40];
@@ -299,20 +376,26 @@ int tls_read(struct conn *c)
 		if (n > 0) {
 			c->req.len += (uint32_t)n;
 			STAT_ADD(c->w->st.bytes_in, (uint64_t)n);
+			if (c->ku_over)
+				return ku_limit_alert(c);
 			continue;
 		}
 		int e = SSL_get_error(c->ssl, n);
+		if (c->ku_over)
+			return ku_limit_alert(c);
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 			break;
 		if (e == SSL_ERROR_ZERO_RETURN) {
 			/* EOF (close_notify, or a TCP EOF: SSL_OP_IGNORE_UNEXPECTED_EOF)
-			 * with part of a record still buffered: a truncated record */
-			if (SSL_has_pending(c->ssl)) {
+			 * inside a record: a truncated record. The framer knows where
+			 * the peer's records end; SSL_has_pending() does not tell
+			 * (OpenSSL 3.5 says data is pending after a close_notify too) */
+			if (!ktls_framer_at_boundary(&c->fr)) {
 				ERR_clear_error();
 				reasons_add(&c->w->st.conn_errors, "truncated_record");
 				return -1;
 			}
-			c->rd_eof = true;
+			c->rd_eof = c->tls_eof = true;
 			conn_set_end(c, "client_closed");
 			break;
 		}
@@ -372,7 +455,7 @@ static int refuse(struct conn *c, int rc)
 	STAT_ADD(c->w->st.ktls_refused, 1);
 	reasons_add(&c->w->st.ktls_refusal, ktls_errname(rc));
 	c->ktls_refused = true;
-	return c->w->srv->cfg.strict ? -1 : 0;
+	return c->w->srv->cfg.strict ? -2 : 0;
 }
 
 int tls_switch_to_ktls(struct conn *c)
@@ -383,11 +466,20 @@ int tls_switch_to_ktls(struct conn *c)
 	int rc;
 
 	memset(&rep, 0, sizeof rep);
-	/* Whole records read behind the client's Finished (the first request,
-	 * often) are decrypted here, as libktls would: its drain reads only
-	 * memory BIOs. The message callback counts them for the sequence. */
-	if (cbuf_used(&c->rin) && tls_read(c) < 0)
-		return -1;
+	if (!have) {
+		/* Whole records read behind the client's Finished (the first
+		 * request, often, or KeyUpdates) are decrypted here, as libktls
+		 * would: its drain reads only memory BIOs. The message callback
+		 * counts them for the sequence numbers. A bad one: OpenSSL's
+		 * alert is in c->out. */
+		if (cbuf_used(&c->rin) && tls_read(c) < 0)
+			return -1;
+		/* A KeyUpdate asking for ours: OpenSSL writes it now, and the
+		 * kernel takes over once it is on the socket. */
+		ktls_ssl_send_key_update(c->ssl);
+		if (cbuf_used(&c->out))
+			return 1;
+	}
 	if (cbuf_used(&c->rin) || SSL_has_pending(c->ssl) || !ktls_framer_at_boundary(&c->fr))
 		rc = KTLS_E_PARTIAL_RECORD;     /* more than c->req holds came behind Finished */
 	else
@@ -399,7 +491,7 @@ int tls_switch_to_ktls(struct conn *c)
 		if (cbuf_ensure(&c->req, &w->pool_req) || cbuf_room(&c->req) < rep.rx_len) {
 			free(rep.rx_data);
 			reasons_add(&w->st.conn_errors, "early_data_too_large");
-			return -1;
+			return -2;
 		}
 		memcpy(c->req.p + c->req.len, rep.rx_data, rep.rx_len);
 		c->req.len += (uint32_t)rep.rx_len;
@@ -423,12 +515,7 @@ int tls_switch_to_ktls(struct conn *c)
 		if (rc == KTLS_E_UNSENT_DATA)
 			return 1;
 		refuse(c, rc);
-		return -1;
-	}
-	if (rc == KTLS_E_ALERT || rc == KTLS_E_DECRYPT || rc == KTLS_E_BAD_RECORD ||
-	    rc == KTLS_E_RECORD_OVERFLOW) {
-		reasons_add(&w->st.conn_errors, ktls_errname(rc));
-		return -1;                  /* a drained record was bad */
+		return -2;
 	}
 	if (c->kc) {
 		ktls_conn_free(c->kc);

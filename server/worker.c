@@ -348,12 +348,14 @@ static void sweep(struct worker *w)
 	sweep_list(w, &w->req_list, cfg->request_timeout_ns);
 	sweep_list(w, &w->open_list, cfg->idle_timeout_ns);
 	sweep_list(w, &w->drain_list, LINGER_NS);
+	conn_flush_sweep(w);
 	accept_maybe_resume(w);
 	if (w->stop_seen && w->now_ns >= w->grace_end_ns) {
 		for_each_conn(&w->hs_list, abort_conn);
 		for_each_conn(&w->req_list, abort_conn);
 		for_each_conn(&w->open_list, abort_conn);
 		for_each_conn(&w->drain_list, abort_conn);
+		for_each_conn(&w->flush_list, abort_conn);
 	}
 }
 
@@ -437,6 +439,7 @@ void *worker_thread(void *arg)
 	list_init(&w->req_list);
 	list_init(&w->open_list);
 	list_init(&w->drain_list);
+	list_init(&w->flush_list);
 	pool_init(&w->pool_rin, RIN_SIZE, 64);
 	pool_init(&w->pool_req, s->cfg.max_header, 256);
 	pool_init(&w->pool_small, OUT_SMALL, 64);

@@ -15,6 +15,7 @@
 #define KTLS_TESTS_EMU_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/tls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -65,6 +66,8 @@ static struct emu_state {
 	uint16_t refuse_cipher;        /* TLS_TX/RX of this cipher type: EINVAL */
 	bool rekey;                    /* accept a second TLS_TX / TLS_RX */
 	unsigned setsockopt_calls;
+	int full_fd;                   /* sends on this non-blocking socket: EAGAIN
+					  (a peer that reads nothing; -1: none) */
 	int ulp_errno;                 /* when set, TCP_ULP fails with it */
 } emu;
 
@@ -296,6 +299,11 @@ static inline int emu_setsockopt(void *arg, int fd, int level, int name, const v
 			return -ENOENT;
 		if (strcmp(val, "tls"))
 			return -ENOENT;
+		/* As the kernel: only on an established TCP socket. */
+		struct tcp_info ti;
+		socklen_t tl = sizeof(ti);
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 && ti.tcpi_state != TCP_ESTABLISHED)
+			return -ENOTCONN;
 		s = emu_sock(fd, false);
 		if (s && s->ulp)
 			return -EEXIST;
@@ -344,6 +352,20 @@ static inline int emu_getsockopt(void *arg, int fd, int level, int name, void *v
 			return 0;
 		}
 	}
+	if (level == SOL_TLS && (name == TLS_TX || name == TLS_RX)) {
+		/* As the kernel: the crypto_info installed, at the next record's
+		 * sequence number. */
+		struct emu_sock *s = emu_sock(fd, false);
+		struct emu_dir *d = s ? (name == TLS_TX ? &s->tx : &s->rx) : NULL;
+		if (!d || !d->set)
+			return -EBUSY;
+		if (*len < d->raw_len)
+			return -EINVAL;
+		memcpy(val, d->raw, d->raw_len);
+		emu_be64((uint8_t *)val + d->raw_len - 8, d->seq);
+		*len = (socklen_t)d->raw_len;
+		return 0;
+	}
 	if (level == IPPROTO_TCP && name == TCP_ULP) {
 		struct emu_sock *s = emu_sock(fd, false);
 		if (s && s->ulp && *len >= 4) {
@@ -372,6 +394,9 @@ static inline ssize_t emu_sendmsg(void *arg, int fd, const struct msghdr *msg, i
 	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm))
 		if (cm->cmsg_level == SOL_TLS && cm->cmsg_type == TLS_SET_RECORD_TYPE)
 			type = *CMSG_DATA(cm);
+	/* A non-blocking socket without room: EAGAIN before any record. */
+	if (fd == emu.full_fd && ((flags & MSG_DONTWAIT) || (fcntl(fd, F_GETFL) & O_NONBLOCK)))
+		return -EAGAIN;
 	for (size_t i = 0; i < msg->msg_iovlen; i++) {
 		const uint8_t *p = msg->msg_iov[i].iov_base;
 		size_t n = msg->msg_iov[i].iov_len;
@@ -470,7 +495,7 @@ static inline ssize_t emu_recvmsg(void *arg, int fd, struct msghdr *msg, int fla
 	}
 	if (s->sk_err)
 		return -s->sk_err;
-	if (s->pend_off == s->pend_len) {
+	while (s->pend_off == s->pend_len) {
 		if (s->rx_paused)
 			return -EKEYEXPIRED;
 		rc = emu_fill(s, flags);
@@ -485,6 +510,11 @@ static inline ssize_t emu_recvmsg(void *arg, int fd, struct msghdr *msg, int fla
 			s->sk_err = -rc;
 			return rc;
 		}
+		/* An empty data record gives the reader nothing: on to the next
+		 * one, as the kernel does. An empty record of another type is
+		 * handed up as an empty read with its type. */
+		if (s->pend_type != 23)
+			break;
 	}
 	if (s->pend_type != 23 && !msg->msg_control)
 		return -EIO;
@@ -532,6 +562,7 @@ static const struct ktls_sockops emu_ops = {
 static inline void emu_install(void)
 {
 	memset(&emu, 0, sizeof(emu));
+	emu.full_fd = -1;
 	for (int i = 0; i < EMU_MAX_SOCKS; i++)
 		emu.socks[i].fd = -1;
 	ktls_set_sockops(&emu_ops, NULL);

@@ -306,7 +306,12 @@ static inline struct ho_result ho_case(const struct suite *su, enum ho_role role
 			 HO_DATA, n < 0 ? ktls_errname((int)n) : "ok", memcmp(want_md, got_md, 32) ? "differs" : "same");
 		goto out;
 	}
-	if ((rd != HO_EXACT) != (r.rx_len > 0)) {
+	/* A TLS 1.3 server of OpenSSL's new record layer (3.2 on; seen on 3.5)
+	 * with read-ahead reads nothing past the client's Finished: then there
+	 * is nothing to drain, and every byte reached the kernel above. Greedy
+	 * still makes such a server hold data to drain. */
+	bool ra_stops = rd == HO_READ_AHEAD && ours_s && t13 && OpenSSL_version_num() >= 0x30200000L;
+	if ((rd != HO_EXACT) != (r.rx_len > 0) && !(ra_stops && r.rx_len == 0)) {
 		/* The test did not do what it means to: say so. */
 		snprintf(res.why, sizeof(res.why), "%s read but %zu bytes drained", ho_read_names[rd], r.rx_len);
 		goto out;

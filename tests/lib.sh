@@ -18,6 +18,28 @@ export KTLS_BIN KTLS_BUILD
 
 tap_strict() { [[ -n ${KTLS_TEST_STRICT:-} && ${KTLS_TEST_STRICT} != 0 ]]; }
 
+# Whether the programs run with the OpenSSL shims (osslshim/): KTLS_SHIMS=0
+# from `make nodeprecated` (OpenSSL's deprecated APIs hidden); otherwise
+# they are on with OpenSSL 3.0.x, the series they are made for, and off with
+# any other (3.5: stock paths; 4.x: not even built).
+if [[ -z ${KTLS_SHIMS:-} ]]; then
+	_v=$(pkg-config --modversion openssl 2>/dev/null)
+	[[ $_v == 3.0.* ]] && KTLS_SHIMS=1 || KTLS_SHIMS=0
+	export KTLS_SHIMS
+fi
+shims_built() { [[ $KTLS_SHIMS == 1 ]]; }
+# openssl_at_least 3.2: the OpenSSL this tree builds against is 3.2 or newer
+openssl_at_least() {
+	local have want=$1
+	have=$(pkg-config --modversion openssl 2>/dev/null) || return 1
+	[[ $(printf '%s\n%s\n' "$want" "$have" | sort -V | head -1) == "$want" ]]
+}
+# The key exchange an OpenSSL client and server agree on by default, as
+# ktls-client's JSON names it: X25519, or from 3.5 on its hybrid with ML-KEM.
+default_group() { openssl_at_least 3.5 && echo X25519MLKEM768 || echo x25519; }
+# The openssl_paths a program's JSON says by default: shims, or stock.
+default_paths() { shims_built && echo shims || echo stock; }
+
 ok() {
 	local status=$1; shift
 	TAP_N=$((TAP_N + 1))
@@ -112,4 +134,11 @@ wait_port() {
 		((t > limit * 20)) && return 1
 	done
 	return 0
+}
+
+# bail WHY: a failure that ends the file (a server that will not start).
+bail() {
+	ok 1 "$*"
+	done_testing
+	exit 1
 }

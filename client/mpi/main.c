@@ -31,10 +31,10 @@
 
 #include "client/client.h"
 #include "client/fleet.h"
-#include "common/ossl_fast.h"
 #include "common/outfile.h"
 #include "common/units.h"
 #include "common/version.h"
+#include "osslshim/osslshim.h"
 
 #define PROG "ktls-client-mpi"
 #define DEF_FLEET_WAIT "30s"
@@ -492,7 +492,6 @@ int main(int argc, char **argv)
 	char why[900] = "";
 	int provided = 0, rc, r, n;
 
-	osslmem_install(); /* before OpenSSL allocates anything */
 	if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
 		fprintf(stderr, PROG ": MPI_Init failed: start it with mpirun (see --help)\n");
 		return 1;
@@ -545,6 +544,7 @@ int main(int argc, char **argv)
 			ver = ver || !strcmp(args[i], "--version");
 		if (r == 0 && !ver)
 			usage_fleet(stdout);
+		cli_free(&total);
 		free(args);
 		MPI_Finalize();
 		return 0;
@@ -557,6 +557,7 @@ int main(int argc, char **argv)
 	if (!rc) {
 		cfg.fleet = &s.f;
 		cfg.quiet = true; /* no progress line from each rank */
+		cfg.progress = false;
 	}
 	if (!rc && r == 0 && cfg.json_path && (rc = outfile_open(&json, cfg.json_path))) {
 		snprintf(why, sizeof(why), "--json %s: cannot write on %s: %s (checked before the run)",
@@ -577,17 +578,17 @@ int main(int argc, char **argv)
 		free(args);
 		free(s.raw);
 		outfile_discard(&json);
+		cli_free(&total);
 		MPI_Finalize();
 		return s.exit_code;
 	}
-	if (!cfg.provider_keys && fastkeys_install() && r == 0)
-		fprintf(stderr, PROG ": note: OpenSSL's direct key decoding is unavailable "
-			"(built without ENGINE support): server keys go through the provider decoders\n");
-	if (!cfg.provider_keys)
-		cfg.propq = ossl_fastkdf_install();
-	total.propq = cfg.propq;
+	/* before OpenSSL allocates anything (MPI_Init and the parser use none of it) */
+	const struct osslshim_state *shim = osslshim_install(OSSLSHIM_CLIENT, cfg.stock_openssl);
+	if (!cfg.stock_openssl && strcmp(shim->paths, "shims") && r == 0)
+		fprintf(stderr, PROG ": note: OpenSSL paths %s: %s\n", shim->paths, shim->why_stock);
+	cfg.propq = total.propq = shim->propq;
 
-	rc = engine_run(&run, &cfg);
+	rc = engine_run(&run, &cfg, NULL);
 	if (!s.gate_called) /* it failed before the gate: say why there */
 		gate_pass(&s, 1, run.fatal[0] ? run.fatal : "the run could not start");
 	if (!s.gate_ok) {
@@ -608,9 +609,8 @@ int main(int argc, char **argv)
 		free(s.raw[i].v);
 	free(s.raw);
 	free(args);
-	fastkeys_cleanup();
-	ossl_fastkdf_cleanup();
+	cli_free(&total);
 	MPI_Finalize();
-	osslmem_release();
+	osslshim_cleanup(); /* last: OpenSSL's blocks go back to the allocator */
 	return rc;
 }

@@ -9,10 +9,13 @@
 # the crypto modules and what they depend on, uncompressed, with a
 # modules.dep built by `busybox depmod`).
 
-VM_KERNELS=(bookworm trixie-backports)
-# Bumped whenever kernel_unpack keeps something else: cached kernels are then
-# unpacked again from the kept .debs.
-VM_CACHE_FORMAT=1
+# Debian 11 (5.10: no CHACHA20-POLY1305 offload, no io_uring provided
+# buffers), 12 (6.1), 13 (6.12), 13 backports (7.x: TLS 1.3 rekey).
+VM_KERNELS=(bookworm trixie-backports trixie bullseye)
+# Bumped whenever kernel_unpack keeps something else: kernels are then
+# unpacked again from the kept .debs, into a folder of the new format's own
+# (KVER.vN), so that clones of another version sharing the cache keep theirs.
+VM_CACHE_FORMAT=2
 VM_MIRROR=${KTLS_VM_MIRROR:-http://deb.debian.org/debian}
 VM_SECURITY_MIRROR=${KTLS_VM_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 VM_KEYRING=${KTLS_VM_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
@@ -21,6 +24,9 @@ VM_KEYRING=${KTLS_VM_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 # kTLS itself and the ciphers the kernel may load on demand for it. tcrypt (a
 # self-test module) is left out.
 VM_MODULE_DIRS=(kernel/net/tls kernel/crypto kernel/arch/x86/crypto kernel/lib/crypto)
+# Single modules kept too (with what they depend on): the virtio NIC that
+# --forward gives the guest.
+VM_MODULES=(virtio_net virtio_pci)
 
 kernel_sources() {
 	local kr=$VM_KEYRING
@@ -32,6 +38,16 @@ kernel_sources() {
 		;;
 	trixie-backports)
 		echo "deb [signed-by=$kr] $VM_MIRROR trixie-backports main"
+		;;
+	trixie)
+		echo "deb [signed-by=$kr] $VM_MIRROR trixie main"
+		echo "deb [signed-by=$kr] $VM_MIRROR trixie-updates main"
+		echo "deb [signed-by=$kr] $VM_SECURITY_MIRROR trixie-security main"
+		;;
+	bullseye)
+		# its last point release: bullseye's security updates (LTS) are
+		# not kept by every mirror
+		echo "deb [signed-by=$kr] $VM_MIRROR bullseye main"
 		;;
 	*) return 1 ;;
 	esac
@@ -76,14 +92,22 @@ kernel_update_lists() {
 	fi
 }
 
-# kernel_resolve NAME: print "KVER VERSION PKG..." for the newest cloud kernel of NAME.
+# kernel_resolve NAME: print "KVER VERSION PKG..." for the newest kernel of NAME.
 kernel_resolve() {
 	local name=$1 kver pkg ver cand
 	case $name in
-	bookworm)
-		# linux-image-6.1.0-<N>-cloud-amd64-unsigned: the image with its modules, unsigned.
-		mapfile -t cand < <(kernel_apt "$name" apt-cache pkgnames linux-image-6.1.0- 2>/dev/null |
-			grep -E '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' | sort -rV)
+	bookworm | trixie | bullseye)
+		# linux-image-<kver>-unsigned: the image with its modules, unsigned
+		# (6.1.0-<N>-cloud-amd64, 6.12.<N>+deb13-cloud-amd64; bullseye's
+		# cloud kernel has no CONFIG_TLS: 5.10.0-<N>-amd64, the generic one).
+		local re
+		case $name in
+		bookworm) re='6\.1\.0-[0-9]+-cloud-amd64' ;;
+		trixie) re='6\.12\.[0-9]+\+deb13-cloud-amd64' ;;
+		bullseye) re='5\.10\.0-[0-9]+-amd64' ;;
+		esac
+		mapfile -t cand < <(kernel_apt "$name" apt-cache pkgnames linux-image- 2>/dev/null |
+			grep -E "^linux-image-$re-unsigned\$" | sort -rV)
 		;;
 	trixie-backports)
 		# linux-binary-<kver> (vmlinuz) + linux-modules-<kver> (the .ko.xz files).
@@ -95,7 +119,7 @@ kernel_resolve() {
 		ver=$(kernel_apt "$name" apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: *//p')
 		[[ -n $ver && $ver != '(none)' ]] || continue
 		case $name in
-		bookworm)
+		bookworm | trixie | bullseye)
 			kver=${pkg#linux-image-}; kver=${kver%-unsigned}
 			echo "$kver $ver $pkg" ;;
 		trixie-backports)
@@ -105,7 +129,7 @@ kernel_resolve() {
 		return 0
 	done
 	vm_err "no cloud kernel package found in Debian $name (looked for" \
-		"$([[ $name == bookworm ]] && echo 'linux-image-6.1.0-*-cloud-amd64-unsigned' || echo 'linux-modules-*-cloud-amd64'));" \
+		"$([[ $name == trixie-backports ]] && echo 'linux-modules-*-cloud-amd64' || echo 'linux-image-*-unsigned'));" \
 		"check $VM_CACHE/apt/$name/sources.list and the mirror"
 	return 1
 }
@@ -153,7 +177,9 @@ kernel_unpack() {
 			n=${f##*/}; n=${n%%.ko*}; queue+=("${n//-/_}")
 		done < <(cd "$mroot" && find "$d" -maxdepth 1 -name '*.ko*' ! -name 'tcrypt.ko*')
 	done
-	[[ -n ${file[tls]:-} ]] || { vm_err "the $name kernel $kver has no tls module (CONFIG_TLS=m expected)"; return 1; }
+	queue+=("${VM_MODULES[@]}")      # (built in on some kernels: then absent)
+	[[ -n ${file[tls]:-} ]] ||
+		vm_say "the $name kernel $kver has no tls module (built without CONFIG_TLS): its guests have no kTLS"
 	local root=$x/root/lib/modules/$kver
 	while ((${#queue[@]})); do
 		n=${queue[0]}; queue=("${queue[@]:1}")
@@ -237,7 +263,7 @@ kernel_fetch() {
 			rc=1
 		fi
 	fi
-	KDIR=$base/$KVER
+	KDIR=$base/$KVER.v$VM_CACHE_FORMAT
 	if ((rc == 0)) && ! kernel_ready "$KDIR"; then
 		if kernel_download "$name" && kernel_unpack "$name" "$KVER" "$VM_CACHE/debs" "$KDIR" "${DEBS[@]}"; then
 			vm_say "$name: kernel $KVER ready in $((SECONDS - t0)) s ($(cat "$KDIR/modules.count") modules kept, in $KDIR)"

@@ -6,7 +6,8 @@
  * server: listens on 127.0.0.1:--port, accepts and closes connections, burns
  *         a little CPU per connection; on SIGTERM writes --json and exits 0.
  * client: opens connections for --duration (or --requests), writes --json.
- * Both record the CPUs they were pinned to ("affinity") and their pid into
+ * Both record the CPUs they were pinned to ("affinity"), the --threads and
+ * --cpus they were given ("threads_arg", "cpus_arg"), and their pid into
  * $FAKE_PID_DIR/<name>.<pid> when that is set, so tests can check pinning and
  * that nothing was left running. FAKE_CLIENT_EXIT=N makes the client exit N;
  * FAKE_SERVER_EXIT=N makes the server exit N at once.
@@ -32,6 +33,7 @@
 #include "common/units.h"
 
 static volatile sig_atomic_t stop;
+static const char *arg_threads = "", *arg_cpus = ""; /* as given: recorded in the JSON */
 static void on_term(int s) { (void)s; stop = 1; }
 
 static cJSON *affinity(void)
@@ -107,6 +109,8 @@ static int server(int port, const char *json)
 	cJSON_AddNumberToObject(o, "cpu_sys_s", t.sys_s);
 	cJSON_AddNumberToObject(o, "duration_s", (double)(procstat_now_ns() - t0) / 1e9);
 	cJSON_AddItemToObject(o, "affinity", affinity());
+	cJSON_AddStringToObject(o, "threads_arg", arg_threads);
+	cJSON_AddStringToObject(o, "cpus_arg", arg_cpus);
 	write_json(json, o);
 	cJSON_Delete(o);
 	return 0;
@@ -146,6 +150,8 @@ static int client(int port, const char *json, uint64_t dur_ns, uint64_t requests
 	cJSON_AddBoolToObject(o, "client_saturated", false);
 	cJSON_AddNumberToObject(o, "duration_s", secs);
 	cJSON_AddItemToObject(o, "affinity", affinity());
+	cJSON_AddStringToObject(o, "threads_arg", arg_threads);
+	cJSON_AddStringToObject(o, "cpus_arg", arg_cpus);
 	write_json(json, o);
 	cJSON_Delete(o);
 	const char *e = getenv("FAKE_CLIENT_EXIT");
@@ -160,7 +166,7 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		/* accepted and ignored: what ktls-bench passes to the real programs */
 		{ "tls", required_argument, NULL, 0 }, { "host", required_argument, NULL, 0 },
-		{ "threads", required_argument, NULL, 0 }, { "cpus", required_argument, NULL, 0 },
+		{ "threads", required_argument, NULL, 't' }, { "cpus", required_argument, NULL, 'c' },
 		{ "cert", required_argument, NULL, 0 }, { "key", required_argument, NULL, 0 },
 		{ "tls-version", required_argument, NULL, 0 }, { "ciphers", required_argument, NULL, 0 },
 		{ "ciphersuites", required_argument, NULL, 0 }, { "groups", required_argument, NULL, 0 },
@@ -185,6 +191,8 @@ int main(int argc, char **argv)
 		case 'd': units_parse_duration(optarg, &dur); break;
 		case 'r': units_parse_u64(optarg, &req); break;
 		case 's': units_parse_size(optarg, &size); break;
+		case 't': arg_threads = optarg; break;
+		case 'c': arg_cpus = optarg; break;
 		case 0: break;
 		default: return 2;
 		}

@@ -2,11 +2,12 @@
  * same write as its Finished, so they reach the server in the same TCP
  * segment, right behind the last handshake record.
  *
- *   tls-burst --port P [--requests N] [--path /bytes/1]
+ *   tls-burst --port P [--requests N] [--path /bytes/1] [--shut]
  *
  * The handshake runs over memory BIOs; when it is done, N pipelined
  * "GET PATH" requests (the last with Connection: close) are encrypted behind
- * the Finished and everything goes out in one send(). Then it reads until
+ * the Finished and everything goes out in one send(), followed at once by
+ * the client's FIN with --shut (a half-close). Then it reads until
  * the server closes and writes the decrypted stream (heads and bodies) to
  * stdout. Exit 0 when the server closed cleanly, 1 otherwise, 2 on a usage
  * error. The server's certificate is not verified.
@@ -14,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -56,8 +58,10 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "port", required_argument, NULL, 'p' }, { "requests", required_argument, NULL, 'n' },
-		{ "path", required_argument, NULL, 'P' }, { NULL, 0, NULL, 0 },
+		{ "path", required_argument, NULL, 'P' }, { "shut", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
 	};
+	bool shut = false;
 	uint64_t port = 0, nreq = 1;
 	const char *path = "/bytes/1";
 	int o;
@@ -73,6 +77,7 @@ int main(int argc, char **argv)
 				goto usage;
 			break;
 		case 'P': path = optarg; break;
+		case 's': shut = true; break;
 		default: goto usage;
 		}
 	}
@@ -113,6 +118,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	free(req);
+	if (shut)
+		shutdown(fd, SHUT_WR);
 	int rc = 1;
 	char buf[65536];
 	for (;;) {
@@ -139,6 +146,6 @@ int main(int argc, char **argv)
 	close(fd);
 	return rc;
 usage:
-	fprintf(stderr, "usage: tls-burst --port P [--requests N] [--path /bytes/1]\n");
+	fprintf(stderr, "usage: tls-burst --port P [--requests N] [--path /bytes/1] [--shut]\n");
 	return 2;
 }

@@ -3,13 +3,17 @@
  * --serial), blocking I/O, the wire protocol's GET /bytes/N and GET /stats.
  *
  *   tls_test_server --port P --cert C --key K [options]
- *     --delay-handshake D   sleep D before each handshake (a slow server)
+ *     --delay-handshake D   once a ClientHello is in, sleep D before answering it
+ *                           (a slow server: D of server time per handshake)
  *     --delay-response D    sleep D before each response
  *     --serial              serve one connection at a time (a server with a queue)
  *     --corrupt N           flip body byte N of every /bytes response
  *     --stall               accept TCP connections and never answer
  *     --refuse-resumption   issue session tickets, but answer every offered
  *                           one with a full handshake (and a new ticket)
+ *     --requests-log FILE   one JSON line per request: method, path, headers,
+ *                           body length and SHA-256 (the body is read by its
+ *                           Content-Length); HEAD gets the head alone
  *     --stats FILE          write the counters as JSON there at exit
  *     --lifetime D          exit after D (default 60s): a test can never leave it behind
  * Counters (GET /stats, and --stats at exit): accepted, handshakes, resumed,
@@ -20,6 +24,7 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,7 +35,9 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
+#include <strings.h>
 
 #include "client/http.h"
 #include "common/pattern.h"
@@ -40,6 +47,8 @@ static uint64_t delay_hs_ns, delay_resp_ns, lifetime_ns = 60ULL * 1000000000ULL;
 static int64_t corrupt_at = -1;
 static int serial, stall, refuse_resumption;
 static const char *stats_path;
+static FILE *reqlog;
+static pthread_mutex_t reqlog_lock = PTHREAD_MUTEX_INITIALIZER;
 static SSL_CTX *ctx;
 static uint64_t n_accepted, n_handshakes, n_resumed, n_requests, n_body;
 
@@ -89,7 +98,68 @@ static int ssl_write_all(SSL *ssl, const void *buf, size_t len)
 	return 0;
 }
 
-static int send_bytes(SSL *ssl, uint64_t n)
+/* --requests-log: the request head (method line and headers) and its body. */
+static void log_request(const char *peer, const char *head, size_t head_len,
+			const unsigned char *body, size_t body_len)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	const char *p = head, *end = head + head_len;
+	bool first = true;
+	unsigned nh = 0;
+
+	if (!reqlog)
+		return;
+	SHA256(body, body_len, md);
+	pthread_mutex_lock(&reqlog_lock);
+	fprintf(reqlog, "{\"peer\": \"%s\", ", peer);
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (!n)
+			break;
+		if (first) {
+			char m[32] = "", path[1024] = "";
+			sscanf(p, "%31s %1023s", m, path);
+			fprintf(reqlog, "\"method\": \"%s\", \"path\": \"%s\", \"headers\": [", m, path);
+		} else {
+			fprintf(reqlog, "%s\"", nh++ ? ", " : "");
+			for (size_t i = 0; i < n; i++) {
+				if (p[i] == '"' || p[i] == '\\')
+					fputc('\\', reqlog);
+				fputc(p[i], reqlog);
+			}
+			fputc('"', reqlog);
+		}
+		first = false;
+		p = eol ? eol + 1 : end;
+	}
+	fprintf(reqlog, "], \"body_bytes\": %zu, \"body_sha256\": \"", body_len);
+	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		fprintf(reqlog, "%02x", md[i]);
+	fprintf(reqlog, "\"}\n");
+	fflush(reqlog);
+	pthread_mutex_unlock(&reqlog_lock);
+}
+
+/* The Content-Length of a request head, 0 without one. */
+static uint64_t request_length(const char *head, size_t len)
+{
+	const char *p = head, *end = head + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			break;
+		if ((size_t)(eol - p) > 15 && !strncasecmp(p, "Content-Length:", 15))
+			return strtoull(p + 15, NULL, 10);
+		p = eol + 1;
+	}
+	return 0;
+}
+
+static int send_bytes(SSL *ssl, uint64_t n, bool head_only)
 {
 	char head[128];
 	uint8_t chunk[16384];
@@ -99,6 +169,8 @@ static int send_bytes(SSL *ssl, uint64_t n)
 		 (unsigned long long)n);
 	if (ssl_write_all(ssl, head, strlen(head)))
 		return -1;
+	if (head_only)
+		return 0;
 	while (off < n) {
 		size_t k = n - off < sizeof(chunk) ? (size_t)(n - off) : sizeof(chunk);
 		pattern_fill(chunk, off, k);
@@ -115,8 +187,13 @@ static int send_bytes(SSL *ssl, uint64_t n)
 static void serve(int fd)
 {
 	SSL *ssl = NULL;
-	char buf[4096];
+	char buf[4096], peer[INET6_ADDRSTRLEN] = "?";
 	size_t have = 0;
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+
+	if (!getpeername(fd, (struct sockaddr *)&sa, &sl))
+		inet_ntop(AF_INET, &sa.sin_addr, peer, sizeof(peer));
 
 	if (stall) {
 		/* hold the connection open, say nothing, until the peer leaves */
@@ -124,8 +201,12 @@ static void serve(int fd)
 			;
 		goto out;
 	}
-	if (delay_hs_ns)
+	if (delay_hs_ns) {
+		/* from the ClientHello's arrival, not from the accept */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		poll(&p, 1, 10000);
 		sleep_ns(delay_hs_ns);
+	}
 	ssl = SSL_new(ctx);
 	if (!ssl || !SSL_set_fd(ssl, fd) || SSL_accept(ssl) != 1)
 		goto out;
@@ -144,14 +225,32 @@ static void serve(int fd)
 			have += (size_t)n;
 		}
 		__atomic_fetch_add(&n_requests, 1, __ATOMIC_RELAXED);
+		/* the body, by its Content-Length */
+		uint64_t blen = request_length(buf, end);
+		unsigned char *body = malloc(blen + 1);
+		size_t got = have - end < blen ? have - end : (size_t)blen;
+		if (!body)
+			goto out;
+		memcpy(body, buf + end, got);
+		while (got < blen) {
+			int n = SSL_read(ssl, body + got, (int)(blen - got > 65536 ? 65536 : blen - got));
+			if (n <= 0) {
+				free(body);
+				goto out;
+			}
+			got += (size_t)n;
+		}
+		log_request(peer, buf, end, body, (size_t)blen);
+		free(body);
+		size_t used = end + (have - end < blen ? have - end : (size_t)blen);
 		if (delay_resp_ns)
 			sleep_ns(delay_resp_ns);
-		char path[256] = "";
-		sscanf(buf, "GET %255s HTTP/1.", path);
+		char method[16] = "", path[256] = "";
+		sscanf(buf, "%15s %255s HTTP/1.", method, path);
 		int64_t n = http_bytes_path(path);
 		int rc;
-		if (n >= 0) {
-			rc = send_bytes(ssl, (uint64_t)n);
+		if (n >= 0 && (!strcmp(method, "GET") || !strcmp(method, "HEAD") || !strcmp(method, "POST"))) {
+			rc = send_bytes(ssl, (uint64_t)n, !strcmp(method, "HEAD"));
 		} else if (!strcmp(path, "/stats")) {
 			char body[256], resp[512];
 			snprintf(body, sizeof(body), "{\"handshakes\": %llu, \"resumed\": %llu}",
@@ -166,8 +265,8 @@ static void serve(int fd)
 		}
 		if (rc)
 			goto out;
-		memmove(buf, buf + end, have - end);
-		have -= end;
+		memmove(buf, buf + used, have - used);
+		have -= used;
 	}
 out:
 	if (ssl) {
@@ -197,6 +296,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: tls_test_server --port P --cert FILE --key FILE [--delay-handshake D] "
 		"[--delay-response D] [--serial] [--corrupt N] [--stall] [--refuse-resumption] [--stats FILE] "
+		"[--requests-log FILE] "
 		"[--lifetime D (default 60s)]\n");
 	exit(2);
 }
@@ -221,6 +321,7 @@ int main(int argc, char **argv)
 		{ "stall", no_argument, NULL, 'S' },
 		{ "refuse-resumption", no_argument, NULL, 'F' },
 		{ "stats", required_argument, NULL, 'o' },
+		{ "requests-log", required_argument, NULL, 'L' },
 		{ "lifetime", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -242,6 +343,10 @@ int main(int argc, char **argv)
 		case 'S': stall = 1; break;
 		case 'F': refuse_resumption = 1; break;
 		case 'o': stats_path = optarg; break;
+		case 'L':
+			if (!(reqlog = fopen(optarg, "a")))
+				usage();
+			break;
 		case 'l': if (units_parse_duration(optarg, &lifetime_ns)) usage(); break;
 		default: usage();
 		}

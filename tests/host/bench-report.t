@@ -33,7 +33,7 @@ for f in "$A"/hs-*.run.json; do
 	conns=$(jq -r '.scenario.line' "$f" | sed 's/.*conns=\([0-9]*\).*/\1/')
 	us=$(jq -r --slurpfile c "$A/$stem.client.json" '.server_cpu_s * 1e6 / $c[0].handshakes' "$f")
 	want=$(printf '%.0f' "$us")
-	grep -Eq "^\| [0-9.]+ \| [a-z0-9-]+ \| [A-Z0-9-]+ \| (full|resumed) \| $conns \| [0-9,]+ \| [0-9]+% \| $want \|" "$R"
+	grep -Eq "^\| [0-9.]+ \| [a-z0-9-]+ \| [A-Z0-9-]+ \| (full|resumed) \| 1 \| $conns \| [0-9,]+ \| [0-9]+% \| $want \|" "$R"
 	ok $? "$stem: $want µs of server CPU per handshake"
 done
 
@@ -48,12 +48,12 @@ ok $? "handshake row shows its floor ($floor µs) and ratio to ceiling ($ratio)"
 # the server's CPU share of one core over the client's run
 f=$A/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16
 pct=$(jq -r --slurpfile c "$f.client.json" '.server_cpu_s * 100 / $c[0].duration_s' "$f.run.json")
-grep -q "| full | 16 | 4000 | $(printf '%.0f' "$pct")% |" "$R"; ok $? "server CPU share $pct% shown"
+grep -q "| full | 1 | 16 | 4000 | $(printf '%.0f' "$pct")% |" "$R"; ok $? "server CPU share $pct% shown"
 
 # saturation: the c16 row's server (98%) and nginx (99%) were busy enough, the
 # c1 row's server (50%) was not, and the footnote says what that means
-grep -q '^| 1.3 | ecdsa-p256 | X25519 | full | 16 | .*| yes (nginx 99%) |$' "$R"; ok $? "c16: ours and nginx saturated"
-grep -q '^| 1.3 | ecdsa-p256 | X25519 | full | 1 | .*| no† |$' "$R"; ok $? "c1: a server busy 50% of the time is flagged"
+grep -q '^| 1.3 | ecdsa-p256 | X25519 | full | 1 | 16 | .*| yes (nginx 99%) |$' "$R"; ok $? "c16: ours and nginx saturated"
+grep -q '^| 1.3 | ecdsa-p256 | X25519 | full | 1 | 1 | .*| no† |$' "$R"; ok $? "c1: a server busy 50% of the time is flagged"
 grep -q '^† The server (ours, or nginx in brackets) was busy less than 90%' "$R"; ok $? "the flag is explained under the table"
 
 # a run whose server CPU was also busy with other work is marked, and the
@@ -65,11 +65,23 @@ f=$tmp/dis/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16.run.json
 jq '.server_cpu_s = 0.9 | .server_cpu_other_s = 0.6 | .server_cpu_window_s = 1.5' "$f" >"$f.new" && mv "$f.new" "$f"
 "$bench" report "$tmp/dis" >/dev/null
 is $? 0 "a disturbed but possible run passes the consistency checks"
-grep -q '^| 1.3 | ecdsa-p256 | X25519 | full | 16 | .*| yes (nginx 99%), CPU shared‡ 40% |$' "$tmp/dis/report.md"
+grep -q '^| 1.3 | ecdsa-p256 | X25519 | full | 1 | 16 | .*| yes (nginx 99%), CPU shared‡ 40% |$' "$tmp/dis/report.md"
 ok $? "a server CPU shared 40% of the time with other work is marked"
 grep -q '^> \*\*1 of 1 runs shared the server.s CPU with other work\*\*.*up to 40%' "$tmp/dis/report.md"
 ok $? "the report warns on top"
 grep -q 'CPU shared‡\|shared the server' "$R"; ok $((!$?)) "no such mark without the figure"
+# ... and marked on the plot: flag 2 (disturbed) on that point, 1 (not saturated) on c1
+"$bench" plotdata "$tmp/dis" >/dev/null
+blk=$(awk '/^"TLS 1.3 ecdsa-p256 X25519 full, 1 thread"/ { on = 1; next } /^$/ { on = 0 } on' \
+	"$tmp/dis/plots/handshakes.dat" | tr '\n' ' ')
+is "$blk" "1 2000.000 1 16 4000.000 2 " "plot data: the disturbed point flagged 2, the unsaturated one 1"
+if command -v gnuplot >/dev/null; then
+	scripts/plot.sh "$tmp/dis" >/dev/null 2>&1
+	grep -q 'disturbed (other work' "$tmp/dis/plots/handshakes.svg"; ok $? "the plot's legend names the disturbed mark"
+	grep -q 'server not saturated' "$tmp/dis/plots/handshakes.svg"; ok $? "and the unsaturated one"
+else
+	skip "gnuplot missing (apt-get install gnuplot-nox)" 2
+fi
 # a run from before server_cpu_window_s: the window is wall_s minus the
 # warmup, not the client's duration ("CPU shared 114%" was other / duration)
 f=$tmp/dis/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16.run.json
@@ -84,7 +96,7 @@ is "$rc" 1 "a CPU busier than 100% fails the report (exit 1)"
 grep -q 'fails the consistency checks' <<<"$out"; ok $? "and says so on stderr: $out"
 grep -q '^| hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16 | ktls-server | cpu_busy: the server.s CPU was busy 2.04 s (server 0.90 s + other work 1.14 s) in 1.20 s |$' \
 	"$tmp/dis/report.md"; ok $? "the checks table names the row, the bound and the figures"
-grep -q '^| 1.3 | ecdsa-p256 | X25519 | full | 16 | .* ✗ |$' "$tmp/dis/report.md"; ok $? "the row is marked ✗"
+grep -q '^| 1.3 | ecdsa-p256 | X25519 | full | 1 | 16 | .* ✗ |$' "$tmp/dis/report.md"; ok $? "the row is marked ✗"
 grep -q "^> \\*\\*1 of $nrun scenario runs fail the consistency checks\\*\\*" "$tmp/dis/report.md"; ok $? "a warning on top"
 
 # ours/nginx on the c16 row
@@ -186,22 +198,23 @@ jq '.tls = {"version": "1.3", "cipher": "TLS_CHACHA20_POLY1305_SHA256", "group":
 f=$tmp/neg/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16.client.json
 jq '.tls = {"version": "1.3", "cipher": "TLS_AES_128_GCM_SHA256", "group": "x25519"}' "$f" >"$f.new" && mv "$f.new" "$f"
 "$bench" report "$tmp/neg" >/dev/null
-grep -q '| full | 1 | .*| negotiated TLS_CHACHA20_POLY1305_SHA256 | [^|]* |$' "$tmp/neg/report.md"; ok $? "a cipher other than the scenario's is flagged"
-grep -q '| full | 16 | .*| saturated | [^|]* |$' "$tmp/neg/report.md"; ok $? "the expected cipher and group are not flagged"
+grep -q '| full | 1 | 1 | .*| negotiated TLS_CHACHA20_POLY1305_SHA256 | [^|]* |$' "$tmp/neg/report.md"; ok $? "a cipher other than the scenario's is flagged"
+grep -q '| full | 1 | 16 | .*| saturated | [^|]* |$' "$tmp/neg/report.md"; ok $? "the expected cipher and group are not flagged"
 
 # --- plot data -------------------------------------------------------------------
 check "plotdata run-a" "$bench" plotdata "$A"
 P=$A/plots
-blk=$(awk '/^"TLS 1.3 ecdsa-p256 X25519 full"/ { on = 1; next } /^$/ { on = 0 } on' "$P/handshakes.dat" | tr '\n' ' ')
-is "$blk" "1 2000.000 16 4000.000 " "handshakes.dat: the TLS 1.3 full series, sorted by concurrency"
-blk=$(awk '/^"nginx TLS 1.3 ecdsa-p256 X25519 full"/ { on = 1; next } /^$/ { on = 0 } on' "$P/handshakes_nginx.dat" | tr '\n' ' ')
-is "$blk" "16 3000.000 " "handshakes_nginx.dat: nginx's twin of the series"
+blk=$(awk '/^"TLS 1.3 ecdsa-p256 X25519 full, 1 thread"/ { on = 1; next } /^$/ { on = 0 } on' "$P/handshakes.dat" | tr '\n' ' ')
+# (third column: 1 = the server was not saturated, marked on the plot)
+is "$blk" "1 2000.000 1 16 4000.000 0 " "handshakes.dat: the TLS 1.3 full series, sorted by concurrency, c1 unsaturated"
+blk=$(awk '/^"nginx TLS 1.3 ecdsa-p256 X25519 full, 1 thread"/ { on = 1; next } /^$/ { on = 0 } on' "$P/handshakes_nginx.dat" | tr '\n' ' ')
+is "$blk" "16 3000.000 0 " "handshakes_nginx.dat: nginx's twin of the series"
 is "$(grep -c '^"' "$P/handshakes_nginx.dat")" "$(grep -c '^"' "$P/handshakes.dat")" "one nginx block per series of ours, same order"
 grep -q 'VM\|emulated' "$P/throughput.dat"; ok $((! $?)) "no VM series in the throughput plot data"
 blk=$(awk '/^"AES-128-GCM user TLS 1.3 c1"/ { on = 1; next } /^$/ { on = 0 } on' "$P/throughput.dat" | tr '\n' ' ')
 mb1k=$(jq -r '.bytes / .duration_s / 1e6' "$A/bulk-13-aes-128-gcm-user-1k-c1-ecdsa-p256-x25519.client.json")
 mb1m=$(jq -r '.bytes / .duration_s / 1e6' "$A/bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519.client.json")
-is "$blk" "$(printf '1024 %.3f 1048576 %.3f ' "$mb1k" "$mb1m")" "throughput.dat: MB/s (10^6 bytes/s) against size"
+is "$blk" "$(printf '1024 %.3f 0 1048576 %.3f 0 ' "$mb1k" "$mb1m")" "throughput.dat: MB/s (10^6 bytes/s) against size"
 grep -q '"megabytes_per_s"' "$P/throughput.dat"; ok $? "throughput.dat names its unit"
 u=$(jq -r --slurpfile c "$A/bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519.client.json" '.server_cpu_s * 1e9 / $c[0].bytes' \
 	"$A/bulk-13-aes-128-gcm-user-1m-c1-ecdsa-p256-x25519.run.json")

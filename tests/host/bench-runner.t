@@ -55,7 +55,7 @@ is "$(jq -r .command "$out/env.json" | grep -c -- "^$bench run --bin .* --scenar
 ok "$(jq -e '.cpu_model and .kernel and .cores and .openssl_library and .cpu_flags.aes != null' "$out/env.json" >/dev/null; echo $?)" \
 	"env.json: CPU model, flags, kernel, cores, OpenSSL"
 n=$(jq -r .handshakes "$out/$hs.client.json")
-grep -q "| full | 2 | " "$out/report.md"; ok $? "report.md has the handshake row"
+grep -q "| full | 1 | 2 | " "$out/report.md"; ok $? "report.md has the handshake row"
 grep -q "$(jq -r .scenario.line "$out/$hs.run.json" | cut -c1-20)" "$out/$hs.run.json"; ok $? "run.json keeps the suite line"
 is "$(alive)" 0 "no server or client left running"
 grep -q '\[  1/2\]' "$tmp/err1"; ok $? "progress lines on stderr"
@@ -82,6 +82,23 @@ out=$("$bench" run --bin "$tmp/root/bin" --certs "$tmp/certs" --out "$tmp/cwd/re
 is "$rc" 2 "--out into a folder that holds a run: usage error"
 grep -q 'already holds files' <<<"$out"; ok $? "says why: $out"
 is "$(ls "$tmp/cwd/results/$first"/*.run.json | wc -l)" 1 "and wrote nothing there"
+
+# --- threads=2: the server's two threads on two CPUs, its other work measured on both ----------
+if (($(nproc) >= 2)); then
+	out=$tmp/run-t2
+	"$bench" run --bin "$tmp/root/bin" --certs "$tmp/certs" --out "$out" --cpus 0:1 --no-ceiling --no-plots \
+		--scenario 'handshake conns=8 duration=300ms threads=2' 2>"$tmp/err-t2" >/dev/null
+	is $? 0 "threads=2 run exits 0"
+	t2=hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c8-t2
+	is "$(jq -r '.threads_arg + " " + .cpus_arg' "$out/$t2.server.json")" "2 0,1" \
+		"the server: --threads 2 --cpus 0,1 (a thread per CPU)"
+	is "$(jq -r '.threads_arg + " " + .cpus_arg' "$out/$t2.client.json")" "1 1" \
+		"the client: one thread on CPU 1 (shared: this host has two)"
+	is "$(jq .server_cpus "$out/$t2.run.json")" 2 "run.json: other work measured over both server CPUs"
+	grep -q "| full | 2 | 8 | " "$out/report.md"; ok $? "report.md shows 2 threads"
+else
+	skip "one CPU: no second server thread to pin" 5
+fi
 
 # --- --cpus must name CPUs this process can run on ------------------------------------------
 out=$("$bench" run --dry-run --cpus 0:1000 --scenario 'handshake conns=1' 2>&1); rc=$?

@@ -4,7 +4,8 @@
 # (TLS 1.3 tickets, TLS 1.2 session IDs), requests and bytes; and full
 # handshakes with every certificate kind (ECDSA P-256, RSA-2048, Ed25519)
 # in TLS 1.2 and 1.3, chain and name checked (--verify), the server's key
-# decoded once and, for P-256, verified on the precomputed-table path.
+# decoded once and, for P-256, verified on the precomputed-table path (the
+# OpenSSL shims; none of that with --stock-openssl or in a build without them).
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/client_common.sh"
@@ -84,21 +85,31 @@ for cert in ecdsa-p256 rsa-2048 ed25519; do
 		# the paths taken: the CA's P-256 key (--verify) and the server's
 		# P-256 key each decoded once, then from the cache and verified with
 		# its table (the first handshake verifies the plain way)
-		want="1 0 0"
+		want="1 0 0" keys=50
 		[[ $cert == ecdsa-p256 ]] && want="2 49 49"
-		is "$(jq -r '.tls | "\(.server_key_decodes) \(.server_key_cache_hits) \(.table_verifications)"' "$TMP/k.json")" \
-			"$want" "$cert, TLS $v: server key decodes, cache hits, table verifications"
+		shims_built || want="0 0 0" keys=0
+		is "$(jq -r '.tls | "\(.openssl_paths) \(.server_key_decodes) \(.server_key_cache_hits) \(.table_verifications)"' "$TMP/k.json")" \
+			"$(default_paths) $want" "$cert, TLS $v: OpenSSL paths, server key decodes, cache hits, table verifications"
 		# one fresh X25519 key per handshake (TLS 1.3 key share, TLS 1.2
-		# ECDHE), each from the fast fixed-base path
-		is "$(jqv $TMP/k.json .tls.x25519_fast_keygens)" 50 "$cert, TLS $v: 50 X25519 keys from the fast path"
+		# ECDHE), each from libsodium's fixed-base multiplication
+		is "$(jqv $TMP/k.json .tls.x25519_fast_keygens)" $keys "$cert, TLS $v: $keys X25519 keys from the shim"
 	done
 	PORT=$sport
 done
-# --provider-keys: OpenSSL's stock paths, same handshakes
-"$CLIENT" handshake --port "$PORT" -n 20 -c 2 -d 60s --provider-keys -q --json "$TMP/s.json" >/dev/null 2>&1
-is "$?" 0 "--provider-keys: exit 0"
-is "$(jq -r '"\(.handshakes) \(.tls.openssl_paths) \(.tls.table_verifications) \(.tls.key_schedule_provider) \(.tls.x25519_fast_keygens)"' "$TMP/s.json")" \
-	"20 stock 0 false 0" "--provider-keys: 20 handshakes on OpenSSL's stock paths"
+# OpenSSL's allocations on the shim's per-thread caches by default (not under
+# AddressSanitizer, which must see every block)
+alloc="per-thread caches"
+{ ! shims_built || [[ ${KTLS_ASAN:-} == 1 ]]; } && alloc=libc
+is "$(jq -r .tls.openssl_allocator "$TMP/k.json")" "$alloc" "default run: OpenSSL allocator $alloc"
+
+# --stock-openssl (and its old name --provider-keys): OpenSSL's stock paths,
+# OpenSSL's own allocator, same handshakes
+for opt in --stock-openssl --provider-keys; do
+	"$CLIENT" handshake --port "$PORT" -n 20 -c 2 -d 60s $opt -q --json "$TMP/s.json" >/dev/null 2>&1
+	is "$?" 0 "$opt: exit 0"
+	is "$(jq -r '"\(.handshakes) \(.tls.openssl_paths) \(.tls.server_key_decodes) \(.tls.table_verifications) \(.tls.key_schedule_provider) \(.tls.x25519_fast_keygens) \(.tls.openssl_allocator)"' "$TMP/s.json")" \
+		"20 stock 0 0 false 0 libc" "$opt: 20 handshakes on OpenSSL's stock paths"
+done
 
 "$CLIENT" handshake --port "$PORT" --rate 200 -d 1s -q --json "$TMP/ol.json" >/dev/null 2>&1
 n=$(jqv $TMP/ol.json '.handshakes + .unfinished')

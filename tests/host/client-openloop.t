@@ -24,9 +24,11 @@ ok "$(( started >= 195 && started <= 201 ? 0 : 1 ))" "the schedule held: 200 sta
 is "$(( $(jqv $STATS .accepted) - 1 ))" "$started" "the server accepted exactly the connections the client started"
 is "$(jqv $STATS .handshakes)" "$(jqv $J .handshakes)" "the server's handshake count matches the client's"
 p50=$(ms $J .latency_us.p50)
-ok "$(( p50 >= 50 && p50 < 250 ? 0 : 1 ))" "p50 latency includes the server's 50 ms (got $p50 ms)"
+# (upper bounds that tell the open loop from a schedule slowed by the
+# server, which would lag by seconds here, not how busy the machine is)
+ok "$(( p50 >= 50 && p50 < 1000 ? 0 : 1 ))" "p50 latency includes the server's 50 ms (got $p50 ms)"
 lag=$(ms $J .max_start_lag_us)
-ok "$(( lag < 40 ? 0 : 1 ))" "starts stayed on schedule: worst lag $lag ms (a slow server does not slow the schedule)"
+ok "$(( lag < 500 ? 0 : 1 ))" "starts stayed on schedule: worst lag $lag ms (a slow server does not slow the schedule)"
 is "$(jqv $J '.errors_total')" 0 "no errors"
 # with 50 ms each and 100/s, about 5 are always in flight: the closed loop with
 # 1 connection would do 20/s; the open loop does 100/s

@@ -118,4 +118,18 @@ check "the JSON summary is valid" jq -e . "$SRV_DIR/s.json"
 is "$(jq .handshake_failures_total "$SRV_DIR/s.json")" 0 "no handshake failed"
 is "$(jq '.conn_errors | length' "$SRV_DIR/s.json")" 0 "no connection error"
 ok "$(grep -q 'ktls-server summary' "$SRV_DIR/out"; echo $?)" "a human summary is printed"
+
+# A client's close ends its connection at once, not at the idle timeout (the
+# server once waited on SSL_has_pending(), which OpenSSL 3.5 keeps true after
+# the EOF): five curl connections come and go, the idle timeout is a minute.
+start_server --threads 1 --idle-timeout 60s
+for i in 1 2 3 4 5; do get /bytes/10 >/dev/null; done
+for ((i = 0; i < 100; i++)); do
+	st=$(stats)
+	[[ $(jq .conns_current <<<"$st") == 1 && $(jq '.closes.client_closed // 0' <<<"$st") -ge 5 ]] && break
+	sleep 0.1
+done
+is "$(jq -c '[.conns_current, .closes.idle_timeout // 0, .closes.client_closed >= 5]' <<<"$st")" "[1,0,true]" \
+	"closed connections are gone within 10 s, counted as client_closed (idle timeout 60 s)"
+stop_server
 done_testing

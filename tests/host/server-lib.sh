@@ -7,6 +7,7 @@
 #   pattern N                the /bytes/N body, written independently of the
 #                            server's C code (coreutils, from the formula in pattern.h)
 #   get PATH [CURL ARGS...]  curl https://127.0.0.1:$SRV_PORT/PATH, verifying the cert
+#   gnutls_get PATH [ARGS...]  the body of GET PATH through gnutls-cli (ARGS: its options)
 
 CERTS=$KTLS_BUILD/certs
 CA=$CERTS/ca.crt
@@ -64,6 +65,22 @@ get() {
 
 stats() {
 	get /stats | jq -c .
+}
+
+# gnutls-cli 3.8 ends its connection at the end of its input (3.7 waited for
+# the server): its input stays open (sleep) until the server has answered and
+# closed (Connection: close), which ends gnutls-cli.
+gnutls_get() {
+	local path=$1 in hp
+	shift
+	exec {in}< <(printf 'GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "$path"; exec sleep 30)
+	hp=$!
+	timeout 10 gnutls-cli --logfile=/dev/null --x509cafile "$CA" -p "$SRV_PORT" "$@" 127.0.0.1 <&$in 2>/dev/null |
+		sed '1,/^\r$/d'
+	exec {in}<&-
+	kill "$hp" 2>/dev/null
+	wait "$hp" 2>/dev/null
+	return 0
 }
 
 pattern() {

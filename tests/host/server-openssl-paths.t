@@ -1,7 +1,8 @@
 #!/bin/bash
-# ktls-server's OpenSSL paths (common/ossl_fast.h): by default its key shares
-# take OpenSSL's built-in key methods and its TLS 1.3 key schedule a small
-# provider; --provider-keys keeps stock OpenSSL 3.0. Both must give the same
+# ktls-server's OpenSSL paths (osslshim/): by default its key shares take
+# OpenSSL's built-in key methods and its TLS 1.3 key schedule a small
+# provider; --stock-openssl keeps stock OpenSSL (and so does a build without
+# the shims: make nodeprecated, OpenSSL 4). Both must give the same
 # handshakes to independent peers: openssl s_client and gnutls-cli, TLS 1.3
 # over SHA-256 and SHA-384 suites, TLS 1.2, each key-share group kind
 # (X25519, P-256, P-384, FFDHE, whose secrets are longest), every certificate
@@ -31,10 +32,12 @@ server_share() {
 	     on { exit }' <<<"$1" | grep -o '0033[0-9a-f]\{4\}[0-9a-f]*' | cut -c9-
 }
 
-for mode in direct stock; do
+for mode in $(default_paths) stock; do
 	args=()
-	[[ $mode == stock ]] && args=(--provider-keys)
-	start_server --threads 1 "${args[@]}" || bail "server started"
+	[[ $mode == stock ]] && args=(--stock-openssl)
+	# every group the cases below use (OpenSSL 3.5's default list lacks ffdhe4096)
+	start_server --threads 1 --groups X25519:P-256:P-384:P-521:ffdhe2048:ffdhe4096 "${args[@]}" ||
+		bail "server started"
 	st=$(stats)
 	is "$(jq -r .openssl_paths <<<"$st")" "$mode" "$mode: /stats says openssl_paths $mode"
 	want=true
@@ -68,14 +71,12 @@ for mode in direct stock; do
 	for prio in 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519' \
 		'NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-SECP256R1' \
 		'NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM'; do
-		out=$(printf 'GET /bytes/100000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
-			timeout 10 gnutls-cli --logfile=/dev/null --priority "$prio" --x509cafile "$CA" \
-				-p "$SRV_PORT" 127.0.0.1 2>/dev/null | sed '1,/^\r$/d' | sha)
+		out=$(gnutls_get /bytes/100000 --priority "$prio" | sha)
 		is "$out" "$(pattern 100000 | sha)" "$mode: gnutls-cli $prio gets the right bytes"
 	done
 
 	# ktls-client (both its paths) for a burst of full handshakes
-	for cargs in "" "--provider-keys" "--groups ffdhe2048 --tls-version 1.3" "--groups P-521"; do
+	for cargs in "" "--stock-openssl" "--groups ffdhe2048 --tls-version 1.3" "--groups P-521"; do
 		# shellcheck disable=SC2086
 		"$KTLS_BIN/ktls-client" handshake --port "$SRV_PORT" -n 40 -c 4 -d 30s --verify "$CA" \
 			--request /bytes/1000 $cargs -q --json "$TMP/cl.json" >/dev/null 2>&1
@@ -90,9 +91,9 @@ done
 
 # every certificate kind, on both paths (curl verifies the chain)
 for cert in ecdsa-p256 rsa-2048 ed25519; do
-	for mode in direct stock; do
+	for mode in $(default_paths) stock; do
 		args=()
-		[[ $mode == stock ]] && args=(--provider-keys)
+		[[ $mode == stock ]] && args=(--stock-openssl)
 		start_server --threads 1 --cert "$CERTS/$cert.crt" --key "$CERTS/$cert.key" "${args[@]}"
 		is "$(get /bytes/1000 | sha)" "$(pattern 1000 | sha)" "$mode: certificate $cert works (curl)"
 		out=$(sc -tls1_2)
@@ -101,8 +102,25 @@ for cert in ecdsa-p256 rsa-2048 ed25519; do
 	done
 done
 
+# the old name of the switch still works
+start_server --threads 1 --provider-keys || bail "server started"
+is "$(stats | jq -r '"\(.openssl_paths) \(.openssl_stock_why)"')" "stock --stock-openssl" \
+	"--provider-keys: the old name of --stock-openssl"
+stop_server
+# without the shims (not built, or an OpenSSL other than 3.0) the JSON says why
+if ! shims_built; then
+	start_server --threads 1 || bail "server started"
+	why=$(stats | jq -r .openssl_stock_why)
+	ok "$(grep -Eq '^(not built|off on OpenSSL [0-9.]+)' <<<"$why"; echo $?)" \
+		"no shims here: openssl_stock_why says why ($why)"
+	stop_server
+fi
+
 out=$("$KTLS_BIN/ktls-server" --help)
-ok "$(grep -q -- '--provider-keys' <<<"$out"; echo $?)" "--help documents --provider-keys"
-"$KTLS_BIN/ktls-server" --provider-keys=1 >/dev/null 2>&1
-is "$?" 2 "--provider-keys takes no value (usage error, exit 2)"
+ok "$(grep -q -- '--stock-openssl' <<<"$out" && grep -q -- '--provider-keys' <<<"$out"; echo $?)" \
+	"--help documents --stock-openssl and its old name"
+for opt in --stock-openssl=1 --provider-keys=1; do
+	"$KTLS_BIN/ktls-server" $opt >/dev/null 2>&1
+	is "$?" 2 "$opt: takes no value (usage error, exit 2)"
+done
 done_testing

@@ -9,7 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 help=$("$VM" --help); rc=$?
 is "$rc" 0 "--help exits 0"
 for s in '--kernel NAME' 'default: bookworm' '--timeout T' 'default: 300s' '--mem SIZE' \
-	'default: 1024M' '--accel A' 'default: auto' '--update' '--keep' '--quiet' 'KTLS_VM_CACHE' \
+	'default: 1024M' '--accel A' 'default: auto' '--forward LIST' 'restrict=on' '--update' '--keep' '--quiet' 'KTLS_VM_CACHE' \
 	'124' '125' 'emulated'; do
 	ok "$(grep -qF -- "$s" <<<"$help"; echo $?)" "--help mentions '$s'"
 done
@@ -35,6 +35,10 @@ usage_case "'64M' is not a memory size" "memory below 128M" --mem 64M -- true
 usage_case "'512' is not a memory size" "memory without a unit" -m 512 -- true
 usage_case "'hvf' is not an accelerator" "unknown accelerator" --accel hvf -- true
 usage_case "requires an argument" "option without its value" --kernel
+usage_case "'8443' is not HOSTPORT:GUESTPORT" "--forward without a guest port" --forward 8443 -- true
+usage_case "ports are 1 to 65535" "--forward with port 0" --forward 0:8443 -- true
+usage_case "ports are 1 to 65535" "--forward with a port over 65535" --forward 8443:70000 -- true
+usage_case "host port 8443 is given twice" "--forward with a host port twice" --forward 8443:1,8443:2 -- true
 
 # Good values parse (checked up to the first tool lookup: PATH has no qemu).
 mkdir -p "$tmp/bin"

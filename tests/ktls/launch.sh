@@ -37,9 +37,11 @@ relay_close() {
 	exit 1
 }
 
-# vm_launch KERNEL: the whole of tests/vm/ inside KERNEL's VM.
+# vm_launch KERNEL [SELECTION]: tests/vm/ inside KERNEL's VM: every file, or
+# those whose name matches the regex SELECTION (KTLS_VM_FILTER, when set,
+# applies on top of it).
 vm_launch() {
-	local kernel=$1 out rc v env=()
+	local kernel=$1 sel=${2:-} out rc v env=()
 	if [[ -z ${KTLS_VM_FORCE:-} ]] && host_has_ktls; then
 		skip_by_design "this host has kTLS: tests/ktls/native.t runs tests/vm natively (KTLS_VM_FORCE=1 boots $kernel anyway)"
 	fi
@@ -50,11 +52,12 @@ vm_launch() {
 	for v in KTLS_VM_FILTER KTLS_VM_TEST_TIMEOUT; do
 		[[ -n ${!v:-} ]] && env+=("$v=${!v}")
 	done
+	[[ -n $sel ]] && env+=("KTLS_VM_SELECT=$sel")
 	# The relayed stream is kept, so that a report can set the kernels side
 	# by side afterwards (e.g. a version x cipher matrix, one column each).
 	out=$KTLS_BUILD/vm/tap/$kernel.tap
 	mkdir -p "${out%/*}" && : >"$out" || exit 1
-	"$KTLS_REPO/scripts/vm.sh" --kernel "$kernel" --timeout "${KTLS_VM_TIMEOUT:-300}" -- \
+	"$KTLS_REPO/scripts/vm.sh" --kernel "$kernel" --timeout "${KTLS_VM_TIMEOUT:-720}" -- \
 		env "${env[@]}" "$KTLS_REPO/tests/vm/run.sh" | tee "$out"
 	rc=${PIPESTATUS[0]}
 	relay_close "$out" "$rc" "the $kernel VM (scripts/vm.sh)"

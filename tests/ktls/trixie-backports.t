@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 420
+# timeout: 780
 # tests/vm/*.t inside a QEMU VM booting Debian's newest trixie-backports cloud kernel (7.x: TLS 1.3 rekey),
 # booted once for all of them (scripts/vm.sh; see tests/ktls/launch.sh).
 . "$(dirname "$0")/launch.sh"

@@ -1,9 +1,9 @@
 #!/bin/bash
-# timeout: 200
+# timeout: 300
 # scripts/vm.sh itself, booting real guests: COMMAND's exit status, stdout
 # byte for byte and apart from stderr and the console, the guest's
 # environment and working folder, a missing command, the timeout, and
-# --kernel all. Five boots, about 25 s under TCG.
+# --kernel all. Seven boots, about 45 s under TCG.
 . "$(dirname "$0")/launch.sh"
 VM=$KTLS_REPO/scripts/vm.sh
 type -P qemu-system-x86_64 >/dev/null ||
@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 # Every byte value, then text: what the guest prints must arrive unchanged
 # (no \n -> \r\n, no console lines mixed in). The host makes the same bytes.
 gen='for i in $(seq 0 255); do printf "\\$(printf %03o "$i")"; done; seq 1 20000'
-(cd "$KTLS_REPO/tests" && "$VM" -q -- bash -c "$gen; echo to-stderr >&2; pwd >&2; env >&2; touch /tmp/w && stat -c tmp=%a /tmp >&2; exit 7") \
+(cd "$KTLS_REPO/tests" && "$VM" -q -- bash -c "$gen; echo to-stderr >&2; pwd >&2; env >&2; touch /tmp/w && stat -c tmp=%a /tmp >&2; echo net=\$(ls /sys/class/net) >&2; exit 7") \
 	>"$tmp/out" 2>"$tmp/err" </dev/null
 rc=$?
 is "$rc" 7 "COMMAND's exit status comes back"
@@ -27,6 +27,7 @@ ok "$(! grep -q to-stderr "$tmp/out"; echo $?)" "stderr is not on stdout"
 ok "$(! grep -qaE 'Linux version|vm-init' "$tmp/out" "$tmp/err"; echo $?)" "no console lines on stdout or stderr"
 is "$(sed -n 2p "$tmp/err")" "$KTLS_REPO/tests" "the guest starts in the caller's folder of the repository"
 ok "$(grep -qx tmp=1777 "$tmp/err"; echo $?)" "the guest's /tmp is writable, mode 1777 (and does not hide a repository under /tmp)"
+ok "$(grep -qx net=lo "$tmp/err"; echo $?)" "without --forward the guest has no network device (loopback only)"
 for kv in KTLS_IN_VM=bookworm KTLS_TEST_STRICT=1 "KTLS_BIN=$KTLS_BIN" "KTLS_BUILD=$KTLS_BUILD"; do
 	ok "$(grep -qxF "$kv" "$tmp/err"; echo $?)" "the guest has $kv"
 done
@@ -50,8 +51,10 @@ ok "$([[ -n $run ]] && ! pgrep -f "$run/initrd" >/dev/null; echo $?)" "no qemu l
 	>"$tmp/out" 2>"$tmp/err"
 rc=$?
 is "$rc" 3 "--kernel all: the status of the failing run"
-is "$(cut -d' ' -f1 "$tmp/out" | paste -sd' ')" "bookworm trixie-backports" "--kernel all: one run per kernel, in order"
+is "$(cut -d' ' -f1 "$tmp/out" | paste -sd' ')" "bookworm trixie-backports trixie bullseye" "--kernel all: one run per kernel, in order"
 ok "$(grep -q '^bookworm 6\.1\.' "$tmp/out"; echo $?)" "--kernel all: bookworm runs Linux 6.1"
-is "$(grep -c '^vm: === kernel ' "$tmp/err")" 2 "--kernel all: each run announced on stderr"
+ok "$(grep -q '^trixie 6\.12\.' "$tmp/out"; echo $?)" "--kernel all: trixie runs Linux 6.12"
+ok "$(grep -q '^bullseye 5\.10\.' "$tmp/out"; echo $?)" "--kernel all: bullseye runs Linux 5.10"
+is "$(grep -c '^vm: === kernel ' "$tmp/err")" 4 "--kernel all: each run announced on stderr"
 [[ -s $tmp/err ]] && grep '^vm: ' "$tmp/err" | sed 's/^/# /'
 done_testing

@@ -2,6 +2,7 @@
  * round trips) and the parsing of `openssl speed -mr` output. */
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 
 #include "bench/bench.h"
 #include "tests/tap.h"
@@ -92,6 +93,8 @@ static void test_errors(void)
 	bad("handshake cert=dsa\n", "t.suite:1:", "ecdsa-p256");
 	bad("handshake group=X9\n", "t.suite:1:", "X25519");
 	bad("handshake resume=maybe\n", "t.suite:1:", "yes, no");
+	bad("handshake openssl=fast\n", "t.suite:1:", "shims, stock");
+	bad("bulk openssl=stock\n", "t.suite:1:", "openssl");        /* a handshake key only */
 	bad("bulk duration=3\x01s\n", "t.suite:1:", "duration");
 	bad("bulk duration=0s\n", "t.suite:1:", "duration");
 	bad("bulk size=1K size=2K\n", "t.suite:1:", "twice");
@@ -136,6 +139,30 @@ static void test_roundtrip(void)
 	EXPECT_STREQ(s.sc[0].id, "hs-12-rsa-2048-p-256-aes-128-gcm-resumed-c7");
 	EXPECT_STREQ(scenario_cipher12(&s.sc[0]), "ECDHE-RSA-AES128-GCM-SHA256");
 	EXPECT_STREQ(scenario_ciphersuite(&s.sc[1]), "TLS_CHACHA20_POLY1305_SHA256");
+
+	/* openssl=shims,stock: varies fastest, the stock id has its suffix, the
+	 * line says stock (and shims, the default, not at all), JSON keeps it */
+	EXPECT_EQ(parse(&s, "handshake conns=1,16 openssl=shims,stock\n", err, sizeof err), 0);
+	EXPECT_EQ(s.n, 4);
+	EXPECT_EQ(s.sc[0].stock, 0);
+	EXPECT_EQ(s.sc[1].stock, 1);
+	EXPECT_EQ(s.sc[1].conns, 1);
+	EXPECT_STREQ(s.sc[0].id, "hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c1");
+	EXPECT_STREQ(s.sc[1].id, "hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c1-stock");
+	EXPECT_EQ(scenario_to_line(&s.sc[1], line, sizeof line), 0);
+	OK(strstr(line, " openssl=stock") != NULL, "the stock line says so: %s", line);
+	EXPECT_EQ(parse(&t, line, err, sizeof err), 0);
+	EXPECT_EQ(t.sc[0].stock, 1);
+	EXPECT_STREQ(t.sc[0].id, "hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c1-stock");
+	EXPECT_EQ(scenario_to_line(&s.sc[0], line, sizeof line), 0);
+	OK(strstr(line, "openssl") == NULL, "the shims line is as before: %s", line);
+	cJSON *j = scenario_to_json(&s.sc[1]);
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(j, "openssl");
+	OK(cJSON_IsString(o) && !strcmp(o->valuestring, "stock"), "JSON: \"openssl\": \"stock\"");
+	struct scenario back;
+	EXPECT_EQ(scenario_from_json(j, &back), 0);
+	EXPECT_EQ(back.stock, 1);
+	cJSON_Delete(j);
 	suite_free(&s);
 	suite_free(&t);
 }
@@ -151,6 +178,20 @@ static void test_shipped_suites(void)
 		kinds[s.sc[i].kind]++;
 	for (int k = 0; k < SCEN_KIND_COUNT; k++)
 		OK(kinds[k] > 0, "quick has %s scenarios", scen_kind_name((enum scen_kind)k));
+	/* every stock row of the headline handshakes has its shims twin */
+	size_t stock = 0, twins = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		if (!s.sc[i].stock)
+			continue;
+		struct scenario tw = s.sc[i];
+		tw.stock = false;
+		scenario_make_id(&tw);
+		stock++;
+		for (size_t j = 0; j < s.n; j++)
+			twins += !strcmp(s.sc[j].id, tw.id);
+	}
+	OK(stock >= 4 && twins == stock, "quick: %zu stock-OpenSSL handshake rows, %zu with their shims twin", stock,
+	   twins);
 	suite_free(&s);
 	EXPECT_EQ(suite_load(&s, "full", "bench/suites", err, sizeof err), 0);
 	OK(s.n > 100, "full has %zu scenarios", s.n);
@@ -227,8 +268,57 @@ static void test_ceiling_parse(void)
 	cJSON_Delete(back);
 }
 
+/* threads=S[:C] and threads=sweep: 1, 2, 4, ... and the host's CPU count. */
+static void test_threads(void)
+{
+	struct suite s = { 0 };
+	char err[512], line[512];
+	cpu_set_t set;
+	unsigned ncpu = 1;
+
+	if (!sched_getaffinity(0, sizeof set, &set))
+		ncpu = (unsigned)CPU_COUNT(&set);
+	EXPECT_EQ(parse(&s, "handshake conns=16 threads=1,2,3:2\n", err, sizeof err), 0);
+	EXPECT_EQ(s.n, 3);
+	EXPECT_EQ(scenario_threads(&s.sc[0]), 1);
+	EXPECT_STREQ(s.sc[0].id, "hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16"); /* ids of 1 thread unchanged */
+	EXPECT_STREQ(s.sc[1].id, "hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16-t2");
+	EXPECT_EQ(scenario_threads(&s.sc[2]), 3);
+	EXPECT_EQ(scenario_client_threads(&s.sc[2]), 2);
+	EXPECT_STREQ(s.sc[2].id, "hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c16-t3x2");
+	/* the line round-trips with its threads */
+	EXPECT_EQ(scenario_to_line(&s.sc[2], line, sizeof line), 0);
+	OK(strstr(line, "threads=3:2") != NULL, "the line says threads=3:2: %s", line);
+	struct suite back = { 0 };
+	EXPECT_EQ(suite_parse_text(&back, line, "line", err, sizeof err), 0);
+	EXPECT_STREQ(back.sc[0].id, s.sc[2].id);
+	suite_free(&back);
+	/* threads vary faster than everything but conns */
+	EXPECT_EQ(parse(&s, "handshake threads=1,2 conns=1,4\n", err, sizeof err), 0);
+	EXPECT_EQ(s.sc[1].conns, 4);
+	EXPECT_EQ(scenario_threads(&s.sc[2]), 2);
+	/* sweep: powers of two up to this host's CPUs, and the count itself */
+	unsigned want = 0, last = 0;
+	for (unsigned t = 1; t <= ncpu; t *= 2)
+		want++, last = t;
+	if (last != ncpu)
+		want++;
+	EXPECT_EQ(parse(&s, "defaults threads=sweep\nhandshake conns=4\nbulk threads=sweep:2\n", err, sizeof err), 0);
+	EXPECT_EQ(s.n, 2 * want);
+	EXPECT_EQ(scenario_threads(&s.sc[want - 1]), ncpu);
+	EXPECT_EQ(scenario_client_threads(&s.sc[want]), 2);
+	tap_diag("threads=sweep on %u CPUs: %u values", ncpu, want);
+	suite_free(&s);
+	bad("handshake threads=0\n", "t.suite:1:", "threads");
+	bad("handshake threads=257\n", "t.suite:1:", "sweep");
+	bad("handshake threads=2:0\n", "t.suite:1:", "threads");
+	bad("handshake threads=two\n", "t.suite:1:", "threads");
+	bad("hyperfine threads=2\n", "t.suite:1:", "unknown key");
+}
+
 int main(void)
 {
+	test_threads();
 	test_expansion();
 	test_errors();
 	test_roundtrip();

@@ -8,6 +8,7 @@
  */
 #include "client/client.h"
 #include "tests/ktls_emu.h"
+#include "osslshim/osslshim.h"
 #include "tests/tap.h"
 
 #include <arpa/inet.h>
@@ -111,7 +112,7 @@ static void get_ktls(int port)
 			       "-d", "30s", "-q", NULL };
 	emu_install();
 	EXPECT_EQ(parse(&cfg, args), 0);
-	EXPECT_EQ(engine_run(&run, &cfg), 0);
+	EXPECT_EQ(engine_run(&run, &cfg, NULL), 0);
 	EXPECT_STREQ(run.fatal, "");
 	EXPECT_EQ(run.total.requests, 20);
 	EXPECT_EQ(run.total.bytes, 20 * 102400);
@@ -123,6 +124,7 @@ static void get_ktls(int port)
 		rx += emu.socks[i].ulp && emu.socks[i].rx.set && !emu.socks[i].tx.set;
 	EXPECT_EQ(rx, 2);
 	engine_free(&run);
+	cli_free(&cfg);
 }
 
 /* One request per run: the emulated kernel keys sockets by fd and, unlike the
@@ -139,10 +141,11 @@ static void get_ktls_corrupt(int port)
 	for (int i = 0; i < 3; i++) {
 		emu_install();
 		EXPECT_EQ(parse(&cfg, args), 0);
-		engine_run(&run, &cfg);
+		engine_run(&run, &cfg, NULL);
 		EXPECT_EQ(run.total.err[ERR_PATTERN], 1);
 		EXPECT_EQ(run.total.requests, 0);
 		engine_free(&run);
+		cli_free(&cfg);
 	}
 }
 
@@ -157,11 +160,12 @@ static void get_no_ulp(int port)
 	emu_install();
 	emu.no_ulp = true;
 	EXPECT_EQ(parse(&cfg, args), 0);
-	EXPECT_EQ(engine_run(&run, &cfg), 1);
+	EXPECT_EQ(engine_run(&run, &cfg, NULL), 1);
 	OK(strstr(run.fatal, "modprobe tls") != NULL, "no tls ULP: the run stops and names the fix (%s)",
 	   run.fatal);
 	EXPECT_EQ(run.total.requests, 0);
 	engine_free(&run);
+	cli_free(&cfg);
 }
 
 static cJSON *load_json(const char *path)
@@ -202,6 +206,7 @@ static void trace_ktls(int port, const char *version, int want_seq)
 	int saved = dup(1), devnull = open("/dev/null", O_WRONLY);
 	dup2(devnull, 1);
 	int rc = trace_run(&cfg);
+	cli_free(&cfg);
 	fflush(stdout);
 	dup2(saved, 1);
 	close(saved);
@@ -229,9 +234,9 @@ int main(void)
 	struct stat st;
 	int port;
 
-	/* OpenSSL's memory as the client binary has it (client/osslmem.c): a
+	/* OpenSSL's memory as the client binary has it (osslshim/mem.c): a
 	 * block freed by the other allocator than the one that made it fails here */
-	osslmem_install();
+	osslshim_mem_install();
 	snprintf(build, sizeof(build), "%s", b ? b : "build");
 	snprintf(certs, sizeof(certs), "%s/certs/ecdsa-p256.crt", build);
 	if (stat(certs, &st))

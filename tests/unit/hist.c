@@ -116,5 +116,42 @@ int main(void)
 	OK(fabs(hist_mean(&a) - 137.5) < 1e-9, "mean of {100 x3, 250} is 137.5");
 	EXPECT_EQ(hist_percentile(&a, 75), 100);
 	EXPECT_EQ(hist_percentile(&a, 76), 250);
+
+	/* Standard deviation: exact (from the values, not the buckets), the
+	 * sample form (n - 1) as wrk prints it. {2,4,4,4,5,5,7,9}: mean 5, sum
+	 * of squared deviations 32, sample variance 32/7. */
+	hist_init(&a);
+	OK(hist_stddev(&a) == 0, "empty stddev is 0");
+	hist_record(&a, 2);
+	OK(hist_stddev(&a) == 0, "one value: stddev 0");
+	hist_record_n(&a, 4, 3);
+	hist_record_n(&a, 5, 2);
+	hist_record(&a, 7);
+	hist_record(&a, 9);
+	OK(fabs(hist_stddev(&a) - sqrt(32.0 / 7.0)) < 1e-9, "stddev of {2,4,4,4,5,5,7,9} is sqrt(32/7) (got %.12f)",
+	   hist_stddev(&a));
+	/* large values far from zero: a naive sum of squares would lose them */
+	hist_init(&a);
+	for (int i = 0; i < 1000; i++)
+		hist_record(&a, 1000000000000ULL + (uint64_t)(i % 2) * 2);
+	OK(fabs(hist_stddev(&a) - sqrt(1000.0 / 999.0)) < 1e-6,
+	   "stddev of 10^12 and 10^12 + 2 alternating is sqrt(1000/999) (got %.9f)", hist_stddev(&a));
+	/* merging two halves gives the stddev of the whole (Chan et al.) */
+	hist_init(&a); hist_init(&b); hist_init(&m);
+	double sum = 0, sq = 0;
+	uint64_t xs[30000];
+	for (int i = 0; i < 30000; i++) {
+		xs[i] = gen_logu();
+		hist_record(i < 10000 ? &a : &b, xs[i]);
+		hist_record(&m, xs[i]);
+		sum += (double)xs[i];
+	}
+	for (int i = 0; i < 30000; i++)
+		sq += ((double)xs[i] - sum / 30000) * ((double)xs[i] - sum / 30000);
+	hist_merge(&a, &b);
+	OK(fabs(hist_stddev(&a) - sqrt(sq / 29999)) < 1e-6 * sqrt(sq / 29999),
+	   "merged stddev %.3f equals the two-pass stddev %.3f", hist_stddev(&a), sqrt(sq / 29999));
+	OK(fabs(hist_stddev(&m) - sqrt(sq / 29999)) < 1e-6 * sqrt(sq / 29999),
+	   "recorded stddev %.3f equals the two-pass stddev", hist_stddev(&m));
 	return tap_done();
 }

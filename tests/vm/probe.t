@@ -2,9 +2,11 @@
 # `ktls probe` on a kernel with kTLS, against what is known of that kernel:
 # every kernel since 5.11 offloads AES-128-GCM, AES-256-GCM, CHACHA20-POLY1305
 # and AES-128-CCM for TLS 1.2 and 1.3 in both directions, and TLS 1.3 rekey
-# exists from 6.14 on (so: false on bookworm's 6.1, true on 7.x). The
+# exists from 6.14 on (so: false on 6.1 and 6.12, true on 7.x). The
 # kernel's own counters (/proc/net/tls_stat) must have counted the probe's
-# offloads. Runs in the VM (tests/vm/run.sh) or natively on a kTLS host.
+# offloads. Debian 11's 5.10 is built without kTLS (CONFIG_TLS unset): there
+# the probe must say so, with the fix, and libktls refuse with KTLS_E_NO_ULP.
+# Runs in the VM (tests/vm/run.sh) or natively on a kTLS host.
 . "$(dirname "$0")/../lib.sh"
 K=$KTLS_BIN/ktls
 STAT=/proc/net/tls_stat
@@ -14,9 +16,21 @@ kver=$(uname -r)
 case ${KTLS_IN_VM:-} in
 bookworm) ok "$([[ $kver == 6.1.0-*-cloud-amd64 ]]; echo $?)" "bookworm guest runs Debian's 6.1 cloud kernel ($kver)" ;;
 trixie-backports) ok "$([[ $kver == *+deb13*-cloud-amd64 ]]; echo $?)" "trixie-backports guest runs a Debian 13 backports cloud kernel ($kver)" ;;
+trixie) ok "$([[ $kver == 6.12.*+deb13-cloud-amd64 ]]; echo $?)" "trixie guest runs Debian 13's 6.12 cloud kernel ($kver)" ;;
+bullseye) ok "$([[ $kver == 5.10.0-*-amd64 ]]; echo $?)" "bullseye guest runs Debian 11's 5.10 kernel ($kver)" ;;
 '') diag "native run on $kver" ; ok 0 "native run: no VM kernel to check" ;;
 *) ok 1 "unknown KTLS_IN_VM='$KTLS_IN_VM'" ;;
 esac
+if [[ ${KTLS_IN_VM:-} == bullseye ]]; then
+	# no kTLS in this kernel: what a user of it is told
+	json=$("$K" probe --json)
+	is "$(jq -r .ulp_available <<<"$json")" false "bullseye (no CONFIG_TLS): the probe says the tls ULP is missing"
+	is "$(jq -r '.ulp_error | split(":")[0]' <<<"$json")" ENOENT "... setting TCP_ULP \"tls\" fails with ENOENT"
+	ok "$("$K" probe | grep -q 'modprobe tls'; echo $?)" "... and the table names the fix"
+	ok "$([[ ! -r $STAT ]]; echo $?)" "... and there is no $STAT"
+	done_testing
+	exit
+fi
 if [[ -n ${KTLS_IN_VM:-} ]]; then
 	ok "$([[ -d /sys/module/tls ]]; echo $?)" "the tls module is loaded in the guest"
 	is "$(readlink -f /sbin/modprobe)" "$(readlink -f /bin/busybox)" "/sbin/modprobe is busybox (on-demand crypto modules)"

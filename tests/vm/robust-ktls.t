@@ -29,7 +29,7 @@ dec0=$(counter TlsDecryptError)
 # the header of a TLS 1.3 record as additional authenticated data, so a
 # content type no peer sends fails authentication (6.1 and 7.3); the bytes
 # of a truncated record stay unread, so closing resets the connection.
-record_cases 1500 <<'CASES'
+record_cases <<'CASES'
 tampered alert:bad_record_mac KTLS_E_DECRYPT
 bad-length alert:bad_record_mac KTLS_E_DECRYPT
 oversized alert:record_overflow KTLS_E_RECORD_OVERFLOW
@@ -42,10 +42,11 @@ ok "$([[ $dec -ge 1 ]]; echo $?)" "/proc/net/tls_stat TlsDecryptError counted th
 
 attack --attack header --wait 5s
 is "$(grep -o 'status=[0-9]*' "$TMP/att.out"):$(att open)" status=431:0 "a head that never ends: 431 through kTLS, then closed"
-attack --attack slowloris --interval 200ms --wait 6s
+attack --attack slowloris --interval 200ms --wait 15s
 ms=$(att max_ms)
 is "$(grep -o 'status=[0-9]*' "$TMP/att.out"):$(att open)" status=408:0 "slowloris: 408 through kTLS, then closed ($ATT)"
-ok "$([[ $ms -ge 900 && $ms -lt 2500 ]]; echo $?)" "... by --request-timeout 1s from the first byte ($ms ms)"
+# (restarted by each byte, it would have taken the whole ~100-byte head: 20 s)
+ok "$([[ $ms -ge 900 && $ms -lt 10000 ]]; echo $?)" "... by --request-timeout 1s from the first byte ($ms ms)"
 attack --attack stall-read --read-first 64K --wait 4s
 is "$(att open)" 0 "a client that stops reading: the server gives up ($ATT)"
 ok "$(jq -e '.timeouts.send >= 1 and .timeouts.request >= 1' <<<"$(stats)" >/dev/null; echo $?)" \
@@ -57,8 +58,8 @@ attack --attack idle --count 100 --wait 6s
 is "$(att open)" 0 "100 silent connections: closed by --handshake-timeout ($ATT)"
 attack --attack hello-cut --cuts 0-60 --then reset --wait 3s
 settle
-is "$(stats | jq .conns_current)" 1 "61 cut ClientHellos then RST: all gone"
-st=$(stats)
+st=$SETTLED
+is "$(jq .conns_current <<<"$st")" 1 "61 cut ClientHellos then RST: all gone"
 is "$(jq .ktls_offloads <<<"$st")" "$(jq '.handshakes_full + .handshakes_resumed' <<<"$st")" \
 	"every completed handshake was offloaded (--strict)"
 S0=$st
@@ -68,20 +69,23 @@ for stage in connect hello server-hello finished request response; do
 	is "$(att end.reset_sent)" 2 "RST at stage $stage x2, around the switch to kTLS"
 done
 settle
-now=$(stats)
+now=$SETTLED
 is "$(delta '[.closes[]] | add' "$now")" "$(delta .conns_accepted "$now")" \
 	"every reset connection is closed and counted ($(jq -c .closes <<<"$now"))"
 good_check "bad records and hostile clients under kTLS"
 bounded "kTLS attacks"
 finish
 
-# a reader slower than the server, with a small send buffer: the close_notify
+# readers slower than the server, with a small send buffer: the close_notify
 # after the last byte finds the buffer full and waits for room (io_uring
-# poll) without blocking the worker; the client gets every byte, then it
+# poll) without blocking the worker, and the close waits until the kernel
+# has handed TCP every record it accepted (close() drops the rest: 4 of
+# 192 such bodies came short, ended by FIN, on 7.3 before); each client
+# gets every byte, then close_notify
 start_server --tls ktls --strict --threads 1 --sndbuf 4K
-attack --attack slow-read --count 8 --size 256K --interval 5ms --wait 30s
-is "$(grep -o 'body=[a-z]*' "$TMP/att.out" | sort | uniq -c | tr -s ' '):$(att end.alert:close_notify)" " 8 body=ok:8" \
-	"8 slow readers get all of their 256-284 KiB, checked against the pattern, then close_notify ($ATT)"
+attack --attack slow-read --count 16 --size 64K --interval 1ms --wait 60s
+is "$(grep -o 'body=[a-z]*' "$TMP/att.out" | sort | uniq -c | tr -s ' '):$(att end.alert:close_notify)" " 16 body=ok:16" \
+	"16 slow readers get all of their 64-124 KiB, checked against the pattern, then close_notify ($ATT)"
 ok "$(jq -e '.close_notify_waits >= 1' <<<"$(stats)" >/dev/null; echo $?)" \
 	"the close_notify waited for room in the send buffer ($(stats | jq .close_notify_waits) times)"
 finish

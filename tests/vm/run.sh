@@ -10,7 +10,8 @@
 # stream, each name prefixed with the file ("probe.t: ..."); a file that dies,
 # times out, or runs a number of tests other than its plan adds a failing
 # test. A summary per file and one for the kernel are "#" comments; the plan
-# comes last. KTLS_VM_FILTER (a regex) selects files by name.
+# comes last. KTLS_VM_SELECT (the launcher's choice for its kernel) and
+# KTLS_VM_FILTER (the user's), regexes, select files by name.
 # Exit status: 0 when nothing failed, 1 otherwise.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,11 +19,12 @@ if (($# == 0)); then
 	set -- "$here"/*.t
 	[[ -e $1 ]] || set --
 fi
-if [[ -n ${KTLS_VM_FILTER:-} ]]; then
+for re in "${KTLS_VM_SELECT:-}" "${KTLS_VM_FILTER:-}"; do
+	[[ -n $re ]] || continue
 	files=()
-	for f in "$@"; do [[ ${f##*/} =~ $KTLS_VM_FILTER ]] && files+=("$f"); done
+	for f in "$@"; do [[ ${f##*/} =~ $re ]] && files+=("$f"); done
 	set -- "${files[@]}"
-fi
+done
 
 N=0 PASS=0 FAIL=0 SKIP=0
 tmp=$(mktemp -d) || exit 1

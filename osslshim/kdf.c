@@ -1,23 +1,30 @@
-/* common/ossl_fastkdf.c: the TLS 1.3 key schedule without OpenSSL 3.0's
- * per-call machinery (ktls-server and ktls-client).
+/* osslshim/kdf.c: the TLS 1.3 key schedule without OpenSSL 3.0's per-call
+ * machinery (ktls-server and ktls-client).
  *
- * libssl derives every TLS 1.3 secret, key and IV through the "TLS13-KDF"
- * of the provider that its fetch returns: about twenty derivations per
- * handshake, each one a fetch of the KDF, a fetch of the digest by name,
- * a context with its own HMAC context, and parameter parsing, for a few
- * SHA-256 compressions of actual work (measured: ~10% of the client's CPU
- * per handshake in kdf_tls1_3_derive alone). This file is a small provider
- * offering the same algorithm: HKDF-Extract and HKDF-Expand-Label (RFC 8446
- * section 7.1, OpenSSL's TLS13-KDF parameters and modes) over SHA-256 and
- * SHA-384, with HMAC computed directly on OpenSSL's SHA functions (no
- * allocation, no fetch). An SSL_CTX asks for it by preference
- * (OSSL_FAST_PROPQ, "?ktls.fast=yes"), so everything else still comes from the
- * default provider. Same inputs, same bytes out: tested against the default
- * provider's TLS13-KDF and RFC 8448's key schedule, and every handshake
- * depends on it (a wrong key fails the Finished check).
+ * Why: libssl derives every TLS 1.3 secret, key and IV through the
+ * "TLS13-KDF" of the provider that its fetch returns: about twenty
+ * derivations per handshake, each one a fetch of the KDF, a fetch of the
+ * digest by name, a context with its own HMAC context, and parameter parsing,
+ * for a few SHA-256 compressions of actual work (measured: ~10% of the
+ * client's CPU per handshake in kdf_tls1_3_derive alone). This file is a
+ * small provider offering the same algorithm: HKDF-Extract and
+ * HKDF-Expand-Label (RFC 8446 section 7.1, OpenSSL's TLS13-KDF parameters and
+ * modes) over SHA-256 and SHA-384, with HMAC computed directly on OpenSSL's
+ * SHA functions (no allocation, no fetch). An SSL_CTX asks for it by
+ * preference (OSSLSHIM_PROPQ, "?ktls.fast=yes"), so everything else still
+ * comes from the default provider. The hash is OpenSSL's; only HMAC's two
+ * passes and HKDF's loop, a few lines each, are written here.
+ *
+ * Off: --stock-openssl (or a build without OpenSSL's deprecated APIs, which
+ * hides SHA256_Init & co). Same inputs, same bytes out, and the same inputs
+ * refused: tests/unit/osslshim_kdf.c against the default provider's
+ * TLS13-KDF and HMAC, and RFC 8448's key schedule; every handshake depends
+ * on it too (a wrong key fails the Finished check).
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init & co: the allocation-free digests */
-#include "common/ossl_fast.h"
+#include "osslshim/osslshim.h"
+
+#if OSSLSHIM_BUILT
 
 #include <stdbool.h>
 
@@ -669,7 +676,7 @@ static int fk_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in, cons
 
 static OSSL_PROVIDER *prov_default, *prov_fast;
 
-const char *ossl_fastkdf_install(void)
+const char *osslshim_kdf_install(void)
 {
 	static bool done;
 	static const char *propq;
@@ -683,12 +690,12 @@ const char *ossl_fastkdf_install(void)
 	    (prov_default = OSSL_PROVIDER_load(NULL, "default")) &&
 	    (fm_default = EVP_MAC_fetch(NULL, "HMAC", "provider=default")) &&
 	    (prov_fast = OSSL_PROVIDER_load(NULL, "ktls-fast")))
-		propq = OSSL_FAST_PROPQ;
+		propq = OSSLSHIM_PROPQ;
 	ERR_clear_error();
 	return propq;
 }
 
-void ossl_fastkdf_cleanup(void)
+void osslshim_kdf_cleanup(void)
 {
 	EVP_MAC_free(fm_default);
 	fm_default = NULL;
@@ -698,3 +705,4 @@ void ossl_fastkdf_cleanup(void)
 		OSSL_PROVIDER_unload(prov_default);
 	prov_fast = prov_default = NULL;
 }
+#endif

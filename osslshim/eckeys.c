@@ -1,30 +1,35 @@
-/* client/fastkeys.c: cheaper server-key handling on OpenSSL 3.0.
+/* osslshim/eckeys.c: the server's EC key decoded once (ktls-client).
  *
- * Every handshake makes the client parse the server's certificate. OpenSSL
- * 3.0 decodes the certificate's public key through its provider decoders:
- * each parse builds a decoder context that walks every key manager and
- * decoder of every loaded provider, which costs more CPU than the signature
- * check itself (measured here: d2i_X509 of a P-256 certificate ~160 us, ~40 us
- * on the direct path). OpenSSL keeps its direct (pre-3.0) path for key types
- * an ENGINE provides a method for: common/ossl_fastkeys.c registers one
- * whose methods are copies of OpenSSL's built-in ones (key shares included),
+ * Why: every handshake makes the client parse the server's certificate.
+ * OpenSSL 3.0 decodes the certificate's public key through its provider
+ * decoders: each parse builds a decoder context that walks every key manager
+ * and decoder of every loaded provider, which costs more CPU than the
+ * signature check itself (measured here: d2i_X509 of a P-256 certificate
+ * ~160 us, ~40 us on the direct path). OpenSSL keeps its direct (pre-3.0)
+ * path for key types an ENGINE provides a method for: keys.c registers one,
  * and this file gives it an EC ASN.1 method for the server's key.
  *
  * The server sends the same certificate on every handshake, so its EC key is
- * decoded once: the engine also carries an EC ASN.1 method whose public-key
- * decoder keeps the last few keys it decoded and, when a certificate holds
- * the same curve and the same point (compared byte for byte), hands out that
- * key again instead of building a new curve object (the costly part of
- * decoding, ~125k instructions). The second time a key is seen it is
- * replaced by a copy whose ECDSA verifications use a precomputed table
- * (fastverify.c). Every CertificateVerify is still checked against the key
- * of the certificate that came with it.
+ * decoded once: the method's public-key decoder keeps the last few keys it
+ * decoded and, when a certificate holds the same curve and the same point
+ * (compared byte for byte), hands out that key again instead of building a
+ * new curve object (the costly part of decoding, ~125k instructions). The
+ * second time a key is seen it is replaced by a copy whose ECDSA
+ * verifications use a precomputed table (ecverify.c). Every
+ * CertificateVerify is still checked against the key of the certificate that
+ * came with it; the decoding itself is OpenSSL's (o2i_ECPublicKey, which
+ * refuses points off the curve).
  *
- * --provider-keys keeps OpenSSL's default behaviour (for comparison).
+ * Off: --stock-openssl (or a build without OpenSSL's deprecated APIs).
+ * Tested against OpenSSL's own decoder and verdicts by
+ * tests/unit/osslshim_ecverify.c.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* ENGINE and EVP_PKEY_METHOD: deprecated, still in 3.x */
-#include "client/client.h"
-#include "common/ossl_fast.h"
+#include "osslshim/osslshim.h"
+
+#if OSSLSHIM_BUILT
+#include <pthread.h>
+#include <stdbool.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +37,8 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/opensslconf.h>
 #include <openssl/x509.h>
 
-#ifndef OPENSSL_NO_ENGINE
 /* --- the server-key cache ------------------------------------------------- */
 /* A few entries: a server's chain (leaf and intermediates) and the CA keys
  * of --verify are decoded on every handshake or once, each finding its own
@@ -46,7 +49,7 @@ struct kc_entry {
 	unsigned char *pub;             /* the point, as encoded in the certificate */
 	size_t publen;
 	EC_KEY *ec;                     /* decoded once (the cache holds a reference) */
-	bool tried_fast;                /* fastverify_key_new() was tried for it */
+	bool tried_fast;                /* osslshim_ecverify_key_new() was tried for it */
 	unsigned long used;             /* when it last served (kc.clock) */
 };
 static struct {
@@ -105,7 +108,7 @@ static EC_KEY *cache_lookup(int nid, const unsigned char *p, int pklen)
 		return NULL;
 	if (!k->tried_fast) {
 		/* seen twice: worth the tables (a few milliseconds, once) */
-		EC_KEY *fast = fastverify_key_new(k->ec);
+		EC_KEY *fast = osslshim_ecverify_key_new(k->ec);
 		k->tried_fast = true;
 		if (fast) {
 			EC_KEY_free(k->ec); /* holders of the plain key keep theirs */
@@ -267,7 +270,7 @@ static void ec_ameth_make(void)
 	ec_ameth = m;
 }
 
-void fastkeys_stats(unsigned long *hits, unsigned long *misses)
+void osslshim_eckeys_stats(unsigned long *hits, unsigned long *misses)
 {
 	pthread_mutex_lock(&kc.lock);
 	*hits = kc.hits;
@@ -275,7 +278,7 @@ void fastkeys_stats(unsigned long *hits, unsigned long *misses)
 	pthread_mutex_unlock(&kc.lock);
 }
 
-void fastkeys_cleanup(void)
+void osslshim_eckeys_cleanup(void)
 {
 	pthread_mutex_lock(&kc.lock);
 	for (int i = 0; i < KC_ENTRIES; i++) {
@@ -286,29 +289,12 @@ void fastkeys_cleanup(void)
 	pthread_mutex_unlock(&kc.lock);
 }
 
-int fastkeys_install(void)
+/* Made once; osslshim_keys_install() hands it to the ENGINE, which owns it. */
+EVP_PKEY_ASN1_METHOD *osslshim_eckeys_ameth(void)
 {
-	static int done, rc;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	if (!done) {
-		ec_ameth_make();
-		rc = ossl_fastkeys_install(ec_ameth, OSSL_FAST_X25519);
-		done = 1;
-	}
-	return rc;
-}
-#else
-int fastkeys_install(void)
-{
-	return -1; /* OpenSSL built without ENGINE support: the default path stays */
-}
-
-void fastkeys_stats(unsigned long *hits, unsigned long *misses)
-{
-	*hits = *misses = 0;
-}
-
-void fastkeys_cleanup(void)
-{
+	pthread_once(&once, ec_ameth_make);
+	return ec_ameth;
 }
 #endif

@@ -1,7 +1,7 @@
-/* common/ossl_fastkeys.c: key shares on OpenSSL's direct path (ktls-server
- * and ktls-client).
+/* osslshim/keys.c: key shares on OpenSSL's direct path (ktls-server and
+ * ktls-client).
  *
- * OpenSSL 3.0 makes every handshake's key share through a provider key
+ * Why: OpenSSL 3.0 makes every handshake's key share through a provider key
  * manager: a fetch of the key management and of the key exchange by name, a
  * key object per side, parameters passed as OSSL_PARAM arrays, copies between
  * them. OpenSSL keeps its direct (pre-3.0) path for key types an ENGINE
@@ -9,17 +9,20 @@
  * copies of OpenSSL's own built-in ones (flags included) for EC, RSA, RSA-PSS,
  * Ed25519, Ed448 and X25519: the same code does the same checks (fresh key
  * per handshake, point validation), minus the provider machinery.
- * With OSSL_FAST_X25519, X25519 key shares are ossl_fastx25519.c's instead
- * (their public half computed three times as fast, the exchange OpenSSL's).
+ * With OSSLSHIM_X25519, X25519 key shares are x25519.c's instead.
+ *
+ * Off: --stock-openssl, or a build without OpenSSL's deprecated APIs (ENGINE
+ * and EVP_PKEY_METHOD are gone in OpenSSL 4). Tested by
+ * tests/host/server-openssl-paths.t (both paths against s_client and
+ * gnutls-cli) and tests/unit/osslshim_x25519.c.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* ENGINE and EVP_PKEY_METHOD: deprecated, still in 3.x */
-#include "common/ossl_fast.h"
+#include "osslshim/osslshim.h"
 
-#include <openssl/err.h>
-#include <openssl/opensslconf.h>
+#if OSSLSHIM_BUILT
 
-#ifndef OPENSSL_NO_ENGINE
 #include <openssl/engine.h>
+#include <openssl/err.h>
 
 static const int fast_nids[] = { EVP_PKEY_EC, EVP_PKEY_RSA, EVP_PKEY_RSA_PSS, EVP_PKEY_ED25519,
 				 EVP_PKEY_ED448, EVP_PKEY_X25519 };
@@ -31,7 +34,7 @@ static int fast_n;
 static EVP_PKEY_ASN1_METHOD *ameths[2];
 static int ameth_list[2];
 static int n_ameth;
-static int active;
+static int active, x25519_active;
 
 /* TLS 1.2's ServerKeyExchange makes the peer's key from "parameters" (for
  * X25519, just the type) before setting its public value: the built-in
@@ -72,12 +75,17 @@ static int fast_asn1_meths(ENGINE *e, EVP_PKEY_ASN1_METHOD **ameth, const int **
 	return *ameth != NULL;
 }
 
-int ossl_fastkeys_active(void)
+int osslshim_keys_active(void)
 {
 	return active;
 }
 
-int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *asn1_ec, unsigned flags)
+int osslshim_keys_x25519_active(void)
+{
+	return x25519_active;
+}
+
+int osslshim_keys_install(EVP_PKEY_ASN1_METHOD *asn1_ec, unsigned flags)
 {
 	static int done;
 	EVP_PKEY_ASN1_METHOD *x25519_ameth = NULL;
@@ -90,7 +98,7 @@ int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *asn1_ec, unsigned flags)
 		ameths[n_ameth] = asn1_ec;
 		ameth_list[n_ameth++] = EVP_PKEY_EC;
 	}
-	if ((flags & OSSL_FAST_X25519) && (x25519_ameth = ossl_fastx25519_ameth_new())) {
+	if ((flags & OSSLSHIM_X25519) && (x25519_ameth = osslshim_x25519_ameth_new())) {
 		ameths[n_ameth] = x25519_ameth;
 		ameth_list[n_ameth++] = EVP_PKEY_X25519;
 	}
@@ -108,7 +116,7 @@ int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *asn1_ec, unsigned flags)
 		if (fast_nids[i] == EVP_PKEY_X25519) {
 			EVP_PKEY_meth_set_paramgen(m, NULL, x25519_paramgen);
 			if (x25519_ameth)
-				ossl_fastx25519_pmeth(m);
+				osslshim_x25519_pmeth(m);
 		}
 		fast_meths[fast_n] = m;
 		fast_list[fast_n++] = fast_nids[i];
@@ -127,17 +135,7 @@ int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *asn1_ec, unsigned flags)
 	}
 	ENGINE_free(e);
 	active = 1;
-	return 0;
-}
-#else
-int ossl_fastkeys_install(EVP_PKEY_ASN1_METHOD *asn1_ec, unsigned flags)
-{
-	(void)asn1_ec, (void)flags;
-	return -1; /* OpenSSL built without ENGINE support: the default path stays */
-}
-
-int ossl_fastkeys_active(void)
-{
+	x25519_active = x25519_ameth != NULL;
 	return 0;
 }
 #endif

@@ -1,7 +1,7 @@
-/* client/fastverify.c: ECDSA verification with a precomputed table for the
- * server's public key.
+/* osslshim/ecverify.c: ECDSA verification with a precomputed table for the
+ * server's public key (ktls-client, through eckeys.c).
  *
- * A load generator checks thousands of CertificateVerify signatures made
+ * Why: a load generator checks thousands of CertificateVerify signatures made
  * with the same server key. An ECDSA verification computes u1*G + u2*Q: G,
  * the curve's generator, has a precomputed table in OpenSSL (the P-256 one
  * is built in), so u1*G is a cheap fixed-base multiplication; Q, the
@@ -15,15 +15,27 @@
  * OpenSSL multiplies the generator of its other curves with a constant-time
  * ladder whatever was precomputed, so there the table would cost twice.
  *
- * fastverify_key_new() makes a copy of a public EC key whose ECDSA
+ * osslshim_ecverify_key_new() makes a copy of a public EC key whose ECDSA
  * verifications take this path (an EC_KEY_METHOD whose verify_sig is
  * fastverify_sig(), the tables hung on the key as ex_data). Everything else
- * about the key (DER signature parsing, the strict-encoding check, the
- * range checks of r and s) stays OpenSSL's.
+ * about the key (DER signature parsing, the strict-encoding check) stays
+ * OpenSSL's. The point arithmetic is OpenSSL's (EC_POINT_mul, _add); written
+ * here are the range checks of r and s, the final comparison in projective
+ * coordinates and the inverse of s (below): public values only.
+ *
+ * Off: --stock-openssl (or a build without OpenSSL's deprecated APIs:
+ * EC_KEY_METHOD). tests/unit/osslshim_ecverify.c holds it to OpenSSL's
+ * ECDSA_do_verify() verdicts: valid signatures, every kind of bad one,
+ * boundary scalars (0, 1, n - 1, n, r >= p - n), the r + n branch, keys that
+ * are not on the curve; and the inverse to its definition.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* EC_KEY, EC_KEY_METHOD, EC_GROUP_precompute_mult */
-#include "client/client.h"
+#include "osslshim/osslshim.h"
 
+#if OSSLSHIM_BUILT
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <openssl/bn.h>
@@ -374,7 +386,7 @@ static int modn_inverse(BIGNUM *r, const BIGNUM *a, const struct modn *m)
 
 /* r = a^-1 mod n, for odd n of at most 256 bits and 0 < a < n with
  * gcd(a, n) = 1. 1, or 0 when the inputs do not fit. */
-int fastverify_mod_inverse(BIGNUM *r, const BIGNUM *a, const BIGNUM *n)
+int osslshim_mod_inverse(BIGNUM *r, const BIGNUM *a, const BIGNUM *n)
 {
 	struct modn m;
 
@@ -546,7 +558,7 @@ out:
 	return fv;
 }
 
-EC_KEY *fastverify_key_new(const EC_KEY *ec)
+EC_KEY *osslshim_ecverify_key_new(const EC_KEY *ec)
 {
 	struct fastverify *fv;
 	const EC_GROUP *group;
@@ -576,7 +588,8 @@ EC_KEY *fastverify_key_new(const EC_KEY *ec)
 	return k;
 }
 
-unsigned long fastverify_used(void)
+unsigned long osslshim_ecverify_used(void)
 {
 	return __atomic_load_n(&fv_used, __ATOMIC_RELAXED);
 }
+#endif

@@ -1,4 +1,4 @@
-/* tests/unit/ossl_fastkdf.c: the shared TLS13-KDF (common/ossl_fastkdf.c) gives the bytes of
+/* tests/unit/osslshim_kdf.c: the shim's TLS13-KDF (osslshim/kdf.c) gives the bytes of
  * OpenSSL's own (the default provider's), and RFC 8448's key schedule.
  *
  * Oracle: the default provider's TLS13-KDF, fetched with
@@ -6,13 +6,22 @@
  * modes (HKDF-Expand-Label with and without context, outputs of one byte to
  * three hash lengths; HKDF-Extract with and without salt and key) over
  * SHA-256 and SHA-384. Plus the early and handshake secrets of RFC 8448's
- * "Simple 1-RTT Handshake", and what is refused.
+ * "Simple 1-RTT Handshake", and a table of edge and malformed inputs (no
+ * key, no digest, empty or oversized outputs, labels and contexts at and
+ * past their 255-byte limits, parameters of the wrong type, modes and
+ * digests TLS 1.3 does not use) where each implementation's verdict is
+ * compared: whatever the default provider refuses, the shim refuses; where
+ * both accept, the bytes are the same; the shim refuses more only where the
+ * table says why (digests and sizes no TLS 1.3 handshake uses, an empty
+ * output).
  *
  * Its HMAC: against the default provider's on random keys and messages
  * (SHA-256, SHA-384; one-shot through EVP_Q_mac as libssl's Finished does,
  * and init/update/dup/re-init as TLS 1.2's PRF does), and the cases it
  * hands to the default provider (SHA-1, a long key, the CBC record MAC's
- * parameters) still compute the right MAC. */
+ * parameters) still compute the right MAC; and the same comparison of
+ * verdicts for HMAC's malformed inputs (no key, no or an unknown digest, an
+ * output buffer too small, an empty key). */
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
@@ -21,8 +30,10 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "common/ossl_fast.h"
+#include "osslshim/osslshim.h"
 #include "tests/tap.h"
+
+#if OSSLSHIM_BUILT
 
 static int derive(EVP_KDF *kdf, const char *md, int mode, const unsigned char *key, size_t klen,
 		  const unsigned char *salt, size_t slen, const char *label, const unsigned char *data,
@@ -99,19 +110,185 @@ static int mac_same(EVP_MAC *a, EVP_MAC *b, const char *md, const unsigned char 
 	return la && la == lb && !memcmp(oa, ob, la);
 }
 
+/* --- verdicts on edge and malformed inputs ------------------------------------------- */
+enum kwant {
+	BOTH_REFUSE,  /* the default provider refuses: so must the shim */
+	BOTH_SAME,    /* both accept, with the same bytes */
+	SHIM_REFUSES, /* the default provider accepts; the shim refuses, by design */
+};
+
+struct kcase {
+	const char *what;
+	const char *mode_str; /* the mode as a string, or NULL for mode */
+	int mode;             /* -1: no mode parameter */
+	const char *md;       /* NULL: no digest parameter */
+	int klen, slen, plen, llen, dlen; /* -1: parameter absent */
+	size_t outlen;
+	bool key_as_utf8;     /* the key passed with the wrong type */
+	enum kwant want;
+};
+
+#define EXP EVP_KDF_HKDF_MODE_EXPAND_ONLY
+#define EXT EVP_KDF_HKDF_MODE_EXTRACT_ONLY
+static const struct kcase kcases[] = {
+	{ "expand: the usual", NULL, EXP, "SHA256", 32, -1, 6, 7, 32, 16, false, BOTH_SAME },
+	{ "expand: mode as a string", "EXPAND_ONLY", 0, "SHA256", 32, -1, 6, 7, 32, 16, false, BOTH_SAME },
+	{ "extract: mode as a string", "EXTRACT_ONLY", 0, "SHA256", 32, 32, 6, 7, -1, 32, false, BOTH_SAME },
+	{ "expand: no key", NULL, EXP, "SHA256", -1, -1, 6, 7, 32, 16, false, BOTH_REFUSE },
+	{ "expand: no digest", NULL, EXP, NULL, 32, -1, 6, 7, 32, 16, false, BOTH_REFUSE },
+	{ "extract: no digest", NULL, EXT, NULL, 32, -1, 6, 7, -1, 32, false, BOTH_REFUSE },
+	{ "expand: an unknown digest", NULL, EXP, "NO-SUCH-HASH", 32, -1, 6, 7, 32, 16, false, BOTH_REFUSE },
+	{ "expand: an unknown mode string", "EXPAND_LATER", 0, "SHA256", 32, -1, 6, 7, 32, 16, false, BOTH_REFUSE },
+	{ "EXTRACT_AND_EXPAND (not a TLS 1.3 mode)", NULL, EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND, "SHA256", 32, -1,
+	  6, 7, -1, 32, false, BOTH_REFUSE },
+	{ "expand: 0 bytes out (libssl never asks for none)", NULL, EXP, "SHA256", 32, -1, 6, 7, 32, 0, false,
+	  SHIM_REFUSES },
+	{ "expand: 255 hash lengths out (the most)", NULL, EXP, "SHA256", 32, -1, 6, 7, 32, 255 * 32, false,
+	  BOTH_SAME },
+	{ "expand: one byte past 255 hash lengths", NULL, EXP, "SHA256", 32, -1, 6, 7, 32, 255 * 32 + 1, false,
+	  BOTH_REFUSE },
+	{ "expand SHA-384: one byte past 255 hash lengths", NULL, EXP, "SHA2-384", 48, -1, 6, 7, 48, 255 * 48 + 1,
+	  false, BOTH_REFUSE },
+	{ "expand: prefix + label of 255 bytes (the most)", NULL, EXP, "SHA256", 32, -1, 6, 249, 32, 16, false,
+	  BOTH_SAME },
+	{ "expand: prefix + label of 256 bytes", NULL, EXP, "SHA256", 32, -1, 6, 250, 32, 16, false, BOTH_REFUSE },
+	{ "expand: a context of 255 bytes (the most)", NULL, EXP, "SHA256", 32, -1, 6, 7, 255, 16, false,
+	  BOTH_SAME },
+	{ "expand: a context of 256 bytes", NULL, EXP, "SHA256", 32, -1, 6, 7, 256, 16, false, BOTH_REFUSE },
+	{ "expand: the key as a UTF-8 string", NULL, EXP, "SHA256", 32, -1, 6, 7, 32, 16, true, BOTH_REFUSE },
+	{ "extract: 31 bytes out (one short of the hash)", NULL, EXT, "SHA256", 32, 32, 6, 7, -1, 31, false,
+	  BOTH_REFUSE },
+	{ "extract: 33 bytes out (one past the hash)", NULL, EXT, "SHA256", 32, 32, 6, 7, -1, 33, false,
+	  BOTH_REFUSE },
+	{ "extract SHA-384: 32 bytes out", NULL, EXT, "SHA2-384", 48, 48, 6, 7, -1, 32, false, BOTH_REFUSE },
+	{ "extract: no key (HashLen zeros)", NULL, EXT, "SHA256", -1, 32, 6, 7, -1, 32, false, BOTH_SAME },
+	{ "extract: an empty key", NULL, EXT, "SHA256", 0, 32, 6, 7, -1, 32, false, BOTH_SAME },
+	{ "extract: no salt", NULL, EXT, "SHA256", 32, -1, 6, 7, -1, 32, false, BOTH_SAME },
+	{ "expand: SHA-1 (no TLS 1.3 suite)", NULL, EXP, "SHA1", 20, -1, 6, 7, 20, 16, false, SHIM_REFUSES },
+	{ "expand: SHA-512 (no TLS 1.3 suite)", NULL, EXP, "SHA512", 64, -1, 6, 7, 32, 16, false, SHIM_REFUSES },
+	{ "extract: SHA3-256 (no TLS 1.3 suite)", NULL, EXT, "SHA3-256", 32, -1, 6, 7, -1, 32, false,
+	  SHIM_REFUSES },
+	{ "extract: a 65-byte salt (no TLS 1.3 secret is that long)", NULL, EXT, "SHA256", 32, 65, 6, 7, -1, 32,
+	  false, SHIM_REFUSES },
+	{ "extract: a 1025-byte key (no group's secret is that long)", NULL, EXT, "SHA256", 1025, 32, 6, 7, -1, 32,
+	  false, SHIM_REFUSES },
+};
+
+/* 1 accepted (bytes in out), 0 refused */
+static int kcase_run(EVP_KDF *kdf, const struct kcase *c, const unsigned char *rnd, unsigned char *out)
+{
+	EVP_KDF_CTX *x = EVP_KDF_CTX_new(kdf);
+	OSSL_PARAM p[10], *q = p;
+	int mode = c->mode, rc;
+
+	if (c->mode_str)
+		*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_MODE, (char *)c->mode_str, 0);
+	else if (c->mode >= 0)
+		*q++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	if (c->md)
+		*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)c->md, 0);
+	if (c->klen >= 0 && c->key_as_utf8)
+		*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_KEY, "not an octet string", 0);
+	else if (c->klen >= 0)
+		*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)rnd, (size_t)c->klen);
+	if (c->slen >= 0)
+		*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)(rnd + 1100), (size_t)c->slen);
+	if (c->plen >= 0)
+		*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PREFIX, "tls13 ", (size_t)c->plen);
+	if (c->llen >= 0)
+		*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_LABEL, (void *)(rnd + 1200), (size_t)c->llen);
+	if (c->dlen >= 0)
+		*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_DATA, (void *)(rnd + 1500), (size_t)c->dlen);
+	*q = OSSL_PARAM_construct_end();
+	rc = x && EVP_KDF_derive(x, out, c->outlen, p) == 1;
+	EVP_KDF_CTX_free(x);
+	ERR_clear_error();
+	return rc;
+}
+
+static void test_kdf_verdicts(EVP_KDF *fast, EVP_KDF *ref)
+{
+	static unsigned char rnd[2000], a[255 * 48 + 1], b[255 * 48 + 1];
+	static const char *verdict[] = { "both refuse", "both accept, same bytes", "only the shim refuses" };
+	RAND_bytes(rnd, sizeof(rnd));
+	for (size_t i = 0; i < sizeof(kcases) / sizeof(kcases[0]); i++) {
+		const struct kcase *c = &kcases[i];
+		memset(a, 0, sizeof(a));
+		memset(b, 0xa5, sizeof(b));
+		int ra = kcase_run(fast, c, rnd, a), rb = kcase_run(ref, c, rnd, b);
+		enum kwant got = !rb ? (ra ? (enum kwant)-1 : BOTH_REFUSE)
+			       : ra ? (memcmp(a, b, c->outlen) ? (enum kwant)-1 : BOTH_SAME) : SHIM_REFUSES;
+		OK(got == c->want, "TLS13-KDF, %s: %s (default provider %s, shim %s%s)", c->what, verdict[c->want],
+		   rb ? "accepts" : "refuses", ra ? "accepts" : "refuses",
+		   ra && rb && memcmp(a, b, c->outlen) ? ", DIFFERENT BYTES" : "");
+	}
+}
+
+/* HMAC: 1 accepted (out, *outl), 0 refused */
+static int hcase_run(EVP_MAC *mac, const char *md, const unsigned char *key, size_t klen, size_t outsize,
+		     unsigned char *out, size_t *outl)
+{
+	EVP_MAC_CTX *c = EVP_MAC_CTX_new(mac);
+	OSSL_PARAM p[2] = { OSSL_PARAM_END, OSSL_PARAM_END };
+	int rc;
+
+	if (md)
+		p[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md, 0);
+	*outl = 0;
+	rc = c && EVP_MAC_init(c, key, klen, p) == 1 && EVP_MAC_update(c, (const unsigned char *)"abc", 3) == 1 &&
+	     EVP_MAC_final(c, out, outl, outsize) == 1;
+	EVP_MAC_CTX_free(c);
+	ERR_clear_error();
+	return rc;
+}
+
+static void test_hmac_verdicts(EVP_MAC *fast, EVP_MAC *ref)
+{
+	static const struct {
+		const char *what, *md;
+		int klen; /* -1: no key */
+		size_t outsize;
+		bool same;  /* both accept with the same bytes; else both refuse */
+	} hc[] = {
+		{ "the usual", "SHA256", 32, 64, true },
+		{ "no key", "SHA256", -1, 64, false },
+		{ "no digest", NULL, 32, 64, false },
+		{ "an unknown digest", "NO-SUCH-HASH", 32, 64, false },
+		{ "an output buffer one byte short", "SHA256", 32, 31, false },
+		{ "SHA-384, an output buffer one byte short", "SHA384", 48, 47, false },
+		{ "an output buffer of exactly the MAC", "SHA384", 48, 48, true },
+		{ "SHA3-256 (handed to the default provider)", "SHA3-256", 32, 64, true },
+		{ "a 129-byte key (handed to the default provider)", "SHA256", 129, 64, true },
+		{ "a 128-byte key (the longest the shim keeps)", "SHA384", 128, 64, true },
+	};
+	unsigned char key[200], a[64], b[64];
+	size_t la, lb;
+	RAND_bytes(key, sizeof(key));
+	for (size_t i = 0; i < sizeof(hc) / sizeof(hc[0]); i++) {
+		const unsigned char *k = hc[i].klen >= 0 ? key : NULL;
+		size_t kl = hc[i].klen >= 0 ? (size_t)hc[i].klen : 0;
+		int ra = hcase_run(fast, hc[i].md, k, kl, hc[i].outsize, a, &la);
+		int rb = hcase_run(ref, hc[i].md, k, kl, hc[i].outsize, b, &lb);
+		bool good = hc[i].same ? ra && rb && la == lb && !memcmp(a, b, la) : !ra && !rb;
+		OK(good, "HMAC, %s: %s (default provider %s, shim %s)", hc[i].what,
+		   hc[i].same ? "both accept, same bytes" : "both refuse", rb ? "accepts" : "refuses",
+		   ra ? "accepts" : "refuses");
+	}
+}
+
 int main(void)
 {
-	const char *propq = ossl_fastkdf_install();
+	const char *propq = osslshim_kdf_install();
 	OK(propq != NULL, "the provider loads");
 	if (!propq)
 		return tap_done();
 	EVP_KDF *fast = EVP_KDF_fetch(NULL, "TLS13-KDF", propq);
 	EVP_KDF *ref = EVP_KDF_fetch(NULL, "TLS13-KDF", "provider=default");
 	OK(fast && !strcmp(OSSL_PROVIDER_get0_name(EVP_KDF_get0_provider(fast)), "ktls-fast"),
-	   "OSSL_FAST_PROPQ fetches the shared TLS13-KDF");
+	   "OSSLSHIM_PROPQ fetches the shared TLS13-KDF");
 	OK(ref && !strcmp(OSSL_PROVIDER_get0_name(EVP_KDF_get0_provider(ref)), "default"),
 	   "the default provider's is still there (the oracle)");
-	EVP_KDF *plain = EVP_KDF_fetch(NULL, "HKDF", OSSL_FAST_PROPQ);
+	EVP_KDF *plain = EVP_KDF_fetch(NULL, "HKDF", OSSLSHIM_PROPQ);
 	OK(plain && !strcmp(OSSL_PROVIDER_get0_name(EVP_KDF_get0_provider(plain)), "default"),
 	   "what the provider lacks still comes from the default provider");
 	EVP_KDF_free(plain);
@@ -187,6 +364,7 @@ int main(void)
 	OK(derive(fast, "SHA256", EVP_KDF_HKDF_MODE_EXTRACT_ONLY, NULL, 0, NULL, 0, "derived", NULL, 0, out, 20) <= 0,
 	   "an extract shorter than the hash is refused");
 
+	test_kdf_verdicts(fast, ref);
 	EVP_KDF_free(fast);
 	EVP_KDF_free(ref);
 
@@ -221,8 +399,16 @@ int main(void)
 			    OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_TLS_DATA_SIZE, &tds), OSSL_PARAM_END };
 	OK(c && EVP_MAC_CTX_set_params(c, tp) == 1, "tls-data-size accepted (delegated)");
 	EVP_MAC_CTX_free(c);
+	test_hmac_verdicts(mf, mr);
 	EVP_MAC_free(mf);
 	EVP_MAC_free(mr);
-	ossl_fastkdf_cleanup();
+	osslshim_kdf_cleanup();
 	return tap_done();
 }
+#else
+int main(void)
+{
+	OK(osslshim_kdf_install() == NULL, "no OpenSSL shim in this build: the default provider's TLS13-KDF only");
+	return tap_done();
+}
+#endif

@@ -1,12 +1,12 @@
-/* client/osslmem.c: per-thread caches for OpenSSL's memory.
+/* osslshim/mem.c: per-thread caches for OpenSSL's memory (ktls-client).
  *
- * A TLS 1.3 handshake makes OpenSSL allocate and free ~320 blocks on the
+ * Why: a TLS 1.3 handshake makes OpenSSL allocate and free ~320 blocks on the
  * client (contexts, BIGNUMs, the 16 KiB handshake buffer, record buffers,
  * the certificate's ASN.1 pieces), and the next handshake asks for the same
  * sizes again. glibc's per-thread cache keeps at most 7 blocks per size and
  * none above 1 KiB, so most of them go through the arena (bins, coalescing,
  * consolidation) each time: ~6% of the client's CPU per handshake.
- * osslmem_install() gives OpenSSL (CRYPTO_set_mem_functions) an allocator
+ * osslshim_mem_install() gives OpenSSL (CRYPTO_set_mem_functions) an allocator
  * that keeps freed blocks of up to 64 KiB in per-thread free lists by size
  * class and hands them out again; anything larger, or beyond a class's cap,
  * goes to malloc/free. A block carries its class in a 16-byte header.
@@ -15,11 +15,17 @@
  * few and long-lived). Under AddressSanitizer it is not installed, so the
  * sanitizer sees every OpenSSL block; KTLS_CLIENT_OSSL_MALLOC=libc leaves
  * OpenSSL on malloc/free too (for heap profilers). A thread's cache is
- * freed when the thread ends (osslmem_release() for the main thread).
+ * freed when the thread ends (osslshim_mem_release() for the main thread).
+ *
+ * Off: --stock-openssl (or a build without OpenSSL's deprecated APIs, with
+ * the other shims). Tested by tests/unit/osslshim_mem.c; every client test
+ * runs on it.
  */
-#include "client/client.h"
+#include "osslshim/osslshim.h"
 
+#if OSSLSHIM_BUILT
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +61,7 @@ struct om_cache {
 	struct om_free *head[OM_CLASSES];
 	uint32_t n[OM_CLASSES];
 	bool registered;
-	bool closed; /* osslmem_release() was called: free straight away */
+	bool closed; /* osslshim_mem_release() was called: free straight away */
 };
 
 static __thread struct om_cache om_tls;
@@ -187,9 +193,10 @@ static void *om_realloc(void *p, size_t n, const char *file, int line)
 	return q;
 }
 
-bool osslmem_install(void)
+bool osslshim_mem_install(void)
 {
 #ifdef OM_SANITIZED
+	(void)om_realloc; /* (and what it calls) unused: the sanitizer keeps malloc */
 	return false;
 #else
 	const char *e = getenv("KTLS_CLIENT_OSSL_MALLOC");
@@ -204,7 +211,7 @@ bool osslmem_install(void)
 #endif
 }
 
-void osslmem_release(void)
+void osslshim_mem_release(void)
 {
 	/* OpenSSL frees its global state after main() returns (atexit): those
 	 * blocks go straight back to malloc */
@@ -212,7 +219,8 @@ void osslmem_release(void)
 	om_flush(&om_tls);
 }
 
-size_t osslmem_class_size_for(size_t n)
+size_t osslshim_mem_class_size_for(size_t n)
 {
 	return n == 0 || n > OM_MAX ? 0 : om_class_size(om_class(n));
 }
+#endif

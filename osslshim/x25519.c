@@ -1,15 +1,18 @@
-/* common/ossl_fastx25519.c: X25519 key shares whose public half comes from
- * common/x25519_base.c (for ossl_fastkeys.c's ENGINE, OSSL_FAST_X25519).
+/* osslshim/x25519.c: X25519 key shares whose public half comes from
+ * libsodium (ktls-client, through keys.c's ENGINE, OSSLSHIM_X25519).
  *
- * OpenSSL 3.0 spends ~29 us computing each fresh X25519 public key (its
- * reference 32-bit Edwards code) and cannot take one computed elsewhere:
- * every public constructor of its key objects recomputes it. So the keys of
- * this path are this file's own: an EVP_PKEY_ASN1_METHOD for X25519 whose
- * key is struct fx_key (the clamped private key and the public key), and
- * the ENGINE's copy of OpenSSL's X25519 EVP_PKEY_METHOD with its keygen and
+ * Why: OpenSSL 3.0 computes each fresh X25519 public key with its reference
+ * 32-bit Edwards code (~29 us here), the largest single cost of a client's
+ * key share, and cannot take one computed elsewhere: every public
+ * constructor of its key objects recomputes it. libsodium's fixed-base
+ * multiplication (crypto_scalarmult_curve25519_base: the same precomputed
+ * Edwards table, on 51-bit limbs) does it in a fraction of that. So the keys of this
+ * path are this file's own: an EVP_PKEY_ASN1_METHOD for X25519 whose key is
+ * struct fx_key (the clamped private key and the public key), and the
+ * ENGINE's copy of OpenSSL's X25519 EVP_PKEY_METHOD with its keygen and
  * derive replaced:
  *  - keygen: 32 bytes from RAND_priv_bytes (a fresh key every time, as
- *    OpenSSL's), clamped, and x25519_public_from_private();
+ *    OpenSSL's), clamped, and libsodium's public key for it;
  *  - derive: the Diffie-Hellman itself stays OpenSSL's (its 64-bit assembly
  *    ladder): both halves of the key and the peer's public key are imported
  *    as they are into key objects of OpenSSL's default provider, and its
@@ -21,10 +24,15 @@
  * ENCPT get and set), parameters that always match, size and bits, raw
  * public/private key access, comparison. Everything else of the ASN.1
  * method (DER, printing) is absent: OpenSSL reports it unsupported.
+ *
+ * Off: --stock-openssl (or a build without OpenSSL's deprecated APIs).
+ * Tested against OpenSSL's own keys, exchanges and handshakes by
+ * tests/unit/osslshim_x25519.c.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* EVP_PKEY_ASN1_METHOD, EVP_PKEY_METHOD, EVP_PKEY_get0 */
-#include "common/ossl_fast.h"
-#include "common/x25519_base.h"
+#include "osslshim/osslshim.h"
+
+#if OSSLSHIM_BUILT
 
 #include <stdbool.h>
 #include <string.h>
@@ -38,6 +46,8 @@
 #include <openssl/provider.h>
 #include <openssl/rand.h>
 
+#include <sodium.h>
+
 #define FX_LEN 32
 
 struct fx_key {
@@ -50,7 +60,7 @@ static unsigned long fx_keygens; /* atomic: keys made here */
 
 static bool fx_provider_init(void);
 
-unsigned long ossl_fastx25519_keygens(void)
+unsigned long osslshim_x25519_keygens(void)
 {
 	return __atomic_load_n(&fx_keygens, __ATOMIC_RELAXED);
 }
@@ -68,7 +78,7 @@ static int fx_complete(struct fx_key *k)
 	k->priv[31] &= 127;
 	k->priv[31] |= 64;
 	k->has_priv = true;
-	if (x25519_public_from_private(k->pub, k->priv))
+	if (crypto_scalarmult_curve25519_base(k->pub, k->priv) == 0)
 		return 1;
 	OPENSSL_clear_free(k, sizeof(*k));
 	return 0;
@@ -189,11 +199,12 @@ static int fx_get_priv(const EVP_PKEY *pkey, unsigned char *priv, size_t *len)
 	return fx_get_raw(k ? k->priv : NULL, k && k->has_priv, priv, len);
 }
 
-EVP_PKEY_ASN1_METHOD *ossl_fastx25519_ameth_new(void)
+EVP_PKEY_ASN1_METHOD *osslshim_x25519_ameth_new(void)
 {
 	EVP_PKEY_ASN1_METHOD *am;
 
-	if (!x25519_base_ready() || !fx_provider_init())
+	/* sodium_init(): 0 the first time, 1 when already done, -1 on failure */
+	if (sodium_init() < 0 || !fx_provider_init())
 		return NULL;
 	if (!(am = EVP_PKEY_asn1_new(EVP_PKEY_X25519, 0, "X25519", "X25519 key shares (ktls-bench)")))
 		return NULL;
@@ -335,9 +346,10 @@ static int fx_check(EVP_PKEY *pkey)
 	return fx_public_check(pkey);
 }
 
-void ossl_fastx25519_pmeth(EVP_PKEY_METHOD *m)
+void osslshim_x25519_pmeth(EVP_PKEY_METHOD *m)
 {
 	EVP_PKEY_meth_set_keygen(m, NULL, fx_keygen);
 	EVP_PKEY_meth_set_derive(m, NULL, fx_derive);
 	EVP_PKEY_meth_set_public_check(m, fx_check);
 }
+#endif

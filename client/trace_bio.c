@@ -1,0 +1,178 @@
+/* client/trace_bio.c: the socket BIO of `ktls-client trace`.
+ *
+ * A blocking socket BIO that notes, for every read() and write() OpenSSL
+ * makes, when it was called, when it returned and how many bytes it moved,
+ * and for reads also when those bytes reached this machine: the socket has
+ * SO_TIMESTAMPNS on, so recvmsg() hands back the kernel's receive time of
+ * the last packet it read from. OpenSSL processes a message some time after
+ * its bytes arrived (it may be busy with the previous one); the trace shows
+ * the arrival, and what the client was doing in between is its own time.
+ * The kernel stamps CLOCK_REALTIME; the trace runs on CLOCK_MONOTONIC, so
+ * the offset between the two, read once at the start, converts them.
+ */
+#include "client/trace.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+uint64_t now_ns(void);
+
+static BIO_METHOD *meth;
+
+struct tbio {
+	struct trace *tr;
+	int fd;
+};
+
+static void note(struct trace *tr, int dir, uint64_t t_call, size_t n, uint64_t arrive)
+{
+	tr->wire_bytes[dir] += n;
+	tr->wire_calls[dir]++;
+	if (tr->nwire < TR_MAX) {
+		struct tr_wire *w = &tr->wire[tr->nwire++];
+		w->t_call = t_call - tr->t0;
+		w->t_ns = now_ns() - tr->t0;
+		w->t_arrive = arrive;
+		w->dir = dir;
+		w->bytes = n;
+	}
+}
+
+static int tb_write(BIO *b, const char *buf, int len)
+{
+	struct tbio *t = BIO_get_data(b);
+	uint64_t t_call = now_ns();
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	n = send(t->fd, buf, (size_t)len, MSG_NOSIGNAL);
+	if (n > 0) {
+		note(t->tr, TR_C2S, t_call, (size_t)n, 0);
+		return (int)n;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		BIO_set_retry_write(b);
+	return -1;
+}
+
+static int tb_read(BIO *b, char *buf, int len)
+{
+	struct tbio *t = BIO_get_data(b);
+	struct trace *tr = t->tr;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+	} cbuf;
+	struct iovec iov = { .iov_base = buf, .iov_len = (size_t)len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+			     .msg_controllen = sizeof(cbuf.buf) };
+	uint64_t t_call = now_ns(), arrive = 0;
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	n = recvmsg(t->fd, &mh, 0);
+	if (n > 0) {
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec ts;
+				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+				int64_t rt = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+				int64_t mono = rt - tr->rt_offset_ns - (int64_t)tr->t0;
+				/* (a stamp before the trace began, or after now, is not believable) */
+				if (mono >= 0 && (uint64_t)mono <= now_ns() - tr->t0)
+					arrive = (uint64_t)mono;
+			}
+		}
+		if (!arrive)
+			tr->stamps_missing++;
+		note(tr, TR_S2C, t_call, (size_t)n, arrive);
+		return (int)n;
+	}
+	if (n == 0) {
+		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+		return 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		BIO_set_retry_read(b);
+	return -1;
+}
+
+static long tb_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct tbio *t = BIO_get_data(b);
+
+	(void)num;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_EOF:
+		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+	case BIO_C_GET_FD:
+		if (ptr)
+			*(int *)ptr = t->fd;
+		return t->fd;
+	default:
+		return 0;
+	}
+}
+
+static int tb_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static int tb_destroy(BIO *b)
+{
+	OPENSSL_free(BIO_get_data(b));
+	BIO_set_data(b, NULL);
+	return 1;
+}
+
+BIO *trace_bio_new(struct trace *tr, int fd)
+{
+	struct tbio *t;
+	BIO *b;
+	int one = 1;
+
+	if (!meth) {
+		meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+				    "ktls-client trace socket");
+		if (!meth || !BIO_meth_set_write(meth, tb_write) || !BIO_meth_set_read(meth, tb_read) ||
+		    !BIO_meth_set_ctrl(meth, tb_ctrl) || !BIO_meth_set_create(meth, tb_create) ||
+		    !BIO_meth_set_destroy(meth, tb_destroy)) {
+			BIO_meth_free(meth);
+			meth = NULL;
+			return NULL;
+		}
+	}
+	t = OPENSSL_zalloc(sizeof(*t));
+	if (!t || !(b = BIO_new(meth))) {
+		OPENSSL_free(t);
+		return NULL;
+	}
+	t->tr = tr;
+	t->fd = fd;
+	BIO_set_data(b, t);
+	/* receive timestamps, from packets that arrive from now on */
+	tr->stamps = !setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	return b;
+}
+
+void trace_bio_free_method(void)
+{
+	BIO_meth_free(meth);
+	meth = NULL;
+}
+
+void trace_clock_offset(struct trace *tr)
+{
+	struct timespec rt, mono;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	tr->rt_offset_ns = ((int64_t)rt.tv_sec - (int64_t)mono.tv_sec) * 1000000000 +
+			   ((int64_t)rt.tv_nsec - (int64_t)mono.tv_nsec);
+}
