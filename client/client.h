@@ -309,10 +309,10 @@ int report_json_write(struct cJSON *doc, struct outfile *out);
 struct cJSON *report_lat_json(const struct hist *h);
 
 /* --- the exit status of a finished run (verdict.c) --------------------------- */
-/* rc is engine_run()'s: 0, or 1 with a sentence on stderr for each reason
- * the run counts as failed (nothing succeeded, wrong bytes, --resume that
- * resumed nothing, a fatal error). */
-int client_verdict(const struct run *run, int rc);
+/* rc is engine_run()'s: 0, or 1 with a sentence on f (stderr) for each
+ * reason the run counts as failed (nothing succeeded, wrong bytes, --resume
+ * that resumed nothing, a fatal error). */
+int client_verdict(const struct run *run, int rc, FILE *f);
 
 /* --- trace (trace.c) -----------------------------------------------------------*/
 int trace_run(const struct client_cfg *cfg);

@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 		}
 	}
 	outfile_discard(&json); /* the run never started: nothing to write */
-	rc = client_verdict(&run, rc);
+	rc = client_verdict(&run, rc, stderr);
 	engine_free(&run);
 	osslshim_cleanup();
 	cli_free(&cfg);

@@ -462,20 +462,37 @@ static int finish(struct fleet_state *s, struct run *run, const struct client_cf
 	fleet_merge(merged, &cfg, ranks, n, tl, nslots, tl_sum);
 	bool json_stdout = cfg.json_path && !strcmp(cfg.json_path, "-");
 	FILE *out = json_stdout ? stderr : stdout;
-	report_human(merged, out);
-	fleet_report_human(out, merged, ranks, n);
+	/* Each stream gets whole lines in one write, the JSON last: Open MPI 5's
+	 * output forwarding (OpenPMIx) prepends a stream's unfinished line to
+	 * the next output of the same process, whichever stream that is, and a
+	 * half line of the summary would land in the JSON. */
+	char *htxt = NULL, *vtxt = NULL;
+	size_t hlen = 0, vlen = 0;
+	FILE *hm = open_memstream(&htxt, &hlen), *vm = open_memstream(&vtxt, &vlen);
+	report_human(merged, hm ? hm : out);
+	fleet_report_human(hm ? hm : out, merged, ranks, n);
+	rc = client_verdict(merged, rc, vm ? vm : stderr);
+	if (hm && !fclose(hm)) {
+		fwrite(htxt, 1, hlen, out);
+		fflush(out);
+	}
+	if (vm && !fclose(vm)) {
+		fwrite(vtxt, 1, vlen, stderr);
+		fflush(stderr);
+	}
+	free(htxt);
+	free(vtxt);
 	if (cfg.json_path) {
 		cJSON *doc = report_json_doc(merged);
 		int jr = fleet_report_json(doc, ranks, n);
 		if (!jr)
-			jr = report_json_write(doc, json);
+			jr = report_json_write(doc, json); /* stdout unbuffered: one write */
 		cJSON_Delete(doc);
 		if (jr) {
 			fprintf(stderr, PROG ": --json %s: cannot write: %s\n", cfg.json_path, strerror(-jr));
 			rc = 1;
 		}
 	}
-	rc = client_verdict(merged, rc);
 	free(ranks);
 	free(tl);
 	free(tl_sum);
@@ -498,6 +515,7 @@ int main(int argc, char **argv)
 	}
 	MPI_Comm_rank(MPI_COMM_WORLD, &r);
 	MPI_Comm_size(MPI_COMM_WORLD, &n);
+	setvbuf(stdout, NULL, _IONBF, 0); /* whole writes (see finish()) */
 	s.f.rank = (unsigned)r;
 	s.f.size = (unsigned)n;
 	s.f.priv = &s;
