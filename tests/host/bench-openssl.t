@@ -46,7 +46,7 @@ grep -q "ktls-server spends $(r "$st" "$ng")× nginx's CPU per handshake; with i
 ok $? "like for like with nginx: stock $(r "$st" "$ng")×, shims $(r "$sh" "$ng")×"
 
 # the main handshake table: the stock row is named, and shares nginx's row
-grep -Eq "^\| 1\.3 \| ecdsa-p256 \| X25519 \| full, stock OpenSSL \| 16 \| [0-9,]+ \| [0-9]+% \| $(i "$st") \| .*\| $(i "$ng") \| $(r "$st" "$ng")× \|" "$R"
+grep -Eq "^\| 1\.3 \| ecdsa-p256 \| X25519 \| full, stock OpenSSL \| 1 \| 16 \| [0-9,]+ \| [0-9]+% \| $(i "$st") \| .*\| $(i "$ng") \| $(r "$st" "$ng")× \|" "$R"
 ok $? "handshake table: the stock row, with nginx's figures next to it"
 # one sentence per scenario group, from the shims rows only
 is "$(grep -c '^- \*\*TLS 1.3, ecdsa-p256, X25519, full\*\*' "$R")" 1 "the stock row adds no sentence of its own"
