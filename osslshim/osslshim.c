@@ -88,8 +88,7 @@ const struct osslshim_state *osslshim_install(enum osslshim_prog prog, bool stoc
 	if (!installed) {
 		installed = true;
 		state.why_stock = stock ? "--stock-openssl"
-					: "not built: this OpenSSL (or its API level) has no ENGINE and "
-					  "EVP_PKEY_METHOD";
+					: "not built (no ENGINE/EVP_PKEY_METHOD in this API)";
 	}
 	return &state;
 }
