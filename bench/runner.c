@@ -519,7 +519,7 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 	snprintf(log, sizeof log, "%s/%s.server.log", R->out, stem);
 	if (nginx)
 		rc = nginx_start(R, sc, port, &sp, err, sizeof err);
-	else if ((rc = proc_spawn(sa->v, R->cpu_server, log, &sp)))
+	else if ((rc = proc_spawn(sa->v, scenario_threads(sc) > 1 ? -1 : R->cpu_server, log, &sp)))
 		snprintf(err, sizeof err, "cannot start %s: %s (build it with make)", sa->v[0], strerror(-rc));
 	if (rc)
 		goto record;
@@ -585,7 +585,7 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 			snprintf(path, sizeof path, "%s/%s.client.json", R->out, stem);
 			rc = proc_spawn_split(fa, -1, path, log, &cp);
 		} else {
-			rc = proc_spawn(ca->v, R->cpu_client, log, &cp);
+			rc = proc_spawn(ca->v, scenario_client_threads(sc) > 1 ? -1 : R->cpu_client, log, &cp);
 		}
 		if (rc) {
 			snprintf(err, sizeof err, "cannot start %s: %s (%s)", fa ? fa[0] : ca->v[0], strerror(-rc),

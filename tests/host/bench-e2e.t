@@ -102,4 +102,18 @@ if command -v gnuplot >/dev/null; then
 else
 	skip "gnuplot missing" 3
 fi
+# --- threads: the real programs pin their own threads (a server started on
+# one CPU refuses --cpus naming another), at least two CPUs needed -----------
+if (($(nproc) >= 2)); then
+	o2=$tmp/run-t2
+	"$bench" run --bin "$KTLS_BIN" --certs "$KTLS_BUILD/certs" --out "$o2" --cpus 0:1 --no-ceiling --no-plots \
+		--scenario 'handshake conns=4 duration=300ms warmup=100ms threads=2:1' 2>"$tmp/err-t2" >/dev/null
+	is $? 0 "threads=2:1 with the real ktls-server and ktls-client exits 0"
+	s=$o2/hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c4-t2
+	is "$(jq -r '.ok' "$s.run.json" 2>/dev/null)" true "threads=2:1: the scenario is ok"
+	ok "$(jq -e '.handshakes_full > 0 and (.threads | length) == 2' "$s.server.json" >/dev/null 2>&1; echo $?)" \
+		"threads=2:1: ktls-server ran two threads and completed handshakes"
+else
+	skip "one CPU: no second server thread" 3
+fi
 done_testing
