@@ -9,6 +9,10 @@
 #                   removes; no osslshim/) into build/nodeprecated, run the host tests
 #   make test-trixie   build and run the host tests in a Debian 13 root (OpenSSL 3.5)
 #   make vm-test    run tests/vm inside the QEMU kernels (or natively with kTLS)
+#   make cost       instruction counts (QEMU icount) of bench/suites/cost on both
+#                   VM kernels into results/cost-<date>/ (docs/cost-lab.md)
+#   make cost-check the key counts against bench/cost-baseline (fails on growth
+#                   beyond COST_TOLERANCE percent, default 2)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
 #   make soak       the ASan server under good and hostile clients for SOAK_SECONDS (60)
 #   make certs      generate the test certificates into build/certs
@@ -104,7 +108,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 # Libraries every program and test links, most dependent first.
 APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBSHIM) $(LIBKTLS) $(LIBCOMMON)
 
-.PHONY: all deps programs tests test test-host vm-test asan fuzz fuzzers bench certs clean soak FORCE \
+.PHONY: all deps programs tests test test-host vm-test asan fuzz fuzzers bench certs clean soak FORCE cost cost-check \
 	nodeprecated test-trixie
 .DEFAULT_GOAL := all
 # Keep objects of test programs (make would delete them as intermediates).
@@ -250,6 +254,19 @@ fuzz: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory programs certs
 	$(Q)scripts/bench.sh
+
+# The cost lab: every kernel's guest under QEMU icount (scripts/cost.sh).
+COST_KERNELS ?= bookworm,trixie-backports
+cost: deps
+	$(Q)$(MAKE) --no-print-directory programs certs
+	$(Q)KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) scripts/cost.sh --kernel $(COST_KERNELS) \
+		$(if $(COST_OUT),--out $(COST_OUT))
+
+cost-check: deps
+	$(Q)$(MAKE) --no-print-directory programs certs
+	$(Q)KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) scripts/cost.sh --kernel $(COST_KERNELS) \
+		--suite cost-check --no-ceiling --no-plots --out $(BUILD)/cost-check \
+		--check bench/cost-baseline $(if $(COST_TOLERANCE),--tolerance $(COST_TOLERANCE))
 
 clean:
 	rm -rf $(BUILD) $(BIN)

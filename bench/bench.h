@@ -40,6 +40,7 @@ struct scenario {
 	uint64_t duration_ns; /* client --duration */
 	uint64_t warmup_ns;   /* client --warmup */
 	unsigned runs;        /* hyperfine --runs */
+	unsigned count;       /* handshakes or requests to make (0: for duration_ns) */
 	char id[128];         /* file-name stem, unique per scenario */
 	char origin[160];     /* "file:line" it came from */
 };
@@ -158,6 +159,11 @@ struct row {
 	int seq;                    /* position in the suite */
 	char mismatch[128];         /* what the client negotiated, when not the scenario's */
 	char commit_client[64], commit_server[64]; /* the builds that wrote the JSON ("" unknown) */
+	/* --clock instructions (bench/icount.c): the server's instructions over
+	 * the client's run, user + kernel = total (-1: not counted), and the
+	 * kernel's kTLS counters' growth meanwhile (-1: no /proc/net/tls_stat) */
+	double instr, instr_user, instr_kernel, instr_split_res;
+	double tls_tx, tls_rx, tls_err;
 	/* derived */
 	double us_per_hs, ns_per_byte, cycles_per_byte;
 	/* --clients: the client was a fleet of ranks, ranks[] in its JSON
@@ -208,7 +214,8 @@ enum {
 	CHECK_PERCENTILES = 1 << 6, /* latency percentiles out of order */
 	CHECK_COUNTS = 1 << 7,      /* counts that do not add up */
 	CHECK_BUILD = 1 << 8,       /* a program's JSON from another build than the run's */
-	CHECK_COUNT_ = 9
+	CHECK_ICOUNT = 1 << 9,      /* an instruction count out of its bounds (icount.c) */
+	CHECK_COUNT_ = 10
 };
 /* The short name of check bit i ("cpu_share", ...). */
 const char *check_name(unsigned bit);

@@ -29,6 +29,7 @@
  * half OpenSSL's floor).
  */
 #include "bench/bench.h"
+#include "bench/icount.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -43,7 +44,7 @@
 
 static const char *const names[CHECK_COUNT_] = {
 	"cpu_share", "cpu_busy", "aead_floor", "aead_rate", "hs_floor", "rate_cpu", "percentiles",
-	"counts", "build",
+	"counts", "build", "icount",
 };
 
 const char *check_name(unsigned bit)
@@ -210,6 +211,13 @@ unsigned row_check(const struct run *r, struct row *w)
 	check_order(w, w->lat_us, "latency");
 	check_order(w, w->hs_lat_us, "handshake latency");
 	check_counts(w);
+	if (icount_run(r)) {
+		/* the CPU figures are instructions: their own bounds, no timing's */
+		char why[400];
+		if (icount_check(r, w, why, sizeof why))
+			fail(w, CHECK_ICOUNT, "%s", why);
+		return w->check_failed;
+	}
 	if (w->emulated)
 		return w->check_failed; /* no timing from the VM is shown, so none is checked */
 	check_cpu(w);

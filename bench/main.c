@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/icount.h"
 #include "bench/proc.h"
 #include "common/cpus.h"
 #include "common/units.h"
@@ -36,6 +37,9 @@ static void usage(FILE *f)
 "       ktls-bench report DIR            re-render DIR/report.md from the JSON in DIR\n"
 "       ktls-bench compare DIR1 DIR2     two runs side by side, with ratios DIR2/DIR1\n"
 "       ktls-bench plotdata DIR          DIR's JSON -> DIR/plots/*.dat (scripts/plot.sh draws them)\n"
+"       ktls-bench cost-check [--tolerance PCT] BASELINE DIR...\n"
+"                                        instruction counts of DIRs against a baseline\n"
+"       ktls-bench cost-check --print DIR  DIR's counts as baseline lines\n"
 "       ktls-bench --version             the version and git commit of this build\n"
 "\n"
 "run options:\n"
@@ -49,6 +53,9 @@ static void usage(FILE *f)
 "      --ceiling-seconds N  seconds per `openssl speed` measurement  [1]\n"
 "      --no-ceiling         skip the crypto ceiling\n"
 "      --no-plots           do not call scripts/plot.sh at the end\n"
+"      --clock C            time, or instructions: inside scripts/vm.sh --icount,\n"
+"                           count the server's instructions per handshake and\n"
+"                           per byte (docs/cost-lab.md)  [time]\n"
 "      --vm-kernel K        kernel for the kTLS part on hosts without kTLS:\n"
 "                           bookworm or trixie-backports  [bookworm]\n"
 "      --force-vm           run the kTLS scenarios in the VM even with host kTLS\n"
@@ -300,6 +307,7 @@ static int cmd_run(int argc, char **argv, const char *self)
 		{ "ceiling-seconds", required_argument, NULL, 'C' },
 		{ "no-ceiling", no_argument, NULL, 'N' },
 		{ "no-plots", no_argument, NULL, 'P' },
+		{ "clock", required_argument, NULL, 'K' },
 		{ "vm-kernel", required_argument, NULL, 'k' },
 		{ "force-vm", no_argument, NULL, 'F' },
 		{ "bin", required_argument, NULL, 'b' },
@@ -370,6 +378,18 @@ static int cmd_run(int argc, char **argv, const char *self)
 			break;
 		case 'N': no_ceiling = true; break;
 		case 'P': no_plots = true; break;
+		case 'K':
+			if (strcmp(optarg, "instructions") == 0)
+				R.clock_instr = true;
+			else if (strcmp(optarg, "time") == 0)
+				R.clock_instr = false;
+			else {
+				fprintf(stderr, "ktls-bench: --clock: '%s' is no clock: use time or instructions\n",
+					optarg);
+				free(lines);
+				return 2;
+			}
+			break;
 		case 'k':
 			if (strcmp(optarg, "bookworm") && strcmp(optarg, "trixie-backports")) {
 				fprintf(stderr, "ktls-bench: --vm-kernel is bookworm or trixie-backports (got '%s')\n", optarg);
@@ -424,6 +444,22 @@ static int cmd_run(int argc, char **argv, const char *self)
 		free(lines);
 		return 2;
 	}
+	/* instructions: only where the clock counts them, one CPU for both sides */
+	if (R.clock_instr && !R.dry_run && !icount_guest()) {
+		fprintf(stderr, "ktls-bench: --clock instructions: this clock counts time, not instructions "
+			"(KTLS_VM_ICOUNT=1 is not set): run it in the guest of scripts/vm.sh --icount, e.g. "
+			"make cost\n");
+		free(lines);
+		return 2;
+	}
+	if (R.clock_instr && (R.clients[0] || R.force_vm)) {
+		fprintf(stderr, "ktls-bench: --clock instructions counts this guest's programs: it cannot go "
+			"with --clients or --force-vm\n");
+		free(lines);
+		return 2;
+	}
+	if (R.clock_instr && !cpus_set)
+		R.cpu_server = R.cpu_client = 0;
 	if ((rc = fleet_setup(&R, err, sizeof err))) {
 		fprintf(stderr, "ktls-bench: %s\n", err);
 		free(lines);
@@ -493,6 +529,12 @@ static int cmd_run(int argc, char **argv, const char *self)
 	struct ktls_probe probe;
 	R.host_ktls = ktls_probe(&probe) == 0 && probe.ulp_available;
 	R.tty = isatty(2) && !R.emit;
+	if (R.clock_instr && !R.dry_run && !R.host_ktls) {
+		fprintf(stderr, "ktls-bench: --clock instructions: this kernel has no kTLS (the tls module "
+			"does not load): run it in the guest of scripts/vm.sh --icount\n");
+		suite_free(&s);
+		return 1;
+	}
 	R.have_hyperfine = system("command -v hyperfine >/dev/null 2>&1") == 0;
 
 	snprintf(R.tmp, sizeof R.tmp, "/tmp/ktls-bench.XXXXXX");
@@ -565,6 +607,10 @@ static int cmd_run(int argc, char **argv, const char *self)
 		if (env) {
 			/* "complete" or "interrupted" once the run ends (env_finish) */
 			cJSON_AddStringToObject(env, "run_state", "running");
+			/* what a second of CPU time is here: time, or 10^9 instructions */
+			cJSON_AddStringToObject(env, "clock", R.clock_instr ? "instructions" : "time");
+			if (R.clock_instr && getenv("KTLS_IN_VM"))
+				cJSON_AddStringToObject(env, "icount_kernel", getenv("KTLS_IN_VM"));
 			util_write_json(path, env);
 		}
 		cJSON_Delete(env);
@@ -667,6 +713,8 @@ int main(int argc, char **argv)
 		}
 		return cmd_compare(argv[2], argv[3]);
 	}
+	if (strcmp(cmd, "cost-check") == 0)
+		return cost_check_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -7,6 +7,7 @@
  * and compare show is computed here from those files alone.
  */
 #include "bench/bench.h"
+#include "bench/icount.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -225,6 +226,7 @@ static int row_load(struct row *w, const char *dir, const char *file, char *err,
 	w->server_cpu_other_s = util_json_num(run, "server_cpu_other_s", -1);
 	w->server_cpu_window_s = util_json_num(run, "server_cpu_window_s", -1);
 	w->cycles = util_json_num(run, "server_cycles", -1);
+	icount_row(w, run);
 	w->server_cpu_json_s = w->server_handshakes = -1;
 	w->server_requests = w->server_bytes_out = -1;
 	w->server_threads = 1; /* until the server's JSON says (nginx: one worker) */

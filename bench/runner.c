@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/icount.h"
 #include "bench/proc.h"
 #include "common/pattern.h"
 #include "common/procstat.h"
@@ -196,8 +197,17 @@ static void client_args(struct runner *R, struct args *a, const struct scenario 
 		arg(a, "600s"); /* the cap of one whole transfer, however slow */
 		return;
 	}
-	duration_arg(a, "--duration", sc->duration_ns);
-	duration_arg(a, "--warmup", sc->warmup_ns);
+	if (sc->count) {
+		/* a fixed amount of work: the server's CPU over the client's whole
+		 * life is exactly that work's (duration= becomes a cap) */
+		arg(a, sc->kind == SCEN_HANDSHAKE ? "--handshakes" : "--requests");
+		arg(a, "%u", sc->count);
+		arg(a, "--duration");
+		arg(a, "600s");
+	} else {
+		duration_arg(a, "--duration", sc->duration_ns);
+		duration_arg(a, "--warmup", sc->warmup_ns);
+	}
 	arg(a, "--json");
 	arg(a, "%s/%s.client.json", R->out, stem);
 }
@@ -308,7 +318,7 @@ static double perf_read_cycles(const char *path)
 static int write_run_json(struct runner *R, const struct scenario *sc, const char *stem, int seq,
 			  bool nginx, bool ok, const char *error, double cpu_s, double other_s, double window_s,
 			  double cycles, double wall_s, const char *cmd_server, const char *cmd_client,
-			  unsigned server_cpus)
+			  unsigned server_cpus, cJSON *instr)
 {
 	char path[1024], name[300];
 	cJSON *o = cJSON_CreateObject();
@@ -345,6 +355,9 @@ static int write_run_json(struct runner *R, const struct scenario *sc, const cha
 		cJSON_AddNumberToObject(o, "server_cpu_window_s", window_s);
 	if (cycles > 0)
 		cJSON_AddNumberToObject(o, "server_cycles", cycles);
+	/* --clock instructions: the server's instructions over the same window */
+	if (instr)
+		cJSON_AddItemToObject(o, "instructions", instr);
 	cJSON_AddNumberToObject(o, "wall_s", wall_s);
 	cJSON_AddNumberToObject(o, "cpu_server", R->cpu_server);
 	if (R->clients[0] && sc->kind != SCEN_HYPERFINE) {
@@ -463,6 +476,7 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 	double cpu0 = -1, cpu1 = -1, cycles = -1, wall = 0;
 	double busy0 = -1, busy1 = -1; /* the server's CPU as a whole, /proc/stat */
 	uint64_t t_cpu0 = 0, t_cpu1 = 0; /* when cpu0/busy0 and cpu1/busy1 were sampled */
+	struct icount_sample is0 = { 0 }, is1 = { 0 }; /* --clock instructions */
 	bool fleet_done = false; /* --clients: cpu1/busy1 sampled at the end of the fleet's window */
 	int port, rc, st_server = -1, st_client = -1;
 	bool ok = false;
@@ -535,6 +549,8 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 	}
 	t_cpu0 = procstat_now_ns();
 	proc_cpu_s(sp, &cpu0);
+	if (R->clock_instr)
+		icount_sample(sp, &is0);
 	if (server_busy_s(scpus, nscpus, &busy0))
 		busy0 = -1;
 	if (perf_works(R)) {
@@ -578,7 +594,7 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 		if (!ok)
 			snprintf(err, sizeof err, "timing %s failed: see %s", cmd_c, log);
 	} else {
-		double limit = (double)(sc->duration_ns + sc->warmup_ns) / 1e9 + 30;
+		double limit = sc->count ? 630 : (double)(sc->duration_ns + sc->warmup_ns) / 1e9 + 30;
 		snprintf(log, sizeof log, "%s/%s.client.log", R->out, stem);
 		if (fa) {
 			/* rank 0's JSON arrives on mpirun's stdout */
@@ -613,6 +629,10 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 					t_cpu0 = procstat_now_ns();
 					if (proc_cpu_s(sp, &cpu0))
 						cpu0 = -1;
+					if (R->clock_instr) {
+						icount_sample_free(&is0);
+						icount_sample(sp, &is0);
+					}
 					if (server_busy_s(scpus, nscpus, &busy0))
 						busy0 = -1;
 					warm = true;
@@ -664,6 +684,8 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 	}
 	wall = (double)(procstat_now_ns() - t0) / 1e9;
 	double cpu_end;
+	if (R->clock_instr && !fleet_done)
+		icount_sample(sp, &is1);
 	if (proc_cpu_s(sp, fleet_done ? &cpu_end : &cpu1) || cpu0 < 0 || cpu1 < 0) {
 		if (!err[0])
 			snprintf(err, sizeof err, "the server died during the run: see %s.server.log", stem);
@@ -689,15 +711,21 @@ record:
 	free(sa);
 	free(ca);
 	fleet_argv_free(fa);
-	if (runner_stop && !ok)
+	if (runner_stop && !ok) {
+		icount_sample_free(&is0);
+		icount_sample_free(&is1);
 		return -EINTR; /* interrupted: keep only what finished */
+	}
 	if (!ok)
 		R->failed++;
 	rc = write_run_json(R, sc, stem, seq, nginx, ok, err[0] ? err : NULL,
 			    cpu1 >= 0 ? cpu1 - cpu0 : -1,
 			    cpu1 >= 0 && busy0 >= 0 && busy1 >= 0 ? busy1 - busy0 - (cpu1 - cpu0) : -1,
 			    t_cpu1 > t_cpu0 && t_cpu0 ? (double)(t_cpu1 - t_cpu0) / 1e9 : -1,
-			    cycles, wall, cmd_s, cmd_c, nscpus);
+			    cycles, wall, cmd_s, cmd_c, nscpus,
+			    ok && R->clock_instr ? icount_delta_json(&is0, &is1) : NULL);
+	icount_sample_free(&is0);
+	icount_sample_free(&is1);
 	if (!ok && !R->tty)
 		fprintf(stderr, "ktls-bench: %s: %s\n", stem, err);
 	return rc ? rc : (ok ? 0 : 1);

@@ -23,6 +23,7 @@ struct runner {
 	bool emit;            /* print every result file on stdout (inside the VM) */
 	bool force_vm;        /* run kTLS scenarios in the VM even with host kTLS */
 	bool host_ktls;       /* the host kernel offloads (ktls_probe) */
+	bool clock_instr;     /* --clock instructions: count the server's instructions (QEMU icount) */
 	bool tty;             /* stderr is a terminal: one live progress line */
 	char cmdline[2048];
 	char vm_kernel[32];   /* --vm-kernel */

@@ -45,29 +45,29 @@ int scen_kind_parse(const char *s, enum scen_kind *k)
 /* --- keys ---------------------------------------------------------------------- */
 enum key {
 	K_TLS, K_CERT, K_GROUP, K_CIPHER, K_LAYER, K_RESUME, K_SIZE, K_DURATION,
-	K_WARMUP, K_RUNS, K_THREADS, K_CONNS, K_OPENSSL, K_COUNT
+	K_WARMUP, K_RUNS, K_THREADS, K_CONNS, K_OPENSSL, K_NUM, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
 	"tls", "cert", "group", "cipher", "layer", "resume", "size", "duration",
-	"warmup", "runs", "threads", "conns", "openssl",
+	"warmup", "runs", "threads", "conns", "openssl", "count",
 };
 
 /* Built-in defaults, used when neither the line nor a defaults line says. */
 static const char *const key_defaults[K_COUNT] = {
 	"1.3", "ecdsa-p256", "X25519", "AES-128-GCM", "user", "no", "1M", "2s",
-	"0s", "3", "1", "1", "shims",
+	"0s", "3", "1", "1", "shims", "0",
 };
 
 #define KB(k) (1u << (k))
 static const unsigned kind_keys[SCEN_KIND_COUNT] = {
 	[SCEN_HANDSHAKE] = KB(K_TLS) | KB(K_CERT) | KB(K_GROUP) | KB(K_CIPHER) |
 			   KB(K_RESUME) | KB(K_CONNS) | KB(K_DURATION) | KB(K_WARMUP) | KB(K_THREADS) |
-			   KB(K_OPENSSL),
+			   KB(K_OPENSSL) | KB(K_NUM),
 	[SCEN_BULK] = KB(K_TLS) | KB(K_CERT) | KB(K_GROUP) | KB(K_CIPHER) | KB(K_LAYER) |
-		      KB(K_SIZE) | KB(K_CONNS) | KB(K_DURATION) | KB(K_WARMUP) | KB(K_THREADS),
+		      KB(K_SIZE) | KB(K_CONNS) | KB(K_DURATION) | KB(K_WARMUP) | KB(K_THREADS) | KB(K_NUM),
 	[SCEN_FILE] = KB(K_TLS) | KB(K_CERT) | KB(K_GROUP) | KB(K_CIPHER) | KB(K_LAYER) |
-		      KB(K_SIZE) | KB(K_CONNS) | KB(K_DURATION) | KB(K_WARMUP) | KB(K_THREADS),
+		      KB(K_SIZE) | KB(K_CONNS) | KB(K_DURATION) | KB(K_WARMUP) | KB(K_THREADS) | KB(K_NUM),
 	[SCEN_HYPERFINE] = KB(K_TLS) | KB(K_CERT) | KB(K_GROUP) | KB(K_CIPHER) |
 			   KB(K_LAYER) | KB(K_SIZE) | KB(K_RUNS),
 };
@@ -169,6 +169,16 @@ static int key_apply(enum key k, const char *v, struct scenario *sc, char *hint,
 			return -EINVAL;
 		}
 		if (k == K_RUNS) sc->runs = (unsigned)u; else sc->conns = (unsigned)u;
+		return 0;
+	case K_NUM:
+		/* a fixed number of handshakes or requests instead of a duration
+		 * (0: run for duration=) */
+		if (units_parse_u64(v, &u) || u > 10000000) {
+			snprintf(hint, hlen, "a whole number of handshakes or requests from 1 to 10000000, "
+				 "or 0 (run for duration=)");
+			return -EINVAL;
+		}
+		sc->count = (unsigned)u;
 		return 0;
 	case K_OPENSSL:
 		if (strcmp(v, "stock") == 0) sc->stock = true;
@@ -272,6 +282,8 @@ int scenario_to_line(const struct scenario *sc, char *buf, size_t len)
 			      (unsigned long long)sc->size, sc->runs);
 		break;
 	}
+	if (sc->count && sc->kind != SCEN_HYPERFINE)
+		n += snprintf(buf + n, len > (size_t)n ? len - (size_t)n : 0, " count=%u", sc->count);
 	return (size_t)n < len ? 0 : -ENOSPC;
 }
 

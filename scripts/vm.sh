@@ -32,7 +32,8 @@ the same path ($REPO), and exit with COMMAND's status.
 COMMAND's stdout and stderr come back on this stdout and stderr, apart from
 the guest's console (kept in a log; its tail is shown when something fails).
 Inside: KTLS_BIN, KTLS_BUILD, KTLS_TEST_STRICT=1, KTLS_IN_VM=<kernel name>
-(and KTLS_VM_ADDR, the guest's address, with --forward).
+(and KTLS_VM_ADDR, the guest's address, with --forward; KTLS_VM_ICOUNT=1
+with --icount).
 
 Options:
   -k, --kernel NAME   bookworm (Debian 12, Linux 6.1), trixie-backports (the
@@ -53,6 +54,13 @@ Options:
                       the guest is $VM_NET_GUEST (default: no network device)
   -u, --update        look in Debian for a newer kernel before running
                       (otherwise the kernel picked on first use is kept)
+  -i, --icount        make the guest's clock an instruction counter: TCG with
+                      -icount shift=0,sleep=off (1 ns of guest time per guest
+                      instruction, idle time skipped), one vCPU, and
+                      -cpu max,-erms,-fsrm (no `rep movsb` copies, which icount
+                      counts once per byte; docs/cost-lab.md); inside,
+                      KTLS_VM_ICOUNT=1. Every CPU time COMMAND reads is then a
+                      count of instructions (ktls-bench run --clock instructions)
       --keep          keep the run folder (console log, initrd) and print its path
   -q, --quiet         print nothing but COMMAND's output and errors
   -h, --help          this text
@@ -79,7 +87,7 @@ vm_say() { [[ -n $VM_QUIET ]] || echo "vm: $*" >&2; }
 vm_err() { echo "vm: error: $*" >&2; }
 usage_err() {
 	echo "vm: $*" >&2
-	echo "usage: scripts/vm.sh [--kernel bookworm|trixie-backports|trixie|bullseye|all] [--timeout T] [--mem SIZE] [--accel tcg|kvm|auto] [--forward H:G,...] [--update] [--keep] [--quiet] -- COMMAND [ARGS...]  (--help for more)" >&2
+	echo "usage: scripts/vm.sh [--kernel bookworm|trixie-backports|trixie|bullseye|all] [--timeout T] [--mem SIZE] [--accel tcg|kvm|auto] [--forward H:G,...] [--icount] [--update] [--keep] [--quiet] -- COMMAND [ARGS...]  (--help for more)" >&2
 	exit $EXIT_USAGE
 }
 
@@ -172,6 +180,7 @@ run_guest() {
 		printf 'export KTLS_BIN=%q KTLS_BUILD=%q KTLS_TEST_STRICT=1 KTLS_IN_VM=%q KTLS_VM_KERNEL=%q\n' \
 			"$KTLS_BIN" "$KTLS_BUILD" "$name" "$KVER"
 		[[ -n $VM_FORWARD ]] && printf 'export KTLS_VM_ADDR=%q\n' "$VM_NET_GUEST"
+		[[ $accel == icount ]] && echo 'export KTLS_VM_ICOUNT=1'
 		printf 'cd %q || exit %d\n' "$cwd" "$EXIT_HARNESS"
 		printf 'set --'; printf ' %q' "$@"; echo
 		cat <<-'EOF'
@@ -195,7 +204,12 @@ run_guest() {
 		-append "console=ttyS0 panic=-1 8250.nr_uarts=4 mitigations=off$(net_append)"
 		-serial "file:$run/console.log")
 	mapfile -t -O "${#q[@]}" q < <(net_qemu_args)
-	if [[ $accel == kvm ]]; then q+=(-accel kvm -cpu host); else q+=(-accel tcg -cpu max); fi
+	case $accel in
+	kvm) q+=(-accel kvm -cpu host) ;;
+	# One vCPU (-smp 1 above): the count is one deterministic stream.
+	icount) q+=(-accel tcg -icount shift=0,sleep=off -cpu max,-erms,-fsrm) ;;
+	*) q+=(-accel tcg -cpu max) ;;
+	esac
 	# COMMAND's stdout and stderr: through FIFOs that cat relays to ours (qemu's
 	# own output goes to a log). Holding each FIFO open read-write here means
 	# neither side blocks in open(), and cat sees EOF once qemu and we close it.
@@ -269,9 +283,9 @@ on_signal() {
 }
 
 main() {
-	local kernel=$DEF_KERNEL tmo=$DEF_TIMEOUT mem=$DEF_MEM accel=$DEF_ACCEL keep='' args
+	local kernel=$DEF_KERNEL tmo=$DEF_TIMEOUT mem=$DEF_MEM accel=$DEF_ACCEL keep='' icount='' args
 	VM_UPDATE=
-	args=$(getopt -o +k:t:m:a:f:uqh -l kernel:,timeout:,mem:,accel:,forward:,update,keep,quiet,help -n vm.sh -- "$@" 2>&1) ||
+	args=$(getopt -o +k:t:m:a:f:iuqh -l kernel:,timeout:,mem:,accel:,forward:,icount,update,keep,quiet,help -n vm.sh -- "$@" 2>&1) ||
 		usage_err "${args#vm.sh: }"
 	eval set -- "$args"
 	while true; do
@@ -293,6 +307,7 @@ main() {
 		-f | --forward)
 			net_parse "$2" || usage_err "$VM_NET_ERR"
 			shift 2 ;;
+		-i | --icount) icount=1; shift ;;
 		-u | --update) VM_UPDATE=1; shift ;;
 		--keep) keep=1; VM_KEEP=1; shift ;;
 		-q | --quiet) VM_QUIET=1; shift ;;
@@ -306,6 +321,10 @@ main() {
 	if [[ $accel == kvm && ! ( -r /dev/kvm && -w /dev/kvm ) ]]; then
 		vm_err "--accel kvm: /dev/kvm is missing or not usable by $(id -un): use --accel tcg"
 		exit $EXIT_HARNESS
+	fi
+	if [[ -n $icount ]]; then
+		[[ $accel == kvm ]] && usage_err "--icount counts instructions under TCG: it cannot go with --accel kvm"
+		accel=icount
 	fi
 	trap 'on_signal INT 2' INT
 	trap 'on_signal TERM 15' TERM
