@@ -1,0 +1,89 @@
+#!/bin/bash
+# The report section "Instruction counts (QEMU icount)" of a --clock
+# instructions run (tests/fixtures/bench/run-icount, a real bookworm guest
+# run, plus planted rows): counts per handshake and per byte, the kTLS/user,
+# ours/nginx and floor ratios computed here with jq, units in instructions
+# (no time units), and rows outside their bounds held back with the reason.
+# timeout: 60
+. "$(dirname "$0")/../lib.sh"
+cd "$(dirname "$0")/../.."
+
+bench=$KTLS_BIN/ktls-bench
+[[ -x $bench ]] || skip_all "$bench not built"
+command -v jq >/dev/null || skip_all "jq missing (apt-get install jq)"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp -r tests/fixtures/bench/run-icount "$tmp/run"
+R=$tmp/run F=tests/fixtures/bench/run-icount
+U=bulk-13-aes-128-gcm-user-4m-c1-ecdsa-p256-x25519
+K=bulk-13-aes-128-gcm-ktls-4m-c1-ecdsa-p256-x25519
+H=hs-13-ecdsa-p256-x25519-aes-128-gcm-full-c1
+
+# An nginx twin of the userspace bulk row, 10% dearer than ours.
+jq '.peer = "nginx" | del(.server_json) | .client_json = "'$U'.nginx.client.json"
+	| .instructions.total = (.instructions.total * 1.1 | round)
+	| .instructions.user = (.instructions.user * 1.1 | round)
+	| .instructions.kernel = .instructions.total - .instructions.user' "$F/$U.run.json" >"$R/$U.nginx.run.json"
+cp "$F/$U.client.json" "$R/$U.nginx.client.json"
+
+"$bench" report "$R" >/dev/null 2>"$tmp/err"
+ok $? "report renders the instruction-count run"
+M=$R/report.md
+sec=$(sed -n '/^## Instruction counts (QEMU icount)$/,/^## /p' "$M")
+[[ -n $sec ]]; ok $? "the section \"Instruction counts (QEMU icount)\" is there"
+
+per() { # ROW-FILE CLIENT-FILE FIELD UNIT-KEY
+	jq -r --slurpfile c "$2" ".instructions.$3 / \$c[0].$4" "$1"
+}
+f3() { printf '%.3f' "$1"; }
+group() { printf '%.0f' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
+
+u=$(per "$R/$U.run.json" "$F/$U.client.json" total bytes)
+uu=$(per "$R/$U.run.json" "$F/$U.client.json" user bytes)
+uk=$(per "$R/$U.run.json" "$F/$U.client.json" kernel bytes)
+k=$(per "$R/$K.run.json" "$F/$K.client.json" total bytes)
+n=$(per "$R/$U.nginx.run.json" "$F/$U.client.json" total bytes)
+aead=$(jq -r '1e9 / .aead["AES-128-GCM"].bytes_per_s' "$F/ceiling.json")
+
+grep -qF "| TLS 1.3 AES-128-GCM 4m user | ktls-server | $(f3 "$uu") | $(f3 "$uk") | $(f3 "$u") | — | $(ratio "$u" "$n") | $(ratio "$u" "$aead") | TlsTxSw+Device +0 (none: userspace) |" <<<"$sec"
+ok $? "user bulk row: $(f3 "$u") = $(f3 "$uu") user + $(f3 "$uk") kernel, ours/nginx $(ratio "$u" "$n"), $(ratio "$u" "$aead") of the AEAD floor"
+grep -qF "| TLS 1.3 AES-128-GCM 4m ktls | ktls-server | " <<<"$sec" &&
+	grep -F "| TLS 1.3 AES-128-GCM 4m ktls | ktls-server | " <<<"$sec" | grep -qF "| $(f3 "$k") | $(ratio "$k" "$u") | — | $(ratio "$k" "$aead") | TlsTxSw+Device +1 (offloaded) |"
+ok $? "kTLS bulk row: $(f3 "$k") per byte, kTLS/user $(ratio "$k" "$u"), the offload proven by tls_stat"
+grep -qF "| TLS 1.3 AES-128-GCM 4m user | nginx | " <<<"$sec"; ok $? "nginx's row is listed"
+h=$(per "$R/$H.run.json" "$F/$H.client.json" total handshakes)
+hf=$(jq -r '1e9 * (1 / .sign["ecdsa-p256"].per_s + 2 / .kex.X25519.per_s)' "$F/ceiling.json")
+grep -qF "| TLS 1.3 ecdsa-p256 X25519 full | ktls-server | " <<<"$sec" &&
+	grep -F "| TLS 1.3 ecdsa-p256 X25519 full |" <<<"$sec" | grep -qF "| $(group "$h") | — | — | $(ratio "$h" "$hf") |"
+ok $? "handshake row: $(group "$h") instructions per handshake, $(ratio "$h" "$hf") of the public-key floor"
+
+# units: instructions, never time
+grep -q 'count of \*\*instructions\*\*' <<<"$sec"; ok $? "the unit is named: instructions"
+grep -qE '(^|[^a-z])(ns|µs|us|ms)([^a-z]|$)|MB/s' <<<"$sec"; is "$?" 1 "no time unit in the section"
+grep -q 'instructions are not time' <<<"$sec"; ok $? "says instructions are not time"
+grep -q '^## The machine' "$M" && ! grep -qE '^## (Bulk|Handshakes)|[^a-z]ns per byte|µs' "$M"
+ok $? "no timing section in an instruction-count report"
+
+# bounds, before any figure is printed
+jq '.instructions.user += 5' "$F/$U.run.json" >"$R/$U.run.json"
+jq '.instructions.total = 1000 | .instructions.user = 0 | .instructions.kernel = 1000' "$F/$K.run.json" >"$R/$K.run.json"
+"$bench" report "$R" >/dev/null 2>&1
+is "$?" 1 "report exits 1 when rows break their bounds"
+sec=$(sed -n '/^## Instruction counts (QEMU icount)$/,/^## /p' "$M")
+grep -q '^| TLS 1.3 AES-128-GCM 4m user | ktls-server | — | — | — | — | — | — | not shown: user [0-9]* + kernel [0-9]* != total [0-9]* instructions |$' <<<"$sec"
+ok $? "user + kernel != total: the row is held back"
+grep -q '^| TLS 1.3 AES-128-GCM 4m ktls | ktls-server | — | .* | not shown: .* below the AES-128-GCM floor of ' <<<"$sec"
+ok $? "below the AEAD floor: the row is held back"
+grep -q '^| icount |' "$M" || grep -q 'icount' <(sed -n '/^## Consistency checks/,/^## /p' "$M"); ok $? "the consistency checks list them"
+cp "$F/$U.run.json" "$F/$K.run.json" "$R/"
+jq '.instructions.tls_stat_delta.TlsTxSw = 0' "$F/$K.run.json" >"$R/$K.run.json"
+"$bench" report "$R" >/dev/null 2>&1
+grep -q '^| TLS 1.3 AES-128-GCM 4m ktls | .* not shown: not offloaded: /proc/net/tls_stat TlsTxSw and TlsTxDevice did not grow (a silent fallback' "$M"
+ok $? "a kTLS row whose tls_stat did not grow is a silent fallback, not a count"
+
+# no plot named when none was drawn
+grep -q 'plots/' "$M"; is "$?" 1 "no plot is named (none was drawn)"
+
+done_testing
