@@ -12,6 +12,10 @@
  *   cpu_per_byte.dat   one line per cipher at the largest size:
  *                      "cipher user_ns ktls_ns nginx_ns floor_ns" ('?' = missing)
  *   ceiling_ratio.dat  one line per native scenario: "label ours nginx"
+ *   icount_per_byte.dat  a --clock instructions run only (then the only file):
+ *                      one line per bulk/file row of ktls-server within its
+ *                      bounds, by cipher, size and record layer:
+ *                      "label user kernel" instructions per byte
  * Blocks are separated by two blank lines (gnuplot's "index"). Figures from
  * the VM are left out of every plot: emulated (TCG) timings are not
  * performance, and the report lists those rows as verified/failed only.
@@ -19,6 +23,7 @@
  * report says which and why.
  */
 #include "bench/report.h"
+#include "bench/icount.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -182,6 +187,31 @@ static FILE *open_dat(const char *dir, const char *name, char *err, size_t errle
 	return f;
 }
 
+/* A --clock instructions run: instructions per byte, stacked user/kernel. */
+static int icount_dat(const struct run *r, const char *dir, char *err, size_t errlen)
+{
+	FILE *f = open_dat(dir, "icount_per_byte.dat", err, errlen);
+	char why[400], sz[24], label[96];
+	if (!f)
+		return -errno;
+	fprintf(f, "# server instructions per response byte (QEMU icount), user and kernel;\n"
+		   "# bulk and file rows of ktls-server within their bounds\nscenario user kernel\n");
+	for (size_t a = 0; a < sizeof aeads / sizeof aeads[0]; a++)
+		for (size_t i = 0; i < r->n; i++) {
+			const struct row *w = &r->rows[i];
+			if (w->nginx || (w->sc.kind != SCEN_BULK && w->sc.kind != SCEN_FILE) ||
+			    strcmp(w->sc.cipher, aeads[a]) || w->instr_user < 0 || icount_check(r, w, why, sizeof why))
+				continue;
+			util_fmt_size_short(w->sc.size, sz, sizeof sz);
+			snprintf(label, sizeof label, "%s%s %s %s", w->sc.kind == SCEN_FILE ? "file " : "",
+				 w->sc.cipher, sz, w->sc.layer);
+			fprintf(f, "\"%s\" %.4f %.4f\n", label, icount_per_unit(w, w->instr_user),
+				icount_per_unit(w, w->instr_kernel));
+		}
+	fclose(f);
+	return 0;
+}
+
 int plotdata_write(const struct run *r, const char *dir, char *err, size_t errlen)
 {
 	size_t blocks;
@@ -191,6 +221,8 @@ int plotdata_write(const struct run *r, const char *dir, char *err, size_t errle
 		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-rc));
 		return rc;
 	}
+	if (icount_run(r))
+		return icount_dat(r, dir, err, errlen);
 
 	static const struct { const char *name, *nginx, *what; enum scen_kind kind; } series[] = {
 		{ "handshakes.dat", "handshakes_nginx.dat",

@@ -107,6 +107,8 @@ void report_plots(const struct run *r, struct sbuf *b)
 		{ "throughput", "throughput against response size, by cipher and record layer" },
 		{ "cpu_per_byte", "server CPU per byte by cipher and record layer, at the largest size" },
 		{ "ceiling_ratio", "each scenario's ratio to the crypto ceiling" },
+		{ "icount_per_byte", "server instructions per byte by cipher, size and record layer, "
+				     "user and kernel stacked (QEMU icount)" },
 	};
 	char path[1200];
 	struct stat st;

@@ -10,6 +10,8 @@
 #   throughput      MB/s (10^6 bytes/s) against response size, per cipher and record layer
 #   cpu_per_byte    server ns/B by cipher: userspace, kTLS, nginx, AEAD floor
 #   ceiling_ratio   each scenario's crypto floor / measured server CPU
+#   icount_per_byte (a --clock instructions run, alone) server instructions
+#                   per byte by cipher, size and record layer, user and kernel stacked
 # A plot with no data is skipped. Figures from the VM are titled "(VM, emulated)".
 set -euo pipefail
 dir=${1:?usage: scripts/plot.sh RUN_DIR}
@@ -20,8 +22,9 @@ command -v gnuplot >/dev/null || { echo "plot.sh: gnuplot missing: apt-get insta
 "$bench" plotdata "$dir"
 p=$dir/plots
 
-blocks() { grep -c '^"' "$1" 2>/dev/null || true; }
-rows() { grep -cv '^#' "$1" 2>/dev/null || true; }
+# (0 for a file plotdata did not write: an instruction-count run has only its own)
+blocks() { [[ -f $1 ]] || { echo 0; return; }; grep -c '^"' "$1" || true; }
+rows() { [[ -f $1 ]] || { echo 0; return; }; grep -cv '^#' "$1" || true; }
 
 # draw NAME GNUPLOT-COMMANDS: once as SVG, once as PNG
 draw() {
@@ -127,4 +130,19 @@ set bmargin 12
 set ylabel 'ratio to the crypto ceiling'
 set yrange [0:1.05]
 plot '$p/ceiling_ratio.dat' using 2:xtic(1) title 'ktls-server'$nginx_col, 1 with lines dt 2 lc 'black' title 'ceiling'"
+fi
+
+if (($(rows "$p/icount_per_byte.dat") > 1)); then
+	draw icount_per_byte "
+set title 'Server instructions per response byte (QEMU icount): user and kernel stacked'
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.85 border -1
+set boxwidth 0.7
+set key autotitle columnheader
+set xtics rotate by -40 font ',9'
+set bmargin 10
+set ylabel 'instructions per byte'
+set yrange [0:*]
+plot '$p/icount_per_byte.dat' using 2:xtic(1) title 'user', '' using 3 title 'kernel'"
 fi
