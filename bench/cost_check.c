@@ -4,14 +4,15 @@
  *   ktls-bench cost-check [--tolerance PCT] BASELINE DIR...
  *   ktls-bench cost-check --print DIR
  *
- * BASELINE (bench/cost-baseline) holds lines "KERNEL STEM COUNT UNIT": the
- * server's instructions per handshake or per byte of the row STEM (a
+ * BASELINE (bench/cost-baseline) holds lines "KERNEL STEM COUNT UNIT [PCT%]":
+ * the server's instructions per handshake or per byte of the row STEM (a
  * scenario id, ".nginx" for nginx's row) in a --clock instructions run on
- * the VM kernel KERNEL. Each DIR is such a run (its env.json names its
- * kernel); every baseline line of its kernel must find its row, and fails
- * when the count grew by more than PCT percent (default 2). A count that
- * fell by more than PCT is reported (the baseline wants updating), not
- * failed. --print writes DIR's counts as baseline lines.
+ * the VM kernel KERNEL, and optionally that row's own tolerance. Each DIR is
+ * such a run (its env.json names its kernel); every baseline line of its
+ * kernel must find its row, and fails when the count grew by more than its
+ * tolerance (the line's, else --tolerance, default 2%). A count that fell by
+ * more is reported (the baseline wants updating), not failed. --print
+ * writes DIR's counts as baseline lines.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -85,22 +86,27 @@ static const struct row *find(const struct run *r, const char *want)
 }
 
 /* Check the runs against the baseline text; the number of failures. */
-static int check(const char *bl_path, char *text, struct run *runs, size_t nruns, double tol)
+static int check(const char *bl_path, char *text, struct run *runs, size_t nruns, double tol_dflt)
 {
 	int failed = 0, checked = 0, lineno = 0;
 	char why[400];
 	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
-		char kernel[64], st[200], unit[16];
-		double base;
+		char kernel[64], st[200], unit[16], pct[32] = "";
+		double base, tol = tol_dflt;
 		lineno++;
 		while (*l == ' ' || *l == '\t')
 			l++;
 		if (!*l || *l == '#')
 			continue;
-		if (sscanf(l, "%63s %199s %lf %15s", kernel, st, &base, unit) != 4 || !(base > 0) ||
-		    (strcmp(unit, "handshake") && strcmp(unit, "byte"))) {
+		int nf = sscanf(l, "%63s %199s %lf %15s %31s", kernel, st, &base, unit, pct);
+		char *end = pct;
+		if (nf == 5)
+			tol = strtod(pct, &end);
+		if (nf < 4 || !(base > 0) || (strcmp(unit, "handshake") && strcmp(unit, "byte")) ||
+		    (nf == 5 && (end == pct || strcmp(end, "%") || !(tol >= 0 && tol <= 100)))) {
 			fprintf(stderr, "ktls-bench: cost-check: %s: '%s' is no \"KERNEL STEM COUNT "
-				"handshake|byte\" line (COUNT > 0)\n", bl_path, l);
+				"handshake|byte [PCT%%]\" line (COUNT > 0, PCT%% a tolerance such as 5%%)\n",
+				bl_path, l);
 			return -1;
 		}
 		struct run *r = NULL;
@@ -136,8 +142,11 @@ static int check(const char *bl_path, char *text, struct run *runs, size_t nruns
 			       "tolerance allows: update %s (ktls-bench cost-check --print)\n", kernel, st, a, unit,
 			       c, d, bl_path);
 		} else {
-			printf("ok   %s %s: %s instructions per %s, baseline %s: %+.2f%%\n", kernel, st, a, unit, c,
-			       d);
+			char own[48] = "";
+			if (nf == 5)
+				snprintf(own, sizeof own, " (tolerance %.2f%%)", tol);
+			printf("ok   %s %s: %s instructions per %s, baseline %s: %+.2f%%%s\n", kernel, st, a, unit,
+			       c, d, own);
 		}
 	}
 	if (!checked) {
@@ -145,8 +154,8 @@ static int check(const char *bl_path, char *text, struct run *runs, size_t nruns
 			bl_path, nruns > 1 ? "s" : "");
 		return -1;
 	}
-	printf("cost-check: %d of %d counts within +%.2f%% of %s%s\n", checked - failed, checked, tol, bl_path,
-	       failed ? ": FAILED" : "");
+	printf("cost-check: %d of %d counts within their tolerance (+%.2f%% unless the line says) of %s%s\n",
+	       checked - failed, checked, tol_dflt, bl_path, failed ? ": FAILED" : "");
 	return failed;
 }
 

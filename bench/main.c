@@ -611,6 +611,8 @@ static int cmd_run(int argc, char **argv, const char *self)
 			cJSON_AddStringToObject(env, "clock", R.clock_instr ? "instructions" : "time");
 			if (R.clock_instr && getenv("KTLS_IN_VM"))
 				cJSON_AddStringToObject(env, "icount_kernel", getenv("KTLS_IN_VM"));
+			if (R.clock_instr && getenv("KTLS_VM_ICOUNT_CPU"))
+				cJSON_AddStringToObject(env, "icount_cpu", getenv("KTLS_VM_ICOUNT_CPU"));
 			util_write_json(path, env);
 		}
 		cJSON_Delete(env);

@@ -90,10 +90,13 @@ void report_icount(const struct run *r, struct sbuf *b)
 {
 	size_t n = 0;
 	double res = -1;
-	const char *k = NULL;
+	const char *k = NULL, *cpu = "max,-erms,-fsrm";
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(r->env, "icount_kernel");
 	if (cJSON_IsString(e))
 		k = e->valuestring;
+	e = cJSON_GetObjectItemCaseSensitive(r->env, "icount_cpu");
+	if (cJSON_IsString(e))
+		cpu = e->valuestring;
 	for (size_t i = 0; i < r->n; i++)
 		if (r->rows[i].instr >= 0) {
 			n++;
@@ -103,7 +106,7 @@ void report_icount(const struct run *r, struct sbuf *b)
 		return;
 	sb_printf(b, "## Instruction counts (QEMU icount)\n\n"
 		  "Counted in a guest whose clock counts instructions (`scripts/vm.sh --icount`: QEMU TCG, "
-		  "`-icount shift=0,sleep=off`, one vCPU, `-cpu max,-erms,-fsrm`)%s%s%s. Every figure is a "
+		  "`-icount shift=0,sleep=off`, one vCPU, `-cpu %s`)%s%s. Every figure is a "
 		  "count of **instructions** executed by the server (all its threads, user and kernel, from "
 		  "`/proc/PID/task/*/schedstat`), per handshake or per response byte, over the client's whole "
 		  "run. The user/kernel split is sampled at the kernel's tick (to %s instructions per row); "
@@ -111,7 +114,7 @@ void report_icount(const struct run *r, struct sbuf *b)
 		  "crypto's own instructions (`openssl speed` in the same guest: the AEAD per byte, the "
 		  "signature and key exchange per handshake). kTLS rows show the growth of the kernel's "
 		  "kTLS counters (`/proc/net/tls_stat`), the proof that the kernel encrypted them.\n\n",
-		  k ? ", kernel " : "", k ? k : "", k ? "" : "", fnum((char[48]){ 0 }, 48, res, 0));
+		  cpu, k ? ", kernel " : "", k ? k : "", fnum((char[48]){ 0 }, 48, res, 0));
 	table(r, b, SCEN_HANDSHAKE);
 	table(r, b, SCEN_BULK);
 	table(r, b, SCEN_FILE);

@@ -32,8 +32,8 @@ the same path ($REPO), and exit with COMMAND's status.
 COMMAND's stdout and stderr come back on this stdout and stderr, apart from
 the guest's console (kept in a log; its tail is shown when something fails).
 Inside: KTLS_BIN, KTLS_BUILD, KTLS_TEST_STRICT=1, KTLS_IN_VM=<kernel name>
-(and KTLS_VM_ADDR, the guest's address, with --forward; KTLS_VM_ICOUNT=1
-with --icount).
+(and KTLS_VM_ADDR, the guest's address, with --forward; KTLS_VM_ICOUNT=1 and
+KTLS_VM_ICOUNT_CPU, the CPU model, with --icount).
 
 Options:
   -k, --kernel NAME   bookworm (Debian 12, Linux 6.1), trixie-backports (the
@@ -69,7 +69,9 @@ Files: kernels are downloaded once (apt-get download, private apt
 configuration) into the cache, KTLS_VM_CACHE (now: $VM_CACHE);
 the initramfs is rebuilt into $VM_WORK when the project's files changed.
 Environment: KTLS_VM_CACHE, KTLS_VM_MIRROR, KTLS_VM_SECURITY_MIRROR,
-KTLS_VM_KEYRING, KTLS_VM_EXTRA (more host programs to copy in).
+KTLS_VM_KEYRING, KTLS_VM_EXTRA (more host programs to copy in),
+KTLS_VM_ICOUNT_CPU (--icount's CPU model, default max,-erms,-fsrm: to measure
+the model's effect, e.g. max).
 
 Units: T is whole seconds, or with s, m, h; SIZE is MiB or GiB with M or G.
 
@@ -180,7 +182,7 @@ run_guest() {
 		printf 'export KTLS_BIN=%q KTLS_BUILD=%q KTLS_TEST_STRICT=1 KTLS_IN_VM=%q KTLS_VM_KERNEL=%q\n' \
 			"$KTLS_BIN" "$KTLS_BUILD" "$name" "$KVER"
 		[[ -n $VM_FORWARD ]] && printf 'export KTLS_VM_ADDR=%q\n' "$VM_NET_GUEST"
-		[[ $accel == icount ]] && echo 'export KTLS_VM_ICOUNT=1'
+		[[ $accel == icount ]] && printf 'export KTLS_VM_ICOUNT=1 KTLS_VM_ICOUNT_CPU=%q\n' "${KTLS_VM_ICOUNT_CPU:-max,-erms,-fsrm}"
 		printf 'cd %q || exit %d\n' "$cwd" "$EXIT_HARNESS"
 		printf 'set --'; printf ' %q' "$@"; echo
 		cat <<-'EOF'
@@ -207,7 +209,7 @@ run_guest() {
 	case $accel in
 	kvm) q+=(-accel kvm -cpu host) ;;
 	# One vCPU (-smp 1 above): the count is one deterministic stream.
-	icount) q+=(-accel tcg -icount shift=0,sleep=off -cpu max,-erms,-fsrm) ;;
+	icount) q+=(-accel tcg -icount shift=0,sleep=off -cpu "${KTLS_VM_ICOUNT_CPU:-max,-erms,-fsrm}") ;;
 	*) q+=(-accel tcg -cpu max) ;;
 	esac
 	# COMMAND's stdout and stderr: through FIFOs that cat relays to ours (qemu's
