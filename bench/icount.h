@@ -45,6 +45,9 @@ bool icount_run(const struct run *r);
 /* report_icount.c */
 struct sbuf;
 void report_icount(const struct run *r, struct sbuf *b);
+/* The sections of the instruction-count runs in DIR/cost/KERNEL/ (make bench
+ * on a host without kTLS), after a run's own. */
+void report_icount_folders(const struct run *r, struct sbuf *b);
 
 /* cost_check.c: ktls-bench cost-check */
 int cost_check_main(int argc, char **argv);

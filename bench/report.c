@@ -325,6 +325,7 @@ int report_write(const struct run *r, const char *path, char *err, size_t errlen
 	if (count_kind(r, SCEN_HYPERFINE))
 		report_hyperfine(r, &b);
 	report_fleet(r, &b);
+	report_icount_folders(r, &b);
 	report_advice(r, &b);
 	report_plots(r, &b);
 	how_to_read(&b);

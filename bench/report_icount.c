@@ -4,7 +4,9 @@
  * byte. A row is printed only when it meets its bounds (icount_check); the
  * others are listed with the reason.
  */
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench/icount.h"
@@ -124,4 +126,30 @@ void report_icount(const struct run *r, struct sbuf *b)
 		  "bandwidth, where kTLS saves most (one pass over the data instead of a copy to userspace "
 		  "and back), are invisible here; a copy costs few instructions per byte. See "
 		  "docs/cost-lab.md.\n\n");
+}
+
+/* make bench on a host without kTLS: the instruction-count runs that
+ * scripts/bench.sh made into DIR/cost/KERNEL/, each its own section. */
+void report_icount_folders(const struct run *r, struct sbuf *b)
+{
+	char path[700], err[600];
+	struct dirent **names = NULL;
+	snprintf(path, sizeof path, "%s/cost", r->dir);
+	int n = scandir(path, &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		struct run sub;
+		char d[1100];
+		snprintf(d, sizeof d, "%s/%s", path, names[i]->d_name);
+		if (names[i]->d_name[0] != '.' && run_load(&sub, d, err, sizeof err) == 0) {
+			run_check(&sub);
+			if (icount_run(&sub)) {
+				report_icount(&sub, b);
+				sb_printf(b, "(From the run folder cost/%s/, made by `scripts/cost.sh`.)\n\n",
+					  names[i]->d_name);
+			}
+			run_free(&sub);
+		}
+		free(names[i]);
+	}
+	free(names);
 }

@@ -28,12 +28,14 @@ Options:
       --tolerance P  percent, for --check (default: ktls-bench's, 2)
       --no-ceiling   skip openssl speed (no floor column)
       --no-plots     draw no plot
+      --nginx        also count nginx (ktls-bench --peer nginx; its kTLS rows with
+                     ssl_conf_command Options KTLS), copied into the guest
   -t, --timeout T    per guest (default: 15m)
   -h, --help         this text
 USAGE
 }
 
-kernels=bookworm,trixie-backports suite=cost out='' check='' tol='' ceiling=1 plots=1 tmo=15m
+kernels=bookworm,trixie-backports suite=cost out='' check='' tol='' ceiling=1 plots=1 tmo=15m nginx=
 while (($#)); do
 	case $1 in
 	-k | --kernel) kernels=$2; shift 2 ;;
@@ -43,6 +45,7 @@ while (($#)); do
 	--tolerance) tol=$2; shift 2 ;;
 	--no-ceiling) ceiling=''; shift ;;
 	--no-plots) plots=''; shift ;;
+	--nginx) nginx=1; shift ;;
 	-t | --timeout) tmo=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
@@ -68,6 +71,11 @@ guest=(bash -c '
 	for f in *; do [[ -f $f ]] && { echo "@@cost-file $f"; base64 -w0 "$f"; echo; }; done
 	exit $rc' cost "$suite_text")
 [[ -n $ceiling ]] || guest+=(--no-ceiling)
+if [[ -n $nginx ]]; then
+	command -v nginx >/dev/null || { echo "cost: --nginx: nginx is not installed: apt-get install nginx" >&2; exit 1; }
+	export KTLS_VM_EXTRA="${KTLS_VM_EXTRA:+$KTLS_VM_EXTRA }nginx"
+	guest+=(--peer nginx)
+fi
 guest+=("$@")
 
 first=0

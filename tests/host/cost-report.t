@@ -86,4 +86,16 @@ ok $? "a kTLS row whose tls_stat did not grow is a silent fallback, not a count"
 # no plot named when none was drawn
 grep -q 'plots/' "$M"; is "$?" 1 "no plot is named (none was drawn)"
 
+# make bench on a host without kTLS: a time-measured run with the counts of
+# scripts/cost.sh in its cost/bookworm/ gains the section, after its own
+cp -r tests/fixtures/bench/run-a "$tmp/main"
+mkdir -p "$tmp/main/cost" && cp -r "$F" "$tmp/main/cost/bookworm"
+"$bench" report "$tmp/main" >/dev/null 2>&1
+grep -q '^## Instruction counts (QEMU icount)$' "$tmp/main/report.md"; ok $? "a run with cost/bookworm/ shows the section"
+grep -q '^(From the run folder cost/bookworm/, made by `scripts/cost.sh`.)$' "$tmp/main/report.md"; ok $? "naming the folder it comes from"
+grep -qF "| TLS 1.3 AES-128-GCM 4m ktls | ktls-server | " "$tmp/main/report.md"; ok $? "with its kTLS row"
+cp -r tests/fixtures/bench/run-a "$tmp/plain"
+"$bench" report "$tmp/plain" >/dev/null 2>&1
+grep -q 'Instruction counts' "$tmp/plain/report.md"; is "$?" 1 "a run without cost/ has no such section"
+
 done_testing
