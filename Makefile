@@ -10,7 +10,8 @@
 #   make test-trixie   build and run the host tests in a Debian 13 root (OpenSSL 3.5)
 #   make vm-test    run tests/vm inside the QEMU kernels (or natively with kTLS)
 #   make cost       instruction counts (QEMU icount) of bench/suites/cost on both
-#                   VM kernels into results/cost-<date>/ (docs/cost-lab.md)
+#                   VM kernels, with nginx (COST_NGINX=0: without), into
+#                   results/cost-<date>/ (docs/cost-lab.md)
 #   make cost-check the key counts against bench/cost-baseline (fails on growth
 #                   beyond COST_TOLERANCE percent, default 2)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
@@ -260,7 +261,7 @@ COST_KERNELS ?= bookworm,trixie-backports
 cost: deps
 	$(Q)$(MAKE) --no-print-directory programs certs
 	$(Q)KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) scripts/cost.sh --kernel $(COST_KERNELS) \
-		$(if $(COST_OUT),--out $(COST_OUT))
+		$(if $(filter 0,$(COST_NGINX)),,--nginx) $(if $(COST_OUT),--out $(COST_OUT))
 
 cost-check: deps
 	$(Q)$(MAKE) --no-print-directory programs certs

@@ -162,7 +162,7 @@ struct row {
 	/* --clock instructions (bench/icount.c): the server's instructions over
 	 * the client's run, user + kernel = total (-1: not counted), and the
 	 * kernel's kTLS counters' growth meanwhile (-1: no /proc/net/tls_stat) */
-	double instr, instr_user, instr_kernel, instr_split_res;
+	double instr, instr_user, instr_kernel, instr_split_res, instr_split_ticks;
 	double tls_tx, tls_rx, tls_err;
 	/* derived */
 	double us_per_hs, ns_per_byte, cycles_per_byte;

@@ -119,6 +119,7 @@ void icount_row(struct row *w, const cJSON *run)
 	w->instr_user = util_json_num(o, "user", -1);
 	w->instr_kernel = util_json_num(o, "kernel", -1);
 	w->instr_split_res = util_json_num(o, "split_resolution", -1);
+	w->instr_split_ticks = util_json_num(o, "split_ticks", -1);
 	d = cJSON_GetObjectItemCaseSensitive(o, "tls_stat_delta");
 	if (cJSON_IsObject(d)) {
 		w->tls_tx = util_json_num(d, "TlsTxSw", 0) + util_json_num(d, "TlsTxDevice", 0);
@@ -188,4 +189,9 @@ bool icount_run(const struct run *r)
 {
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(r->env, "clock");
 	return cJSON_IsString(e) && strcmp(e->valuestring, "instructions") == 0;
+}
+
+bool icount_split_shown(const struct row *w)
+{
+	return w->instr_user >= 0 && w->instr_kernel >= 0 && w->instr_split_ticks >= ICOUNT_SPLIT_TICKS;
 }

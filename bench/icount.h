@@ -39,6 +39,10 @@ double icount_floor(const struct run *r, const struct row *w);
  * user + kernel = total, not below the crypto floor, kTLS rows offloaded
  * (tls_stat grew), user rows not. 0, or -1 with the reason in why. */
 int icount_check(const struct run *r, const struct row *w, char *why, size_t len);
+/* The user/kernel split is shown from this many ticks of the process's
+ * utime + stime on (each tick's share is sampled: fewer say little). */
+#define ICOUNT_SPLIT_TICKS 20
+bool icount_split_shown(const struct row *w);
 /* The run counted instructions (env.json "clock": "instructions"). */
 bool icount_run(const struct run *r);
 

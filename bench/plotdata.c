@@ -14,7 +14,7 @@
  *   ceiling_ratio.dat  one line per native scenario: "label ours nginx"
  *   icount_per_byte.dat  a --clock instructions run only (then the only file):
  *                      one line per bulk/file row of ktls-server within its
- *                      bounds, by cipher, size and record layer:
+ *                      bounds and a split worth showing, by cipher, size and record layer:
  *                      "label user kernel" instructions per byte
  * Blocks are separated by two blank lines (gnuplot's "index"). Figures from
  * the VM are left out of every plot: emulated (TCG) timings are not
@@ -200,7 +200,7 @@ static int icount_dat(const struct run *r, const char *dir, char *err, size_t er
 		for (size_t i = 0; i < r->n; i++) {
 			const struct row *w = &r->rows[i];
 			if (w->nginx || (w->sc.kind != SCEN_BULK && w->sc.kind != SCEN_FILE) ||
-			    strcmp(w->sc.cipher, aeads[a]) || w->instr_user < 0 || icount_check(r, w, why, sizeof why))
+			    strcmp(w->sc.cipher, aeads[a]) || !icount_split_shown(w) || icount_check(r, w, why, sizeof why))
 				continue;
 			util_fmt_size_short(w->sc.size, sz, sizeof sz);
 			snprintf(label, sizeof label, "%s%s %s %s", w->sc.kind == SCEN_FILE ? "file " : "",

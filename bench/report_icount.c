@@ -77,8 +77,8 @@ static void table(const struct run *r, struct sbuf *b, enum scen_kind kind)
 				 strcmp(w->sc.layer, "ktls") == 0 ? " (offloaded)" : " (none: userspace)");
 		sb_printf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name,
 			  w->nginx ? "nginx" : "ktls-server",
-			  fnum(t[0], sizeof t[0], icount_per_unit(w, w->instr_user), prec),
-			  fnum(t[1], sizeof t[1], icount_per_unit(w, w->instr_kernel), prec),
+			  icount_split_shown(w) ? fnum(t[0], sizeof t[0], icount_per_unit(w, w->instr_user), prec) : "—",
+			  icount_split_shown(w) ? fnum(t[1], sizeof t[1], icount_per_unit(w, w->instr_kernel), prec) : "—",
 			  fnum(t[2], sizeof t[2], per, prec),
 			  up > 0 ? fratio(t[3], sizeof t[3], per, up) : "—",
 			  np > 0 ? fratio(t[4], sizeof t[4], per, np) : "—",
@@ -111,12 +111,13 @@ void report_icount(const struct run *r, struct sbuf *b)
 		  "`-icount shift=0,sleep=off`, one vCPU, `-cpu %s`)%s%s. Every figure is a "
 		  "count of **instructions** executed by the server (all its threads, user and kernel, from "
 		  "`/proc/PID/task/*/schedstat`), per handshake or per response byte, over the client's whole "
-		  "run. The user/kernel split is sampled at the kernel's tick (to %s instructions per row); "
-		  "user + kernel = total. kTLS/user and ours/nginx compare totals; ÷ floor divides by the "
+		  "run. The user/kernel split is the kernel's utime/stime, sampled at its tick and read "
+		  "in steps of %s instructions: it is shown where the row ran at least %d such steps "
+		  "(else —); user + kernel = total. kTLS/user and ours/nginx compare totals; ÷ floor divides by the "
 		  "crypto's own instructions (`openssl speed` in the same guest: the AEAD per byte, the "
 		  "signature and key exchange per handshake). kTLS rows show the growth of the kernel's "
 		  "kTLS counters (`/proc/net/tls_stat`), the proof that the kernel encrypted them.\n\n",
-		  cpu, k ? ", kernel " : "", k ? k : "", fnum((char[48]){ 0 }, 48, res, 0));
+		  cpu, k ? ", kernel " : "", k ? k : "", fnum((char[48]){ 0 }, 48, res, 0), ICOUNT_SPLIT_TICKS);
 	table(r, b, SCEN_HANDSHAKE);
 	table(r, b, SCEN_BULK);
 	table(r, b, SCEN_FILE);
