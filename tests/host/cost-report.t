@@ -89,6 +89,17 @@ ok $? "a kTLS row whose tls_stat did not grow is a silent fallback, not a count"
 # no plot named when none was drawn
 grep -q 'plots/' "$M"; is "$?" 1 "no plot is named (none was drawn)"
 
+# --clock instructions only where the clock counts instructions
+env -u KTLS_VM_ICOUNT "$bench" run --clock instructions --scenario 'bulk size=4M count=1' --out "$tmp/no" \
+	>/dev/null 2>"$tmp/err"
+is "$?" 2 "--clock instructions outside an icount guest: exit 2"
+grep -q 'this clock counts time, not instructions .*scripts/vm.sh --icount' "$tmp/err"; ok $? "and names the cause and the fix"
+[[ ! -e $tmp/no ]]; ok $? "no run folder written"
+"$bench" run --clock cycles --scenario 'bulk size=4M' --out "$tmp/no" >/dev/null 2>"$tmp/err"
+is "$?" 2 "--clock cycles: exit 2"
+"$bench" run --clock instructions --scenario 'bulk size=4M count=3' -n 2>&1 | grep -q -- '--requests 3 --duration 600s'
+ok $? "count=3: the client makes 3 requests (duration is only a cap)"
+
 # make bench on a host without kTLS: a time-measured run with the counts of
 # scripts/cost.sh in its cost/bookworm/ gains the section, after its own
 cp -r tests/fixtures/bench/run-a "$tmp/main"
