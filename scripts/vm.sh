@@ -169,7 +169,10 @@ accel_pick() {
 run_guest() {
 	local name=$1 accel=$2 tmo=$3 mem=$4 keep=$5
 	shift 5
-	local run q rc st lines ready code='' up='' t0 t1 cwd outfd errfd
+	local run q rc st lines ready code='' up='' t0 t1 cwd outfd errfd icount_append=''
+	# --icount: no address randomisation (kernel or user), one source of
+	# run-to-run differences in the count (alignment-dependent code paths)
+	[[ $accel == icount ]] && icount_append=" nokaslr norandmaps"
 	run=$(mktemp -d "${TMPDIR:-/tmp}/ktls-vm.XXXXXX") || { vm_err "cannot create a temporary folder"; return $EXIT_HARNESS; }
 	VM_RUN=$run
 	cwd=$(guest_cwd)
@@ -203,7 +206,7 @@ run_guest() {
 	q=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
 		-machine pc -smp 1 -m "$mem"
 		-kernel "$KDIR/vmlinuz" -initrd "$run/initrd"
-		-append "console=ttyS0 panic=-1 8250.nr_uarts=4 mitigations=off$(net_append)"
+		-append "console=ttyS0 panic=-1 8250.nr_uarts=4 mitigations=off$(net_append)$icount_append"
 		-serial "file:$run/console.log")
 	mapfile -t -O "${#q[@]}" q < <(net_qemu_args)
 	case $accel in
