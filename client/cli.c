@@ -81,6 +81,9 @@ void cli_usage(FILE *f)
 "      --resume             offer the previous session of the connection slot: TLS 1.3\n"
 "                           tickets, TLS 1.2 tickets (default off)\n"
 "      --no-tickets         with --resume on TLS 1.2: session IDs instead of tickets\n"
+"      --early-data         with --resume and --request on TLS 1.3: send the request\n"
+"                           as early data (0-RTT) when the ticket allows it; a\n"
+"                           rejected one is sent again after the handshake\n"
 "Get mode:\n"
 "      --rx user|ktls       who decrypts responses: OpenSSL, or the kernel through\n"
 "                           libktls (default user)\n"
@@ -127,7 +130,7 @@ enum {
 	O_HOST = 256, O_SNI, O_MAX_INFLIGHT, O_TIMEOUT, O_CPUS, O_REQUEST, O_RESUME, O_NO_TICKETS,
 	O_PATH, O_RX, O_KTLS, O_TLS_VERSION, O_CIPHERS, O_CIPHERSUITES, O_GROUPS, O_SIGALGS,
 	O_VERIFY, O_PROVIDER_KEYS, O_VERSION, O_PATHS, O_METHOD, O_BODY, O_HDR_LOG, O_PROGRESS,
-	O_BIND,
+	O_BIND, O_EARLY,
 };
 
 static const struct option long_opts[] = {
@@ -148,6 +151,7 @@ static const struct option long_opts[] = {
 	{ "request", required_argument, NULL, O_REQUEST },
 	{ "resume", no_argument, NULL, O_RESUME },
 	{ "no-tickets", no_argument, NULL, O_NO_TICKETS },
+	{ "early-data", no_argument, NULL, O_EARLY },
 	{ "size", required_argument, NULL, 's' },
 	{ "path", required_argument, NULL, O_PATH },
 	{ "paths", required_argument, NULL, O_PATHS },
@@ -382,6 +386,7 @@ int cli_parse(struct client_cfg *cfg, int argc, char **argv)
 				return bad("--request %s: %s", a, err);
 			break;
 		case O_RESUME: cfg->resume = true; break;
+		case O_EARLY: cfg->early_data = true; break;
 		case O_NO_TICKETS: cfg->no_tickets = true; break;
 		case 's':
 			if ((rc = units_parse_size(a, &cfg->size)) || cfg->size > (1ULL << 50))
@@ -484,6 +489,17 @@ int cli_parse(struct client_cfg *cfg, int argc, char **argv)
 	if (cfg->mode == MODE_HANDSHAKE && cfg->rate && have_conns)
 		return bad("handshake --rate (open loop) and --connections (closed loop) exclude each "
 			   "other; --max-inflight caps the open loop%s%s", "", "");
+	if (cfg->early_data && cfg->mode == MODE_GET)
+		return bad("--early-data is for 'handshake' (and 'trace') with --resume: get mode keeps "
+			   "its connections and resumes none%s%s", "", "");
+	if (cfg->early_data && !cfg->resume)
+		return bad("--early-data needs --resume: early data goes with a resumed session's "
+			   "ClientHello%s%s", "", "");
+	if (cfg->early_data && !cfg->npaths)
+		return bad("--early-data sends the request as early data: add --request PATH%s%s", "", "");
+	if (cfg->early_data && cfg->tls.max_version == TLS1_2_VERSION)
+		return bad("--early-data: early data exists only in TLS 1.3 (drop --tls-version 1.2)%s%s",
+			   "", "");
 	if (cfg->no_tickets && !cfg->resume)
 		return bad("--no-tickets only matters with --resume%s%s", "", "");
 	if (cfg->no_tickets && cfg->tls.max_version != TLS1_2_VERSION)

@@ -402,6 +402,7 @@ static int worker_init(struct worker *w, struct run *run, unsigned id, char *err
 	w->ctx = tls_ctx_new(cfg, cfg->rx == RX_KTLS, err, errlen);
 	if (!w->ctx)
 		return -1;
+	phases_ctx_prepare(w->ctx, cfg->rx == RX_KTLS);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0) {
 		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));

@@ -20,6 +20,9 @@ enum conn_state {
 
 #define CONN_HDR_MAX 4096
 
+/* conn.early (--early-data) */
+enum { EARLY_NONE, EARLY_WANT, EARLY_SENT, EARLY_ACCEPTED, EARLY_REJECTED };
+
 struct conn {
 	struct worker *w;
 	SSL *ssl;                       /* kept across connections (SSL_clear) */
@@ -58,6 +61,14 @@ struct conn {
 	bool in_body;
 	bool verify_body;               /* check the body against the pattern */
 	uint64_t body_left, body_off;
+
+	/* phases (client/phases.c): times in ns, 0 until reached */
+	uint64_t t_tcp, t_sh, t_sfin, t_cfin, t_first;
+	unsigned rt;                    /* round trips so far; the TCP connect is the first */
+	unsigned rt_end;                /* ... when the job ended (0: not yet) */
+	bool rt_wrote;                  /* bytes written since the last bytes read */
+	bool hrr;                       /* a HelloRetryRequest came */
+	uint8_t early;                  /* EARLY_*: the request as early data */
 
 	/* --rx ktls */
 	struct ktls_conn *kc;
@@ -138,6 +149,9 @@ void conn_abandon(struct conn *c);
 int conn_watch(struct conn *c, bool write);
 /* Start sending the next request on an established connection. */
 void conn_send_request(struct conn *c);
+/* c->req (from c->t_req): send it (send) or, sent as early data and
+ * accepted, read its response. */
+void conn_expect_response(struct conn *c, bool send);
 /* Called once the full response was read (status and body checked). */
 void conn_response_done(struct conn *c);
 /* Read application data: SSL_read or ktls_recv. >0 bytes, 0 would block,
@@ -166,6 +180,16 @@ void get_dispatch(struct worker *w, uint64_t now);
 int get_idle_event(struct conn *c);
 /* Take c off the idle list (it is closing). */
 void get_idle_remove(struct conn *c);
+
+/* phases.c: the times of a connection's phases and its round trips. */
+void phases_ctx_prepare(SSL_CTX *ctx, bool ktls);
+void phases_start(struct conn *c);
+/* sockbio.c calls these for every write and read of the socket. */
+void phases_wrote(struct conn *c, uint64_t t);
+void phases_read(struct conn *c, ssize_t n);
+/* The job ended at t (the response's last byte, or the handshake's end
+ * without a request): its phases go into the worker's histograms. */
+void phases_record(struct conn *c, uint64_t t);
 
 /* bind.c: a non-blocking socket connecting to the server from the next
  * --bind address (the next one again when an address has no port left).

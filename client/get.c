@@ -157,6 +157,7 @@ void get_response(struct conn *c)
 
 	if (c->resp.status >= 200 && c->resp.status < 300)
 		worker_record_job(c->w, t, t - c->t_req, true);
+	phases_record(c, t);   /* the connection's first response only */
 	if (c->resp.close || c->peer_closed) {
 		conn_finish(c); /* the server said Connection: close: start another */
 		return;

@@ -27,12 +27,19 @@ static void after_job(struct conn *c)
 void handshake_established(struct conn *c)
 {
 	if (c->w->cfg->request_path) {
+		/* --early-data: accepted, the answer is on its way; rejected,
+		 * the same request again (the server dropped it unread) */
+		if (c->early == EARLY_ACCEPTED || c->early == EARLY_REJECTED) {
+			conn_expect_response(c, c->early == EARLY_REJECTED);
+			return;
+		}
 		c->t_req = now_ns();
 		conn_send_request(c);
 		return;
 	}
 	uint64_t t = now_ns();
 	worker_record_job(c->w, t, t - c->t_start, false);
+	phases_record(c, t);
 	after_job(c);
 }
 
@@ -42,6 +49,10 @@ void handshake_response(struct conn *c)
 
 	if (c->resp.status >= 200 && c->resp.status < 300)
 		worker_record_job(c->w, t, t - c->t_start, true);
+	/* accepted as early data, but refused by the application (RFC 8470) */
+	if (c->early == EARLY_ACCEPTED && c->resp.status == 425 && worker_in_window(c->w, t))
+		c->w->st.early_too_early++;
+	phases_record(c, t);
 	if (c->peer_closed)
 		conn_finish(c);
 	else

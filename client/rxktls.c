@@ -71,8 +71,10 @@ ssize_t rxktls_read(struct conn *c, void *buf, size_t len)
 		return -1;
 	}
 	n = ktls_recv(c->kc, buf, len, MSG_DONTWAIT);
-	if (n > 0)
+	if (n > 0) {
+		phases_read(c, n);
 		return n;
+	}
 	if (n == -EAGAIN || n == -EINTR)
 		return 0;
 	if (n == 0) {
