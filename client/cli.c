@@ -83,7 +83,8 @@ void cli_usage(FILE *f)
 "      --no-tickets         with --resume on TLS 1.2: session IDs instead of tickets\n"
 "      --early-data         with --resume and --request on TLS 1.3: send the request\n"
 "                           as early data (0-RTT) when the ticket allows it; a\n"
-"                           rejected one is sent again after the handshake\n"
+"                           rejected one is sent again after the handshake (trace\n"
+"                           --resume too: the resumed connection)\n"
 "Get mode:\n"
 "      --rx user|ktls       who decrypts responses: OpenSSL, or the kernel through\n"
 "                           libktls (default user)\n"
@@ -495,7 +496,7 @@ int cli_parse(struct client_cfg *cfg, int argc, char **argv)
 	if (cfg->early_data && !cfg->resume)
 		return bad("--early-data needs --resume: early data goes with a resumed session's "
 			   "ClientHello%s%s", "", "");
-	if (cfg->early_data && !cfg->npaths)
+	if (cfg->early_data && (cfg->mode == MODE_TRACE ? trace_no_request : !cfg->npaths))
 		return bad("--early-data sends the request as early data: add --request PATH%s%s", "", "");
 	if (cfg->early_data && cfg->tls.max_version == TLS1_2_VERSION)
 		return bad("--early-data: early data exists only in TLS 1.3 (drop --tls-version 1.2)%s%s",

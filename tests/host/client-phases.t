@@ -67,6 +67,31 @@ is "$(jq -c '[.early_data.sent, .early_data.accepted]' "$TMP/tls13-0rtt.json")" 
 is "$(jq -c .round_trips "$TMP/hs.json")" '{"2":2}' "TLS 1.3 handshake without a request: 2 round trips"
 is "$(jq -c '[.phases_us.ttfb.count, .phases_us.handshake.count]' "$TMP/hs.json")" '[0,2]' \
 	"... no ttfb without a request, the handshake phase for both"
+
+# trace: the round trip of each message (rt column, round_trip in JSON)
+"$C" trace -p "$RP" --resume --early-data --request /bytes/10 --timeout 10s --json "$TMP/tr.json" \
+	>"$TMP/tr.txt" 2>&1
+is "$?" 0 "trace --resume --early-data: exit 0"
+is "$(jq -c .resumed.early_data "$TMP/tr.json")" '{"ticket_max_bytes":4096,"sent":true,"accepted":true}' \
+	"trace: the resumed connection's request went as early data, accepted"
+rt_of() { jq -c "[.$1.messages[] | select($2) | .round_trip]" "$TMP/tr.json"; }
+is "$(rt_of resumed '.early_data')" '[2]' "trace: the early data belongs to round trip 2, with the ClientHello"
+is "$(rt_of resumed '.message == "application data" and .direction == "server_to_client"')" '[2]' \
+	"trace: the 0-RTT answer arrives in round trip 2, with the server's Finished"
+is "$(rt_of resumed '.message == "EndOfEarlyData"')" '[3]' "trace: EndOfEarlyData opens round trip 3"
+is "$(rt_of full '.message == "application data" and .direction == "server_to_client"')" '[3]' \
+	"trace: the full handshake's answer arrives in round trip 3"
+is "$(jq -c .full.early_data "$TMP/tr.json")" null "trace: the first connection has no ticket: early_data null"
+ok "$(grep -q '^    time  *.*  rt  dir ' "$TMP/tr.txt"; echo $?)" "the trace has an rt column"
+ok "$(grep -q 'early data (0-RTT) (' "$TMP/tr.txt" &&
+	tr -s ' \n' ' ' <"$TMP/tr.txt" | grep -q 'The server accepted the early data'; echo $?)" \
+	"the trace shows where the request went and that it was accepted"
+"$C" trace -p "$RP" --tls-version 1.2 --request /bytes/10 --timeout 10s --json "$TMP/tr12.json" \
+	>"$TMP/tr12.txt" 2>&1
+is "$(jq -c '[.messages[] | select(.message == "application data") | .round_trip]' "$TMP/tr12.json")" '[4,4]' \
+	"trace TLS 1.2 full: the request and its answer in round trip 4"
+long=$(cat "$TMP"/tr*.txt | awk '{ n = length($0) } n > 100 { print n ": " $0 }' | head -3)
+is "$long" "" "no trace line is wider than 100 columns"
 stop_server
 
 # a server with X25519 alone, a client whose key share is P-256: a
