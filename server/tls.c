@@ -601,6 +601,13 @@ int tls_switch_to_ktls(struct conn *c)
 	if (rc == 0 && have == (KTLS_TX | KTLS_RX)) {
 		STAT_ADD(w->st.ktls_offloads, 1);
 		c->mode = TLS_MODE_KTLS;
+		/* The connection goes on in the kernel, it did not end badly:
+		 * without this SSL_free() takes its session out of the cache
+		 * (no close_notify was sent through OpenSSL), and what lives
+		 * there cannot resume: TLS 1.2 session IDs, and the single-use
+		 * TLS 1.3 tickets of --early-data (every early ClientHello
+		 * after a kTLS connection was refused as a replay). */
+		SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 		SSL_free(c->ssl);
 		c->ssl = NULL;
 		c->bio = NULL;
