@@ -322,15 +322,16 @@ static void handshake_done(struct conn *c)
 	conn_pump(c);
 }
 
-/* Early requests (--tls user) answered while the handshake waits for the
- * client's Finished: the response goes out right behind the server's
- * Finished, one round trip sooner. A response with a large body has its
- * head written now and the rest once the handshake is done (conn_pump);
- * a request body to skip waits for that too. kTLS mode answers after the
- * switch: its record layer starts with the application keys. */
+/* Early requests answered while the handshake waits for the client's
+ * Finished: the response goes out right behind the server's Finished, one
+ * round trip sooner. A response with a large body has its head written now
+ * and the rest once the handshake is done (conn_pump; with --tls ktls
+ * through the kernel after the switch: libktls counts the records OpenSSL
+ * wrote under the application key, these among them); a request body to
+ * skip waits for that too. */
 static void early_answer(struct conn *c)
 {
-	if (c->mode != TLS_MODE_USER || SSL_get_early_data_status(c->ssl) != SSL_EARLY_DATA_ACCEPTED)
+	if (SSL_get_early_data_status(c->ssl) != SSL_EARLY_DATA_ACCEPTED)
 		return;
 	while (c->resp.kind == RESP_NONE && !c->discard && !c->close_after && cbuf_used(&c->req) &&
 	       tls_write_budget(c) >= SMALL_BODY + 1024) {
