@@ -66,6 +66,10 @@ MPI_SRC    := $(wildcard client/mpi/*.c)
 MPI_PKG    := ompi-c
 HAVE_MPI   := $(shell $(PKG_CONFIG) --exists $(MPI_PKG) 2>/dev/null && echo 1)
 FUZZ_SRC   := $(wildcard tests/fuzz/*.c)
+# Man pages: man/NAME.SECTION.scd -> build/man/NAME.SECTION (scdoc).
+MAN_SRC    := $(wildcard man/*.scd)
+MAN_PAGES  := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
+SCDOC      ?= scdoc
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 # A program's main() lives in <dir>/main.c; everything else in the folder
@@ -104,7 +108,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 # Libraries every program and test links, most dependent first.
 APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBSHIM) $(LIBKTLS) $(LIBCOMMON)
 
-.PHONY: all deps programs tests test test-host vm-test asan fuzz fuzzers bench certs clean soak FORCE \
+.PHONY: all deps programs man tests test test-host vm-test asan fuzz fuzzers bench certs clean soak FORCE \
 	nodeprecated test-trixie
 .DEFAULT_GOAL := all
 # Keep objects of test programs (make would delete them as intermediates).
@@ -116,8 +120,9 @@ all: deps
 deps:
 	$(Q)scripts/deps.sh
 
-programs: $(PROGS)
-tests: $(PROGS) $(TEST_BINS)
+programs: $(PROGS) man
+man: $(MAN_PAGES)
+tests: $(PROGS) $(TEST_BINS) $(MAN_PAGES)
 
 # --- libraries -------------------------------------------------------------
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
@@ -153,6 +158,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(@D)
+	@echo "  SCDOC $@"
+	$(Q)$(SCDOC) <$< >$@.tmp && mv $@.tmp $@
 
 # --- programs ----------------------------------------------------------------
 $(BIN)/ktls: $(call obj,$(TOOL_SRC)) $(LIBKTLS) $(LIBCOMMON)

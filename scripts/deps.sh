@@ -10,10 +10,10 @@
 set -euo pipefail
 
 # Needed to build (make fails without these).
-BUILD_PKGS=(build-essential pkg-config liburing-dev libssl-dev linux-libc-dev
+BUILD_PKGS=(build-essential pkg-config scdoc liburing-dev libssl-dev linux-libc-dev
             libcjson-dev libsodium-dev zlib1g-dev libopenmpi-dev)
 # Needed by tests, the VM harness, peers and the benchmark.
-RUN_PKGS=(openssl perl curl jq bc xz-utils iproute2 procps
+RUN_PKGS=(openssl perl curl jq bc xz-utils iproute2 procps man-db
           qemu-system-x86 busybox-static
           gnutls-bin nghttp2-client wrk nginx
           hyperfine gnuplot-nox linux-perf
