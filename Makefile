@@ -12,6 +12,8 @@
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
 #   make soak       the ASan server under good and hostile clients for SOAK_SECONDS (60)
 #   make certs      generate the test certificates into build/certs
+#   make install    programs, man pages, libktls.a, ktls/ktls.h and libktls.pc
+#                   under DESTDIR/PREFIX (PREFIX=/usr/local)
 #   make clean
 #
 # V=1 shows the full commands.
@@ -108,7 +110,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 # Libraries every program and test links, most dependent first.
 APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBSHIM) $(LIBKTLS) $(LIBCOMMON)
 
-.PHONY: all deps programs man tests test test-host vm-test asan fuzz fuzzers bench certs clean soak FORCE \
+.PHONY: all deps programs man install tests test test-host vm-test asan fuzz fuzzers bench certs clean soak FORCE \
 	nodeprecated test-trixie
 .DEFAULT_GOAL := all
 # Keep objects of test programs (make would delete them as intermediates).
@@ -260,6 +262,39 @@ fuzz: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory programs certs
 	$(Q)scripts/bench.sh
+
+# --- installing ----------------------------------------------------------------
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PCDIR      ?= $(LIBDIR)/pkgconfig
+INSTALL    ?= install
+LIBKTLS_PC := $(BUILD)/libktls.pc
+
+# libktls is a static library: its users link OpenSSL themselves
+# (pkg-config --static adds Libs.private).
+$(LIBKTLS_PC): Makefile
+	@mkdir -p $(@D)
+	@echo "  GEN   $@"
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+		'Name: libktls' \
+		'Description: move an OpenSSL TLS session'"'"'s record layer into the Linux kernel (kTLS)' \
+		'Version: $(PROJECT_VERSION)' \
+		'Cflags: -I$${includedir}' \
+		'Libs: -L$${libdir} -lktls' \
+		'Libs.private: -lssl -lcrypto -lpthread' >$@.tmp && mv $@.tmp $@
+
+install: programs $(LIBKTLS) $(LIBKTLS_PC)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PCDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/ktls $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	$(INSTALL) -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 644 $(LIBKTLS) $(DESTDIR)$(LIBDIR)
+	$(INSTALL) -m 644 ktls/ktls.h $(DESTDIR)$(INCLUDEDIR)/ktls
+	$(INSTALL) -m 644 $(LIBKTLS_PC) $(DESTDIR)$(PCDIR)
+	$(INSTALL) -m 644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 644 $(filter %.3,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man3
 
 clean:
 	rm -rf $(BUILD) $(BIN)
