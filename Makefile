@@ -1,9 +1,11 @@
 # ktls-bench: one build for everything.
 #
-#   make            install missing Debian packages, build bin/ and build/
+#   make            build bin/ and build/ (checks the Debian packages first and
+#                   stops, naming `make deps`, when one needed to build is missing)
 #   make test       build, then run host tests and the kTLS tests (VM or native)
 #   make bench      build, then run the quick benchmark suite into results/
-#   make deps       install missing Debian packages only
+#   make deps       install missing Debian packages (as root); make test and
+#                   make bench do it first, nothing else runs apt-get
 #   make asan       build with ASan+UBSan into build/asan and run the host tests
 #   make nodeprecated  build with OpenSSL's deprecated APIs hidden (what OpenSSL 4
 #                   removes; no osslshim/) into build/nodeprecated, run the host tests
@@ -110,17 +112,20 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 # Libraries every program and test links, most dependent first.
 APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBSHIM) $(LIBKTLS) $(LIBCOMMON)
 
-.PHONY: all deps programs man install tests test test-host vm-test asan fuzz fuzzers bench certs clean soak FORCE \
+.PHONY: all deps check-deps programs man install tests test test-host vm-test asan fuzz fuzzers bench certs clean soak FORCE \
 	nodeprecated test-trixie
 .DEFAULT_GOAL := all
 # Keep objects of test programs (make would delete them as intermediates).
 .SECONDARY:
 
-all: deps
+all: check-deps
 	$(Q)$(MAKE) --no-print-directory programs
 
 deps:
 	$(Q)scripts/deps.sh
+
+check-deps:
+	$(Q)scripts/deps.sh --check
 
 programs: $(PROGS) man
 man: $(MAN_PAGES)
@@ -216,7 +221,7 @@ test-host: tests certs
 	$(Q)KTLS_ASAN=$(KTLS_ASAN) KTLS_SHIMS=$(KTLS_SHIMS) KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) \
 		tests/run --host
 
-vm-test: deps
+vm-test: check-deps
 	$(Q)$(MAKE) --no-print-directory tests certs
 	$(Q)KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) tests/run --ktls
 
@@ -227,14 +232,14 @@ ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:$(ASAN_OPTIONS) \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:$(UBSAN_OPTIONS)
 ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin \
 	    CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined"
-asan: deps
+asan: check-deps
 	$(Q)$(ASAN_ENV) $(ASAN_MAKE) KTLS_ASAN=1 test-host
 
 # OpenSSL's deprecated APIs hidden, as OpenSSL 4 removes them (ENGINE,
 # EVP_PKEY_METHOD, EC_KEY, ...): osslshim/ compiles to stubs, the programs run
 # stock OpenSSL paths, and the host tests expect that (KTLS_SHIMS=0).
 NODEPRECATED_FLAGS := -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
-nodeprecated: deps
+nodeprecated: check-deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build/nodeprecated BIN=build/nodeprecated/bin \
 		OPENSSL_API_FLAGS="$(NODEPRECATED_FLAGS)" KTLS_SHIMS=0 test-host
 
@@ -249,13 +254,13 @@ test-trixie:
 		sh -c '$(TRIXIE_MAKE) all && $(TRIXIE_MAKE) test-host'
 
 # SOAK_SECONDS of mixed good and hostile clients against the ASan server.
-soak: deps
+soak: check-deps
 	$(Q)$(ASAN_MAKE) programs tests certs
 	$(Q)$(ASAN_ENV) KTLS_BIN=$(abspath build/asan/bin) KTLS_BUILD=$(abspath build/asan) \
 		scripts/soak.sh --seconds $(or $(SOAK_SECONDS),60)
 
 # FUZZ_SECONDS per target (default 60).
-fuzz: deps
+fuzz: check-deps
 	$(Q)$(MAKE) --no-print-directory fuzzers
 	$(Q)scripts/fuzz.sh --seconds $(or $(FUZZ_SECONDS),60)
 
