@@ -156,4 +156,14 @@ printf 'old.t 9\nk1-clean.t 99\n' >"$tmp/old.tsv"; mkdir -p "$tmp/durations"; cp
 durations_save "$tmp/kout" "$durs"
 is "$(durations_prev "$durs")" "$(sed -nE 's/^# (k[0-9]-[a-z]+\.t): .* \(([0-9]+) s, .*/\1:\2/p' "$tmp/kout" |
 	cat - <(echo old.t:9) | sort | paste -sd,)" "saved: this run's durations, and the old entry of a file it did not run"
+
+# tests/run (host and launcher files) does the same in its closing table.
+mkdir -p "$tmp/b" "$tmp/r"
+printf 'echo "ok 1 - one"\necho "1..1"\n' >"$tmp/r/x.t"
+TESTS_RUN=$(cd "$(dirname "$0")/.." && pwd)/run
+KTLS_BUILD=$tmp/b "$TESTS_RUN" "$tmp/r/x.t" >"$tmp/r1" 2>&1
+grep -qE "x\.t +1 passed, 0 failed, 0 skipped  \([0-9]+ s, previous \?\)$" "$tmp/r1"; ok $? "tests/run: a first run has no previous duration"
+KTLS_BUILD=$tmp/b "$TESTS_RUN" "$tmp/r/x.t" >"$tmp/r2" 2>&1
+grep -qE "x\.t +1 passed, 0 failed, 0 skipped  \([0-9]+ s, previous [0-9]+ s\)$" "$tmp/r2"; ok $? "tests/run: the next one shows it"
+grep -q "x\.t	[0-9.]*$" "$tmp/b/test-durations.tsv"; ok $? "kept in \$KTLS_BUILD/test-durations.tsv"
 done_testing
