@@ -62,7 +62,7 @@ static void usage(FILE *f)
 "                           [a free port the kernel picks, per scenario]\n"
 "      --clients HOSTFILE   run the client side on these hosts through mpirun\n"
 "                           (ktls-client-mpi ranks: 'HOST slots=N' lines), the\n"
-"                           server here on --listen; see the README\n"
+"                           server here on --listen; see docs/fleet.md\n"
 "      --ranks N            client ranks at most  [the hostfile's slots]\n"
 "      --client-bin DIR     where ktls-client-mpi is on the client hosts  [--bin]\n"
 "      --mpi-arg ARG        pass ARG to mpirun (repeatable), e.g. --mpi-arg\n"

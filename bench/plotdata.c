@@ -251,7 +251,7 @@ int plotdata_write(const struct run *r, const char *dir, char *err, size_t errle
 		double theirs = ng ? ceiling_ratio(r, ng) : -1;
 		if (ours <= 0 && theirs <= 0)
 			continue;
-		util_fmt_size_short(w->sc.size, sz, sizeof sz);
+		fmt_size_short(w->sc.size, sz, sizeof sz);
 		if (w->sc.kind == SCEN_HANDSHAKE)
 			snprintf(label, sizeof label, "hs %s %s %s c%u%s", w->sc.tls == 12 ? "1.2" : "1.3", w->sc.cert,
 				 w->sc.resume ? "res" : "full", w->sc.conns,

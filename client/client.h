@@ -4,7 +4,7 @@
  *   main.c       subcommand dispatch
  *   cli.c        command line -> struct client_cfg
  *   tls.c        the SSL_CTX of a worker, error classification, session store
- *   engine.c     worker threads, the epoll loop, scheduling, timeouts
+ *   worker.c     worker threads, the epoll loop, scheduling, timeouts
  *   conn.c       the connection state machine (connect, handshake, request, response)
  *   handshake.c  what a handshake-mode connection does once established
  *   get.c        what a get-mode connection does between requests
@@ -227,7 +227,7 @@ uint64_t stats_errors(const struct client_stats *s);
 void stats_each_error(const struct client_stats *s,
 		      void (*fn)(const char *name, uint64_t n, void *arg), void *arg);
 
-/* --- the run (engine.c) ----------------------------------------------------- */
+/* --- the run (worker.c) ----------------------------------------------------- */
 struct worker;
 
 /* The first full handshake's parameters, for the report. */

@@ -8,7 +8,7 @@
  * only once it has to wait, for EPOLLIN alone when the ClientHello went out
  * at once (the usual case on loopback), so the connect's EPOLLOUT edge does
  * not cost a wakeup, an SSL_connect() and a failed read(). */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <errno.h>
 #include <netinet/in.h>

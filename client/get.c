@@ -12,7 +12,7 @@
  * from its scheduled start, so a slow server (or too few connections) shows
  * in the percentiles instead of lowering the rate asked (no coordinated
  * omission). Starts more than 1 ms behind schedule are counted as late. */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <openssl/err.h>
 

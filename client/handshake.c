@@ -3,7 +3,7 @@
  * from the job's start (the scheduled start in open loop, so time spent
  * waiting for a free slot or a slow server counts) to the handshake's end,
  * or to the end of the response with --request. */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <openssl/err.h>
 

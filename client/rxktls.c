@@ -3,7 +3,7 @@
  * responses and ktls_recv() hands over plaintext (alerts, NewSessionTickets
  * and KeyUpdates arrive as control records and are handled there). Requests
  * still go out through SSL_write: only RX is offloaded. */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <errno.h>
 #include <stdlib.h>

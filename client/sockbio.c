@@ -21,7 +21,7 @@
  *    sends joins it. Whatever is held is pushed out (sockbio_push()) before
  *    the connection waits for the server, so nothing can stall.
  */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <errno.h>
 #include <netinet/in.h>

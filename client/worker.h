@@ -1,4 +1,4 @@
-/* client/engine.h: a worker thread and its connections (shared by engine.c,
+/* client/worker.h: a worker thread and its connections (shared by worker.c,
  * conn.c, handshake.c, get.c, rxktls.c). */
 #ifndef KTLS_CLIENT_ENGINE_H
 #define KTLS_CLIENT_ENGINE_H
@@ -117,7 +117,7 @@ struct worker {
 
 };
 
-/* engine.c */
+/* worker.c */
 uint64_t now_ns(void);
 void worker_deadline_set(struct worker *w, struct conn *c, uint64_t deadline);
 void worker_deadline_clear(struct worker *w, struct conn *c);

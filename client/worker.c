@@ -1,7 +1,7 @@
-/* client/engine.c: worker threads, each an epoll loop over many non-blocking
+/* client/worker.c: worker threads, each an epoll loop over many non-blocking
  * connections; closed-loop refill or open-loop schedule; timeouts; the
  * measured window and the per-second timeline. */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <errno.h>
 #include <signal.h>
