@@ -14,6 +14,7 @@
  *   bind.c       source addresses (--bind) and what ran out on each
  *   hdrlog.c     the HdrHistogram interval log (--hdr-log)
  *   rxktls.c     client-side kTLS RX through libktls
+ *   phases.c     the phases of each connection and its round trips
  *   stats.c      counters, error kinds, timeline, merging
  *   report.c     human summary, progress line, JSON
  *   trace.c      one connection explained step by step (trace --resume: two)

@@ -23,7 +23,7 @@
  * no turn of its own (were it read only after the client's Finished went
  * out, it would count one more).
  */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <string.h>
 
