@@ -368,7 +368,10 @@ static int start_body(struct conn *c, size_t head_len)
 	c->body_left = c->resp.content_length;
 	c->body_off = 0;
 	c->verify_body = false;
-	if (c->resp.status < 200 || c->resp.status >= 300) {
+	if (c->early == EARLY_ACCEPTED && c->resp.status == 425) {
+		/* Too Early: sent again after the handshake (handshake.c),
+		 * counted as too_early_425, not as an error */
+	} else if (c->resp.status < 200 || c->resp.status >= 300) {
 		worker_record_http(c->w, c->resp.status);
 	} else if (c->req->want >= 0 && c->resp.status == 200) {
 		/* /bytes/N must bring exactly N bytes of the pattern */

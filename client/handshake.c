@@ -49,9 +49,20 @@ void handshake_response(struct conn *c)
 
 	if (c->resp.status >= 200 && c->resp.status < 300)
 		worker_record_job(c->w, t, t - c->t_start, true);
-	/* accepted as early data, but refused by the application (RFC 8470) */
-	if (c->early == EARLY_ACCEPTED && c->resp.status == 425 && worker_in_window(c->w, t))
-		c->w->st.early_too_early++;
+	/* accepted as early data, but refused by the application: the
+	 * same request again, now that the handshake is complete (RFC 8470,
+	 * 5.2); its time and round trips go on from the first */
+	if (c->early == EARLY_ACCEPTED && c->resp.status == 425) {
+		if (worker_in_window(c->w, t))
+			c->w->st.early_too_early++;
+		c->early = EARLY_RETRIED;
+		if (!c->peer_closed && !c->resp.close) {
+			c->t_first = 0;
+			conn_expect_response(c, true);
+			return;
+		}
+		worker_record_http(c->w, 425);  /* the server closed: no retry here */
+	}
 	phases_record(c, t);
 	if (c->peer_closed)
 		conn_finish(c);

@@ -21,7 +21,7 @@ enum conn_state {
 #define CONN_HDR_MAX 4096
 
 /* conn.early (--early-data) */
-enum { EARLY_NONE, EARLY_WANT, EARLY_SENT, EARLY_ACCEPTED, EARLY_REJECTED };
+enum { EARLY_NONE, EARLY_WANT, EARLY_SENT, EARLY_ACCEPTED, EARLY_REJECTED, EARLY_RETRIED };
 
 struct conn {
 	struct worker *w;
