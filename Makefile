@@ -118,8 +118,7 @@ APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBSHIM) $(LIBKTLS) $(LIBCOM
 # Keep objects of test programs (make would delete them as intermediates).
 .SECONDARY:
 
-all: check-deps
-	$(Q)$(MAKE) --no-print-directory programs
+all: programs
 
 deps:
 	$(Q)scripts/deps.sh
@@ -161,12 +160,13 @@ $(BUILD)/common/version.o: $(VERSION_GEN)
 $(BUILD)/common/version.o: CPPFLAGS += -I$(BUILD)/gen
 FORCE:
 
-$(BUILD)/%.o: %.c
+# Whatever compiles first checks the Debian packages (never installs them).
+$(BUILD)/%.o: %.c | check-deps
 	@mkdir -p $(@D)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
-$(BUILD)/man/%: man/%.scd
+$(BUILD)/man/%: man/%.scd | check-deps
 	@mkdir -p $(@D)
 	@echo "  SCDOC $@"
 	$(Q)$(SCDOC) <$< >$@.tmp && mv $@.tmp $@
