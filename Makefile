@@ -118,8 +118,7 @@ APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBSHIM) $(LIBKTLS) $(LIBCOM
 # Keep objects of test programs (make would delete them as intermediates).
 .SECONDARY:
 
-all: check-deps
-	$(Q)$(MAKE) --no-print-directory programs
+all: programs
 
 deps:
 	$(Q)scripts/deps.sh
@@ -161,12 +160,13 @@ $(BUILD)/common/version.o: $(VERSION_GEN)
 $(BUILD)/common/version.o: CPPFLAGS += -I$(BUILD)/gen
 FORCE:
 
-$(BUILD)/%.o: %.c
+# Whatever compiles first checks the Debian packages (never installs them).
+$(BUILD)/%.o: %.c | check-deps
 	@mkdir -p $(@D)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
-$(BUILD)/man/%: man/%.scd
+$(BUILD)/man/%: man/%.scd | check-deps
 	@mkdir -p $(@D)
 	@echo "  SCDOC $@"
 	$(Q)$(SCDOC) <$< >$@.tmp && mv $@.tmp $@
@@ -276,30 +276,26 @@ INCLUDEDIR ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
 PCDIR      ?= $(LIBDIR)/pkgconfig
 INSTALL    ?= install
-LIBKTLS_PC := $(BUILD)/libktls.pc
 
-# libktls is a static library: its users link OpenSSL themselves
-# (pkg-config --static adds Libs.private).
-$(LIBKTLS_PC): Makefile
-	@mkdir -p $(@D)
-	@echo "  GEN   $@"
-	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
-		'Name: libktls' \
-		'Description: move an OpenSSL TLS session'"'"'s record layer into the Linux kernel (kTLS)' \
-		'Version: $(PROJECT_VERSION)' \
-		'Cflags: -I$${includedir}' \
-		'Libs: -L$${libdir} -lktls' \
-		'Libs.private: -lssl -lcrypto -lpthread' >$@.tmp && mv $@.tmp $@
-
-install: programs $(LIBKTLS) $(LIBKTLS_PC)
+# libktls.pc is written at install time, for this PREFIX. libktls is a static
+# library: its users link OpenSSL themselves (pkg-config --static adds
+# Libs.private).
+install: programs $(LIBKTLS)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PCDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/ktls $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	$(INSTALL) -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 644 $(LIBKTLS) $(DESTDIR)$(LIBDIR)
 	$(INSTALL) -m 644 ktls/ktls.h $(DESTDIR)$(INCLUDEDIR)/ktls
-	$(INSTALL) -m 644 $(LIBKTLS_PC) $(DESTDIR)$(PCDIR)
 	$(INSTALL) -m 644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1
 	$(INSTALL) -m 644 $(filter %.3,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man3
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+		'Name: libktls' \
+		'Description: move an OpenSSL TLS session'"'"'s record layer into the Linux kernel (kTLS)' \
+		'Version: $(PROJECT_VERSION)' \
+		'Cflags: -I$${includedir}' \
+		'Libs: -L$${libdir} -lktls' \
+		'Libs.private: -lssl -lcrypto -lpthread' >$(DESTDIR)$(PCDIR)/libktls.pc
+	chmod 644 $(DESTDIR)$(PCDIR)/libktls.pc
 
 clean:
 	rm -rf $(BUILD) $(BIN)

@@ -166,7 +166,7 @@ void conn_start(struct conn *c, uint64_t t_start)
 	/* Handshake mode writes nothing that Nagle could delay: the ClientHello
 	 * goes out on an idle connection and the last flight with the close
 	 * (the FIN pushes it). Keep-alive requests need TCP_NODELAY. */
-	fd = bind_connect(c, cfg->mode != MODE_HANDSHAKE || cfg->request_path);
+	fd = bind_connect(c, w->mode->sends_requests(cfg));
 	if (fd < 0) {
 		conn_fail(c, fd == -EMFILE || fd == -ENFILE ? ERR_FD_LIMIT :
 			     fd == -ECONNREFUSED ? ERR_CONNECT_REFUSED :
@@ -283,10 +283,7 @@ static int step_handshake(struct conn *c)
 				w->run->neg = n;
 			pthread_mutex_unlock(&w->run->lock);
 		}
-		if (w->cfg->mode == MODE_GET)
-			get_established(c);
-		else
-			handshake_established(c);
+		w->mode->established(c);
 		return 1;
 	}
 	en = errno;
@@ -448,15 +445,11 @@ static int step_recv(struct conn *c)
 
 void conn_response_done(struct conn *c)
 {
-	if (c->w->cfg->mode == MODE_GET)
-		get_response(c);
-	else
-		handshake_response(c);
+	c->w->mode->response_done(c);
 }
 
 bool conn_flight_is_last(const struct conn *c)
 {
-	const struct client_cfg *cfg = c->w->cfg;
 	bool tls13 = SSL_version(c->ssl) >= TLS1_3_VERSION;
 
 	/* TLS 1.3 (and an abbreviated TLS 1.2 handshake) end with the client's
@@ -464,7 +457,7 @@ bool conn_flight_is_last(const struct conn *c)
 	if (!tls13 && !SSL_session_reused(c->ssl))
 		return false;
 	/* --resume on TLS 1.3 waits for the tickets before closing */
-	if (cfg->mode == MODE_HANDSHAKE && cfg->resume && !cfg->request_path && tls13)
+	if (tls13 && c->w->mode->waits_for_tickets(c->w->cfg))
 		return false;
 	return true;
 }

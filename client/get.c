@@ -164,3 +164,23 @@ void get_response(struct conn *c)
 	}
 	get_next(c);
 }
+
+static bool get_sends_requests(const struct client_cfg *cfg)
+{
+	(void)cfg;
+	return true;
+}
+
+/* keep-alive requests follow at once: tickets are read along the way */
+static bool get_waits_for_tickets(const struct client_cfg *cfg)
+{
+	(void)cfg;
+	return false;
+}
+
+const struct conn_mode get_mode = {
+	.established = get_established,
+	.response_done = get_response,
+	.sends_requests = get_sends_requests,
+	.waits_for_tickets = get_waits_for_tickets,
+};

@@ -109,3 +109,24 @@ void handshake_no_ticket(struct conn *c, const char *why)
 			     "drop --resume", why);
 	conn_finish(c);
 }
+
+/* --request: one request before closing, so the connection writes after its
+ * handshake */
+static bool handshake_sends_requests(const struct client_cfg *cfg)
+{
+	return cfg->request_path != NULL;
+}
+
+/* --resume with no request: the tickets arrive after the handshake, so the
+ * connection waits for them before closing */
+static bool handshake_waits_for_tickets(const struct client_cfg *cfg)
+{
+	return cfg->resume && !cfg->request_path;
+}
+
+const struct conn_mode handshake_mode = {
+	.established = handshake_established,
+	.response_done = handshake_response,
+	.sends_requests = handshake_sends_requests,
+	.waits_for_tickets = handshake_waits_for_tickets,
+};

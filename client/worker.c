@@ -396,6 +396,7 @@ static int worker_init(struct worker *w, struct run *run, unsigned id, char *err
 	w->id = id;
 	w->run = run;
 	w->cfg = cfg;
+	w->mode = cfg->mode == MODE_GET ? &get_mode : &handshake_mode;
 	w->cpu = cfg->have_cpus ? cpus_nth(&cfg->cpus, id) : -1;
 	w->epfd = -1;
 	stats_init(&w->st);

@@ -82,6 +82,7 @@ struct worker {
 	int cpu;                        /* -1: not pinned */
 	struct run *run;
 	const struct client_cfg *cfg;
+	const struct conn_mode *mode;   /* handshake_mode or get_mode */
 	SSL_CTX *ctx;
 	int epfd;
 
@@ -159,6 +160,19 @@ void conn_response_done(struct conn *c);
  * whether that was expected), -1 after conn_fail() was called. */
 #define CONN_EOF (-2)
 ssize_t conn_read(struct conn *c, void *buf, size_t len);
+
+/* What a mode does with a connection (handshake.c, get.c): conn.c calls
+ * through the worker's table instead of asking which mode runs. */
+struct conn_mode {
+	void (*established)(struct conn *c);   /* the TLS handshake completed */
+	void (*response_done)(struct conn *c); /* a whole response was read */
+	/* requests follow the handshake on this connection (so TCP_NODELAY) */
+	bool (*sends_requests)(const struct client_cfg *cfg);
+	/* a TLS 1.3 connection waits for the server's tickets after its last
+	 * flight before it closes */
+	bool (*waits_for_tickets)(const struct client_cfg *cfg);
+};
+extern const struct conn_mode handshake_mode, get_mode;
 
 /* handshake.c / get.c: what happens once the handshake completed, and after
  * each response. */

@@ -24,6 +24,11 @@ for f in bin/ktls bin/ktls-server bin/ktls-client bin/ktls-bench \
 	[[ -e $root$prefix/$f ]]; ok $? "installed $prefix/$f"
 done
 [[ -x $root$prefix/bin/ktls-server ]]; ok $? "the programs are executable"
+grep -qx "prefix=$prefix" "$root$prefix/lib/pkgconfig/libktls.pc"; ok $? "libktls.pc names PREFIX ($prefix)"
+check "make install PREFIX=/opt/ktls" \
+	make --no-print-directory -s install BUILD="$KTLS_BUILD" BIN="$KTLS_BIN" DESTDIR="$TMP/root2" PREFIX=/opt/ktls
+grep -qx "prefix=/opt/ktls" "$TMP/root2/opt/ktls/lib/pkgconfig/libktls.pc"
+ok $? "another PREFIX, another libktls.pc (written for each install)"
 out=$("$root$prefix/bin/ktls" --version 2>&1); rc=$?
 is "$rc" 0 "the installed ktls runs: $(head -1 <<<"$out")"
 
