@@ -1,9 +1,11 @@
 # ktls-bench: one build for everything.
 #
-#   make            install missing Debian packages, build bin/ and build/
+#   make            build bin/ and build/ (checks the Debian packages first and
+#                   stops, naming `make deps`, when one needed to build is missing)
 #   make test       build, then run host tests and the kTLS tests (VM or native)
 #   make bench      build, then run the quick benchmark suite into results/
-#   make deps       install missing Debian packages only
+#   make deps       install missing Debian packages (as root); make test and
+#                   make bench do it first, nothing else runs apt-get
 #   make asan       build with ASan+UBSan into build/asan and run the host tests
 #   make nodeprecated  build with OpenSSL's deprecated APIs hidden (what OpenSSL 4
 #                   removes; no osslshim/) into build/nodeprecated, run the host tests
@@ -17,6 +19,8 @@
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
 #   make soak       the ASan server under good and hostile clients for SOAK_SECONDS (60)
 #   make certs      generate the test certificates into build/certs
+#   make install    programs, man pages, libktls.a, ktls/ktls.h and libktls.pc
+#                   under DESTDIR/PREFIX (PREFIX=/usr/local)
 #   make clean
 #
 # V=1 shows the full commands.
@@ -71,6 +75,10 @@ MPI_SRC    := $(wildcard client/mpi/*.c)
 MPI_PKG    := ompi-c
 HAVE_MPI   := $(shell $(PKG_CONFIG) --exists $(MPI_PKG) 2>/dev/null && echo 1)
 FUZZ_SRC   := $(wildcard tests/fuzz/*.c)
+# Man pages: man/NAME.SECTION.scd -> build/man/NAME.SECTION (scdoc).
+MAN_SRC    := $(wildcard man/*.scd)
+MAN_PAGES  := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
+SCDOC      ?= scdoc
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 # A program's main() lives in <dir>/main.c; everything else in the folder
@@ -109,20 +117,24 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 # Libraries every program and test links, most dependent first.
 APP_LIBS  = $(LIBSERVER) $(LIBCLIENT) $(LIBBENCH) $(LIBSHIM) $(LIBKTLS) $(LIBCOMMON)
 
-.PHONY: all deps programs tests test test-host vm-test asan fuzz fuzzers bench certs clean soak FORCE cost cost-check \
+.PHONY: all deps check-deps programs man install tests test test-host vm-test asan fuzz fuzzers bench certs clean soak FORCE \
+	cost cost-check \
 	nodeprecated test-trixie
 .DEFAULT_GOAL := all
 # Keep objects of test programs (make would delete them as intermediates).
 .SECONDARY:
 
-all: deps
-	$(Q)$(MAKE) --no-print-directory programs
+all: programs
 
 deps:
 	$(Q)scripts/deps.sh
 
-programs: $(PROGS)
-tests: $(PROGS) $(TEST_BINS)
+check-deps:
+	$(Q)scripts/deps.sh --check
+
+programs: $(PROGS) man
+man: $(MAN_PAGES)
+tests: $(PROGS) $(TEST_BINS) $(MAN_PAGES)
 
 # --- libraries -------------------------------------------------------------
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
@@ -154,10 +166,16 @@ $(BUILD)/common/version.o: $(VERSION_GEN)
 $(BUILD)/common/version.o: CPPFLAGS += -I$(BUILD)/gen
 FORCE:
 
-$(BUILD)/%.o: %.c
+# Whatever compiles first checks the Debian packages (never installs them).
+$(BUILD)/%.o: %.c | check-deps
 	@mkdir -p $(@D)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+$(BUILD)/man/%: man/%.scd | check-deps
+	@mkdir -p $(@D)
+	@echo "  SCDOC $@"
+	$(Q)$(SCDOC) <$< >$@.tmp && mv $@.tmp $@
 
 # --- programs ----------------------------------------------------------------
 $(BIN)/ktls: $(call obj,$(TOOL_SRC)) $(LIBKTLS) $(LIBCOMMON)
@@ -209,7 +227,7 @@ test-host: tests certs
 	$(Q)KTLS_ASAN=$(KTLS_ASAN) KTLS_SHIMS=$(KTLS_SHIMS) KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) \
 		tests/run --host
 
-vm-test: deps
+vm-test: check-deps
 	$(Q)$(MAKE) --no-print-directory tests certs
 	$(Q)KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) tests/run --ktls
 
@@ -220,14 +238,14 @@ ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:$(ASAN_OPTIONS) \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:$(UBSAN_OPTIONS)
 ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin \
 	    CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined"
-asan: deps
+asan: check-deps
 	$(Q)$(ASAN_ENV) $(ASAN_MAKE) KTLS_ASAN=1 test-host
 
 # OpenSSL's deprecated APIs hidden, as OpenSSL 4 removes them (ENGINE,
 # EVP_PKEY_METHOD, EC_KEY, ...): osslshim/ compiles to stubs, the programs run
 # stock OpenSSL paths, and the host tests expect that (KTLS_SHIMS=0).
 NODEPRECATED_FLAGS := -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
-nodeprecated: deps
+nodeprecated: check-deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build/nodeprecated BIN=build/nodeprecated/bin \
 		OPENSSL_API_FLAGS="$(NODEPRECATED_FLAGS)" KTLS_SHIMS=0 test-host
 
@@ -242,13 +260,13 @@ test-trixie:
 		sh -c '$(TRIXIE_MAKE) all && $(TRIXIE_MAKE) test-host'
 
 # SOAK_SECONDS of mixed good and hostile clients against the ASan server.
-soak: deps
+soak: check-deps
 	$(Q)$(ASAN_MAKE) programs tests certs
 	$(Q)$(ASAN_ENV) KTLS_BIN=$(abspath build/asan/bin) KTLS_BUILD=$(abspath build/asan) \
 		scripts/soak.sh --seconds $(or $(SOAK_SECONDS),60)
 
 # FUZZ_SECONDS per target (default 60).
-fuzz: deps
+fuzz: check-deps
 	$(Q)$(MAKE) --no-print-directory fuzzers
 	$(Q)scripts/fuzz.sh --seconds $(or $(FUZZ_SECONDS),60)
 
@@ -268,6 +286,35 @@ cost-check: deps
 	$(Q)KTLS_BIN=$(abspath $(BIN)) KTLS_BUILD=$(abspath $(BUILD)) scripts/cost.sh --kernel $(COST_KERNELS) \
 		--suite cost-check --no-ceiling --no-plots --out $(BUILD)/cost-check \
 		--check bench/cost-baseline $(if $(COST_TOLERANCE),--tolerance $(COST_TOLERANCE))
+
+# --- installing ----------------------------------------------------------------
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PCDIR      ?= $(LIBDIR)/pkgconfig
+INSTALL    ?= install
+
+# libktls.pc is written at install time, for this PREFIX. libktls is a static
+# library: its users link OpenSSL themselves (pkg-config --static adds
+# Libs.private).
+install: programs $(LIBKTLS)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PCDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/ktls $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	$(INSTALL) -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 644 $(LIBKTLS) $(DESTDIR)$(LIBDIR)
+	$(INSTALL) -m 644 ktls/ktls.h $(DESTDIR)$(INCLUDEDIR)/ktls
+	$(INSTALL) -m 644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 644 $(filter %.3,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man3
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+		'Name: libktls' \
+		'Description: move an OpenSSL TLS session'"'"'s record layer into the Linux kernel (kTLS)' \
+		'Version: $(PROJECT_VERSION)' \
+		'Cflags: -I$${includedir}' \
+		'Libs: -L$${libdir} -lktls' \
+		'Libs.private: -lssl -lcrypto -lpthread' >$(DESTDIR)$(PCDIR)/libktls.pc
+	chmod 644 $(DESTDIR)$(PCDIR)/libktls.pc
 
 clean:
 	rm -rf $(BUILD) $(BIN)

@@ -244,7 +244,6 @@ double util_json_num(const cJSON *o, const char *key, double dflt);
 /* "tool", "version" and "commit" (common/version.h): which code wrote o. */
 void util_json_add_build(cJSON *o, const char *tool);
 /* "1.50 GB/s"-style helpers write into buf and return it. */
-const char *util_fmt_size_short(uint64_t bytes, char *buf, size_t len); /* 64k, 1m */
 int util_mkdir_p(const char *path);
 
 #endif

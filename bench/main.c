@@ -69,7 +69,7 @@ static void usage(FILE *f)
 "                           [a free port the kernel picks, per scenario]\n"
 "      --clients HOSTFILE   run the client side on these hosts through mpirun\n"
 "                           (ktls-client-mpi ranks: 'HOST slots=N' lines), the\n"
-"                           server here on --listen; see the README\n"
+"                           server here on --listen; see docs/fleet.md\n"
 "      --ranks N            client ranks at most  [the hostfile's slots]\n"
 "      --client-bin DIR     where ktls-client-mpi is on the client hosts  [--bin]\n"
 "      --mpi-arg ARG        pass ARG to mpirun (repeatable), e.g. --mpi-arg\n"
@@ -295,7 +295,18 @@ static int render(const char *dir, bool plots, const char *scripts, size_t *fail
 	return 0;
 }
 
-static int cmd_run(int argc, char **argv, const char *self)
+/* What cmd_run's command line says beyond struct runner. */
+struct run_opts {
+	const char *suite_name;
+	char **lines; /* --scenario lines */
+	size_t nlines;
+	bool no_ceiling, no_plots, certs_set, out_set, cpus_set;
+	uint64_t ceil_s;
+};
+
+/* Parse run's options into R and o. -1: go on; otherwise the exit status
+ * (0 after --help or --version, 2 on a usage error). */
+static int run_parse(int argc, char **argv, struct runner *R, struct run_opts *o)
 {
 	static const struct option opts[] = {
 		{ "suite", required_argument, NULL, 's' },
@@ -324,206 +335,299 @@ static int cmd_run(int argc, char **argv, const char *self)
 		{ "version", no_argument, NULL, 'v' },
 		{ 0 }
 	};
-	struct runner R = { .cpu_server = 0, .cpu_client = 1, .have_perf = -1 };
-	const char *suite_name = "quick";
-	char **lines = calloc((size_t)argc + 1, sizeof *lines);
-	size_t nlines = 0;
-	bool no_ceiling = false, no_plots = false, certs_set = false, out_set = false, cpus_set = false;
-	uint64_t ceil_s = 1;
-	char err[700], root[512], suites_dir[600];
-	int c, rc;
-
-	if (!lines)
-		return 1;
-	self_dir(R.bin, sizeof R.bin);
-	snprintf(R.vm_kernel, sizeof R.vm_kernel, "bookworm");
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		R.cpu_client = 0;
-	/* the exact command, for env.json ("run" was argv[1] of the program) */
-	int o = 0;
-	if (strcmp(argv[0], "run") == 0)
-		o = snprintf(R.cmdline, sizeof R.cmdline, "%s ", self);
-	for (int i = 0; i < argc && o < (int)sizeof R.cmdline - 1; i++)
-		o += snprintf(R.cmdline + o, sizeof R.cmdline - (size_t)o, "%s%s", i ? " " : "", argv[i]);
+	uint64_t v;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:o:nh", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': suite_name = optarg; break;
-		case 'S': lines[nlines++] = optarg; break;
-		case 'o': snprintf(R.out, sizeof R.out, "%s", optarg); out_set = true; break;
+		case 's': o->suite_name = optarg; break;
+		case 'S': o->lines[o->nlines++] = optarg; break;
+		case 'o': snprintf(R->out, sizeof R->out, "%s", optarg); o->out_set = true; break;
 		case 'p':
 			if (strcmp(optarg, "nginx")) {
 				fprintf(stderr, "ktls-bench: unknown peer '%s' (the one peer is nginx)\n", optarg);
-				free(lines);
 				return 2;
 			}
-			R.nginx = true;
+			R->nginx = true;
 			break;
 		case 'c':
-			if (parse_cpus(optarg, &R.cpu_server, &R.cpu_client)) {
+			if (parse_cpus(optarg, &R->cpu_server, &R->cpu_client)) {
 				fprintf(stderr, "ktls-bench: --cpus wants SERVER:CLIENT CPU numbers, e.g. 0:1 (got '%s')\n", optarg);
-				free(lines);
 				return 2;
 			}
-			cpus_set = true;
+			o->cpus_set = true;
 			break;
-		case 'n': R.dry_run = true; break;
+		case 'n': R->dry_run = true; break;
 		case 'C':
-			if (units_parse_u64(optarg, &ceil_s) || ceil_s < 1 || ceil_s > 60) {
+			if (units_parse_u64(optarg, &o->ceil_s) || o->ceil_s < 1 || o->ceil_s > 60) {
 				fprintf(stderr, "ktls-bench: --ceiling-seconds wants 1..60 (got '%s')\n", optarg);
-				free(lines);
 				return 2;
 			}
 			break;
-		case 'N': no_ceiling = true; break;
-		case 'P': no_plots = true; break;
+		case 'N': o->no_ceiling = true; break;
+		case 'P': o->no_plots = true; break;
 		case 'K':
 			if (strcmp(optarg, "instructions") == 0)
-				R.clock_instr = true;
+				R->clock_instr = true;
 			else if (strcmp(optarg, "time") == 0)
-				R.clock_instr = false;
+				R->clock_instr = false;
 			else {
 				fprintf(stderr, "ktls-bench: --clock: '%s' is no clock: use time or instructions\n",
 					optarg);
-				free(lines);
 				return 2;
 			}
 			break;
 		case 'k':
 			if (strcmp(optarg, "bookworm") && strcmp(optarg, "trixie-backports")) {
 				fprintf(stderr, "ktls-bench: --vm-kernel is bookworm or trixie-backports (got '%s')\n", optarg);
-				free(lines);
 				return 2;
 			}
-			snprintf(R.vm_kernel, sizeof R.vm_kernel, "%s", optarg);
+			snprintf(R->vm_kernel, sizeof R->vm_kernel, "%s", optarg);
 			break;
-		case 'F': R.force_vm = true; break;
-		case 'b': snprintf(R.bin, sizeof R.bin, "%s", optarg); break;
-		case 'r': snprintf(R.certs, sizeof R.certs, "%s", optarg); certs_set = true; break;
-		case 'e': R.emit = true; break;
-		case 'V': snprintf(R.vm_script, sizeof R.vm_script, "%s", optarg); break;
-		case 'L': snprintf(R.listen, sizeof R.listen, "%s", optarg); break;
-		case 'T': {
-			uint64_t v;
+		case 'F': R->force_vm = true; break;
+		case 'b': snprintf(R->bin, sizeof R->bin, "%s", optarg); break;
+		case 'r': snprintf(R->certs, sizeof R->certs, "%s", optarg); o->certs_set = true; break;
+		case 'e': R->emit = true; break;
+		case 'V': snprintf(R->vm_script, sizeof R->vm_script, "%s", optarg); break;
+		case 'L': snprintf(R->listen, sizeof R->listen, "%s", optarg); break;
+		case 'T':
 			if (units_parse_u64(optarg, &v) || v < 1 || v > 65535) {
 				fprintf(stderr, "ktls-bench: --port wants 1..65535 (got '%s')\n", optarg);
-				free(lines);
 				return 2;
 			}
-			R.port = (int)v;
+			R->port = (int)v;
 			break;
-		}
-		case 'H': snprintf(R.clients, sizeof R.clients, "%s", optarg); break;
-		case 'B': snprintf(R.client_bin, sizeof R.client_bin, "%s", optarg); break;
-		case 'R': {
-			uint64_t v;
+		case 'H': snprintf(R->clients, sizeof R->clients, "%s", optarg); break;
+		case 'B': snprintf(R->client_bin, sizeof R->client_bin, "%s", optarg); break;
+		case 'R':
 			if (units_parse_u64(optarg, &v) || v < 1 || v > 65536) {
 				fprintf(stderr, "ktls-bench: --ranks wants 1..65536 (got '%s')\n", optarg);
-				free(lines);
 				return 2;
 			}
-			R.ranks = (unsigned)v;
+			R->ranks = (unsigned)v;
 			break;
-		}
 		case 'M':
-			if (R.n_mpi_args >= sizeof R.mpi_args / sizeof R.mpi_args[0]) {
-				fprintf(stderr, "ktls-bench: at most %zu --mpi-arg\n", sizeof R.mpi_args / sizeof R.mpi_args[0]);
-				free(lines);
+			if (R->n_mpi_args >= sizeof R->mpi_args / sizeof R->mpi_args[0]) {
+				fprintf(stderr, "ktls-bench: at most %zu --mpi-arg\n", sizeof R->mpi_args / sizeof R->mpi_args[0]);
 				return 2;
 			}
-			R.mpi_args[R.n_mpi_args++] = optarg;
+			R->mpi_args[R->n_mpi_args++] = optarg;
 			break;
-		case 'h': usage(stdout); free(lines); return 0;
-		case 'v': build_print_version(stdout, "ktls-bench"); free(lines); return 0;
-		default: usage(stderr); free(lines); return 2;
+		case 'h': usage(stdout); return 0;
+		case 'v': build_print_version(stdout, "ktls-bench"); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "ktls-bench: unexpected argument '%s' (see --help)\n", argv[optind]);
-		free(lines);
 		return 2;
 	}
+	return -1;
+}
+
+/* What the options ask of this machine, checked before anything runs: the
+ * fleet, the CPUs, a fresh --out folder. -1: go on; otherwise the exit status. */
+static int run_check_options(struct runner *R, const struct run_opts *o)
+{
+	char err[700];
+	int rc;
+
 	/* instructions: only where the clock counts them, one CPU for both sides */
-	if (R.clock_instr && !R.dry_run && !icount_guest()) {
+	if (R->clock_instr && !R->dry_run && !icount_guest()) {
 		fprintf(stderr, "ktls-bench: --clock instructions: this clock counts time, not instructions "
 			"(KTLS_VM_ICOUNT=1 is not set): run it in the guest of scripts/vm.sh --icount, e.g. "
 			"make cost\n");
-		free(lines);
 		return 2;
 	}
-	if (R.clock_instr && (R.clients[0] || R.force_vm)) {
+	if (R->clock_instr && (R->clients[0] || R->force_vm)) {
 		fprintf(stderr, "ktls-bench: --clock instructions counts this guest's programs: it cannot go "
 			"with --clients or --force-vm\n");
-		free(lines);
 		return 2;
 	}
-	if (R.clock_instr && !cpus_set)
-		R.cpu_server = R.cpu_client = 0;
-	if ((rc = fleet_setup(&R, err, sizeof err))) {
+	if (R->clock_instr && !o->cpus_set)
+		R->cpu_server = R->cpu_client = 0;
+	if ((rc = fleet_setup(R, err, sizeof err))) {
 		fprintf(stderr, "ktls-bench: %s\n", err);
-		free(lines);
 		return rc == -EINVAL ? 2 : 1;
 	}
 	/* a CPU this process cannot run on would leave the programs unpinned
 	 * (or make them fail) while env.json and the report name it */
-	if (cpus_set || !R.dry_run) {
+	if (o->cpus_set || !R->dry_run) {
 		cpu_set_t want;
 		CPU_ZERO(&want);
-		CPU_SET(R.cpu_server, &want);
-		CPU_SET(R.cpu_client, &want);
+		CPU_SET(R->cpu_server, &want);
+		CPU_SET(R->cpu_client, &want);
 		if (cpus_check_usable(&want, err, sizeof err)) {
-			fprintf(stderr, "ktls-bench: --cpus %d:%d: %s\n", R.cpu_server, R.cpu_client, err);
-			free(lines);
+			fprintf(stderr, "ktls-bench: --cpus %d:%d: %s\n", R->cpu_server, R->cpu_client, err);
 			return 2;
 		}
 	}
 	/* each run its own folder: never blend two runs' rows, ceilings and
 	 * environments */
-	if (out_set && !R.dry_run && !R.emit) {
-		int fr = dir_is_free(R.out);
+	if (o->out_set && !R->dry_run && !R->emit) {
+		int fr = dir_is_free(R->out);
 		if (fr != 1) {
 			fprintf(stderr, "ktls-bench: --out %s: %s: give a new or empty folder (each run writes "
-				"its own; the report of a folder holding two runs would blend them)\n", R.out,
+				"its own; the report of a folder holding two runs would blend them)\n", R->out,
 				fr == 0 ? "it already holds files" : strerror(-fr));
-			free(lines);
 			return 2;
 		}
 	}
-	/* suites, certificates and scripts belong to this program's tree */
+	return -1;
+}
+
+/* Suites, certificates and scripts belong to this program's tree; the suite
+ * (the --scenario lines, or a suite file) is loaded into s. 0, or 2 after
+ * saying what is wrong with the suite. */
+static int run_locate(struct runner *R, struct run_opts *o, struct suite *s)
+{
+	char err[700], root[512], suites_dir[600];
+	int rc = 0;
+
 	find_root(root, sizeof root);
-	if (!certs_set) {
+	if (!o->certs_set) {
 		/* a build folder's own certs (build/asan/bin -> build/asan/certs), else build/certs */
 		char own[600];
 		self_dir(own, sizeof own - 16);
 		strcat(own, "/../certs");
 		if (access(own, R_OK) == 0)
-			snprintf(R.certs, sizeof R.certs, "%.500s", own);
+			snprintf(R->certs, sizeof R->certs, "%.500s", own);
 		else
-			snprintf(R.certs, sizeof R.certs, "%.480s/build/certs", root);
+			snprintf(R->certs, sizeof R->certs, "%.480s/build/certs", root);
 	}
-	snprintf(R.scripts, sizeof R.scripts, "%.480s/scripts", root);
-	if (!R.vm_script[0])
-		snprintf(R.vm_script, sizeof R.vm_script, "%.480s/vm.sh", R.scripts);
+	snprintf(R->scripts, sizeof R->scripts, "%.480s/scripts", root);
+	if (!R->vm_script[0])
+		snprintf(R->vm_script, sizeof R->vm_script, "%.480s/vm.sh", R->scripts);
 	snprintf(suites_dir, sizeof suites_dir, "%s/bench/suites", root);
 
-	struct suite s = { 0 };
-	if (nlines) {
-		suite_name = "--scenario";
-		for (size_t i = 0; i < nlines; i++) {
+	if (o->nlines) {
+		o->suite_name = "--scenario";
+		for (size_t i = 0; i < o->nlines; i++) {
 			char name[32];
 			snprintf(name, sizeof name, "--scenario %zu", i + 1);
-			if ((rc = suite_parse_text(&s, lines[i], name, err, sizeof err)))
+			if ((rc = suite_parse_text(s, o->lines[i], name, err, sizeof err)))
 				break;
 		}
 	} else {
-		rc = suite_load(&s, suite_name, suites_dir, err, sizeof err);
+		rc = suite_load(s, o->suite_name, suites_dir, err, sizeof err);
 	}
-	free(lines);
 	if (rc) {
 		fprintf(stderr, "ktls-bench: %s\n", err);
-		suite_free(&s);
 		return 2;
+	}
+	return 0;
+}
+
+/* Everything a real run needs, before it starts: the programs, the suite's
+ * certificates, nginx when asked, a writable run folder. 0, or 1 after
+ * saying what is missing and how to get it. */
+static int run_preflight(const struct runner *R, const struct suite *s)
+{
+	char need[700], err[700];
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(need, sizeof need, "%s/%s", R->bin, i ? "ktls-client" : "ktls-server");
+		if (access(need, X_OK)) {
+			fprintf(stderr, "ktls-bench: %s is missing: build it with make (or point --bin at it)\n", need);
+			return 1;
+		}
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		snprintf(need, sizeof need, "%.500s/%s.key", R->certs, s->sc[i].cert);
+		if (access(need, R_OK)) {
+			fprintf(stderr, "ktls-bench: %s is missing: run make certs (or point --certs at "
+				"a folder with <cert>.crt and <cert>.key)\n", need);
+			return 1;
+		}
+	}
+	if (R->nginx && system("command -v nginx >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "ktls-bench: --peer nginx, but nginx is not installed: apt-get install nginx\n");
+		return 1;
+	}
+	if (out_writable(R->out, err, sizeof err)) {
+		fprintf(stderr, "ktls-bench: %s (--out picks another folder)\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* The run's first line on stderr, env.json ("running" until env_finish) and
+ * the crypto ceiling, before the first scenario. */
+static void run_begin(struct runner *R, const struct run_opts *o, const struct suite *s)
+{
+	char err[700], path[700];
+
+	if (R->clients[0])
+		fprintf(stderr, "ktls-bench: %zu scenarios from %s into %s (server CPU %d on %s, clients: up to %u "
+			"ranks on the hosts of %s)%s\n", s->n, o->suite_name, R->out, R->cpu_server, R->listen,
+			R->ranks, R->clients, R->nginx ? ", with nginx" : "");
+	else {
+		fprintf(stderr, "ktls-bench: %zu scenarios from %s into %s (server CPU %d, client CPU %d)%s\n",
+			s->n, o->suite_name, R->out, R->cpu_server, R->cpu_client, R->nginx ? ", with nginx" : "");
+		if (!R->host_ktls)
+			fprintf(stderr, "ktls-bench: this kernel has no kTLS: the kTLS scenarios run in the VM "
+				"(%s kernel), emulated, for correctness only\n", R->vm_kernel);
+	}
+	cJSON *env = env_collect(R, o->suite_name);
+	snprintf(path, sizeof path, "%s/env.json", R->out);
+	if (env) {
+		/* "complete" or "interrupted" once the run ends (env_finish) */
+		cJSON_AddStringToObject(env, "run_state", "running");
+		/* what a second of CPU time is here: time, or 10^9 instructions */
+		cJSON_AddStringToObject(env, "clock", R->clock_instr ? "instructions" : "time");
+		if (R->clock_instr && getenv("KTLS_IN_VM"))
+			cJSON_AddStringToObject(env, "icount_kernel", getenv("KTLS_IN_VM"));
+		if (R->clock_instr && getenv("KTLS_VM_ICOUNT_CPU"))
+			cJSON_AddStringToObject(env, "icount_cpu", getenv("KTLS_VM_ICOUNT_CPU"));
+		util_write_json(path, env);
+	}
+	cJSON_Delete(env);
+	if (o->no_ceiling)
+		return;
+	struct ceiling ceil = { 0 };
+	fprintf(stderr, "ktls-bench: crypto ceiling (openssl speed, %llu s each, CPU %d)\n",
+		(unsigned long long)o->ceil_s, R->cpu_server);
+	if (ceiling_measure_cpu(&ceil, s, (unsigned)o->ceil_s, R->cpu_server, NULL, NULL, err, sizeof err))
+		fprintf(stderr, "ktls-bench: crypto ceiling: %s\n", err);
+	if (ceil.n_sign + ceil.n_kex + ceil.n_aead) {
+		cJSON *j = ceiling_to_json(&ceil);
+		snprintf(path, sizeof path, "%s/ceiling.json", R->out);
+		if (j)
+			util_write_json(path, j);
+		cJSON_Delete(j);
+	}
+}
+
+static int cmd_run(int argc, char **argv, const char *self)
+{
+	struct runner R = { .cpu_server = 0, .cpu_client = 1, .have_perf = -1 };
+	struct run_opts o = { .suite_name = "quick", .ceil_s = 1 };
+	struct suite s = { 0 };
+	int rc;
+
+	if (!(o.lines = calloc((size_t)argc + 1, sizeof *o.lines)))
+		return 1;
+	self_dir(R.bin, sizeof R.bin);
+	snprintf(R.vm_kernel, sizeof R.vm_kernel, "bookworm");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		R.cpu_client = 0;
+	/* the exact command, for env.json ("run" was argv[1] of the program) */
+	int off = 0;
+	if (strcmp(argv[0], "run") == 0)
+		off = snprintf(R.cmdline, sizeof R.cmdline, "%s ", self);
+	for (int i = 0; i < argc && off < (int)sizeof R.cmdline - 1; i++)
+		off += snprintf(R.cmdline + off, sizeof R.cmdline - (size_t)off, "%s%s", i ? " " : "", argv[i]);
+
+	if ((rc = run_parse(argc, argv, &R, &o)) >= 0 || (rc = run_check_options(&R, &o)) >= 0) {
+		free(o.lines);
+		return rc;
+	}
+	rc = run_locate(&R, &o, &s);
+	free(o.lines);
+	if (rc) {
+		suite_free(&s);
+		return rc;
 	}
 
 	struct ktls_probe probe;
@@ -543,45 +647,16 @@ static int cmd_run(int argc, char **argv, const char *self)
 		suite_free(&s);
 		return 1;
 	}
-	if (!out_set) {
+	if (!o.out_set) {
 		if (R.emit) /* inside the VM: the files go out on stdout, then away */
 			snprintf(R.out, sizeof R.out, "%s/out", R.tmp);
 		else
 			default_out(R.out, sizeof R.out);
 	}
-	if (!R.dry_run) {
-		char need[700];
-		for (int i = 0; i < 2; i++) {
-			snprintf(need, sizeof need, "%s/%s", R.bin, i ? "ktls-client" : "ktls-server");
-			if (access(need, X_OK)) {
-				fprintf(stderr, "ktls-bench: %s is missing: build it with make (or point --bin at it)\n", need);
-				nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-				suite_free(&s);
-				return 1;
-			}
-		}
-		for (size_t i = 0; i < s.n; i++) {
-			snprintf(need, sizeof need, "%.500s/%s.key", R.certs, s.sc[i].cert);
-			if (access(need, R_OK)) {
-				fprintf(stderr, "ktls-bench: %s is missing: run make certs (or point --certs at "
-					"a folder with <cert>.crt and <cert>.key)\n", need);
-				nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-				suite_free(&s);
-				return 1;
-			}
-		}
-		if (R.nginx && system("command -v nginx >/dev/null 2>&1") != 0) {
-			fprintf(stderr, "ktls-bench: --peer nginx, but nginx is not installed: apt-get install nginx\n");
-			nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-			suite_free(&s);
-			return 1;
-		}
-		if ((rc = out_writable(R.out, err, sizeof err))) {
-			fprintf(stderr, "ktls-bench: %s (--out picks another folder)\n", err);
-			nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-			suite_free(&s);
-			return 1;
-		}
+	if (!R.dry_run && run_preflight(&R, &s)) {
+		nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		suite_free(&s);
+		return 1;
 	}
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -589,50 +664,8 @@ static int cmd_run(int argc, char **argv, const char *self)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (!R.emit && !R.dry_run && R.clients[0])
-		fprintf(stderr, "ktls-bench: %zu scenarios from %s into %s (server CPU %d on %s, clients: up to %u "
-			"ranks on the hosts of %s)%s\n", s.n, suite_name, R.out, R.cpu_server, R.listen, R.ranks,
-			R.clients, R.nginx ? ", with nginx" : "");
-	else if (!R.emit && !R.dry_run) {
-		fprintf(stderr, "ktls-bench: %zu scenarios from %s into %s (server CPU %d, client CPU %d)%s\n",
-			s.n, suite_name, R.out, R.cpu_server, R.cpu_client, R.nginx ? ", with nginx" : "");
-		if (!R.host_ktls)
-			fprintf(stderr, "ktls-bench: this kernel has no kTLS: the kTLS scenarios run in the VM "
-				"(%s kernel), emulated, for correctness only\n", R.vm_kernel);
-	}
-	if (!R.dry_run && !R.emit) {
-		cJSON *env = env_collect(&R, suite_name);
-		char path[700];
-		snprintf(path, sizeof path, "%s/env.json", R.out);
-		if (env) {
-			/* "complete" or "interrupted" once the run ends (env_finish) */
-			cJSON_AddStringToObject(env, "run_state", "running");
-			/* what a second of CPU time is here: time, or 10^9 instructions */
-			cJSON_AddStringToObject(env, "clock", R.clock_instr ? "instructions" : "time");
-			if (R.clock_instr && getenv("KTLS_IN_VM"))
-				cJSON_AddStringToObject(env, "icount_kernel", getenv("KTLS_IN_VM"));
-			if (R.clock_instr && getenv("KTLS_VM_ICOUNT_CPU"))
-				cJSON_AddStringToObject(env, "icount_cpu", getenv("KTLS_VM_ICOUNT_CPU"));
-			util_write_json(path, env);
-		}
-		cJSON_Delete(env);
-	}
-	if (!no_ceiling && !R.dry_run && !R.emit) {
-		struct ceiling ceil = { 0 };
-		fprintf(stderr, "ktls-bench: crypto ceiling (openssl speed, %llu s each, CPU %d)\n",
-			(unsigned long long)ceil_s, R.cpu_server);
-		rc = ceiling_measure_cpu(&ceil, &s, (unsigned)ceil_s, R.cpu_server, NULL, NULL, err, sizeof err);
-		if (rc)
-			fprintf(stderr, "ktls-bench: crypto ceiling: %s\n", err);
-		if (ceil.n_sign + ceil.n_kex + ceil.n_aead) {
-			cJSON *j = ceiling_to_json(&ceil);
-			char path[700];
-			snprintf(path, sizeof path, "%s/ceiling.json", R.out);
-			if (j)
-				util_write_json(path, j);
-			cJSON_Delete(j);
-		}
-	}
+	if (!R.dry_run && !R.emit)
+		run_begin(&R, &o, &s);
 
 	rc = runner_stop ? 130 : runner_run_suite(&R, &s);
 	nftw(R.tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -648,7 +681,7 @@ static int cmd_run(int argc, char **argv, const char *self)
 	else
 		fprintf(stderr, "ktls-bench: %zu scenarios run, %zu failed\n", R.done, R.failed);
 	size_t failed = 0;
-	int rr = render(R.out, !no_plots, R.scripts, &failed);
+	int rr = render(R.out, !o.no_plots, R.scripts, &failed);
 	if (rc == 0 && failed) {
 		fprintf(stderr, "ktls-bench: %zu scenarios measured nothing or failed: see the end of %s/report.md\n",
 			failed, R.out);
@@ -728,7 +761,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1, argv[0]);
 	if (cmd[0] != '-') {
-		fprintf(stderr, "ktls-bench: unknown command '%s' (run, report, compare, plotdata; see --help)\n", cmd);
+		fprintf(stderr, "ktls-bench: unknown command '%s' (run, report, compare, plotdata, cost-check; see --help)\n", cmd);
 		return 2;
 	}
 	return cmd_run(argc, argv, argv[0]);

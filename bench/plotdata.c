@@ -23,6 +23,7 @@
  * report says which and why.
  */
 #include "bench/report.h"
+#include "bench/format.h"
 #include "bench/icount.h"
 
 #include <errno.h>
@@ -202,7 +203,7 @@ static int icount_dat(const struct run *r, const char *dir, char *err, size_t er
 			if (w->nginx || (w->sc.kind != SCEN_BULK && w->sc.kind != SCEN_FILE) ||
 			    strcmp(w->sc.cipher, aeads[a]) || !icount_split_shown(w) || icount_check(r, w, why, sizeof why))
 				continue;
-			util_fmt_size_short(w->sc.size, sz, sizeof sz);
+			fmt_size_short(w->sc.size, sz, sizeof sz);
 			snprintf(label, sizeof label, "%s%s %s %s", w->sc.kind == SCEN_FILE ? "file " : "",
 				 w->sc.cipher, sz, w->sc.layer);
 			fprintf(f, "\"%s\" %.4f %.4f\n", label, icount_per_unit(w, w->instr_user),
@@ -283,7 +284,7 @@ int plotdata_write(const struct run *r, const char *dir, char *err, size_t errle
 		double theirs = ng ? ceiling_ratio(r, ng) : -1;
 		if (ours <= 0 && theirs <= 0)
 			continue;
-		util_fmt_size_short(w->sc.size, sz, sizeof sz);
+		fmt_size_short(w->sc.size, sz, sizeof sz);
 		if (w->sc.kind == SCEN_HANDSHAKE)
 			snprintf(label, sizeof label, "hs %s %s %s c%u%s", w->sc.tls == 12 ? "1.2" : "1.3", w->sc.cert,
 				 w->sc.resume ? "res" : "full", w->sc.conns,

@@ -7,19 +7,8 @@
 #include <stddef.h>
 
 #include "bench/bench.h"
+#include "bench/format.h"
 
-struct sbuf {
-	char *buf;
-	size_t len, cap;
-	bool oom;
-};
-
-void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A figure with prec decimals (thousands separators for large integers),
- * or "—" when v is negative (unknown). */
-const char *fnum(char *buf, size_t len, double v, int prec);
-/* "0.42×" for a / b, or "—". */
-const char *fratio(char *buf, size_t len, double a, double b);
 bool env_flag(const struct run *r, const char *flag);
 
 void report_handshakes(const struct run *r, struct sbuf *b);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/format.h"
 #include "bench/icount.h"
 #include "bench/report.h"
 
@@ -26,7 +27,7 @@ static void row_name(const struct row *w, char *buf, size_t len)
 {
 	const struct scenario *sc = &w->sc;
 	char sz[32];
-	util_fmt_size_short(sc->size, sz, sizeof sz);
+	fmt_size_short(sc->size, sz, sizeof sz);
 	if (sc->kind == SCEN_HANDSHAKE)
 		snprintf(buf, len, "TLS %s %s %s %s%s", sc->tls == 12 ? "1.2" : "1.3", sc->cert, sc->group,
 			 sc->resume ? "resumed" : "full", sc->stock ? " (stock OpenSSL)" : "");

@@ -463,6 +463,176 @@ static int server_busy_s(const int *cpus, unsigned n, double *s)
 	return 0;
 }
 
+/* The server's CPU over the client's measured window: the server's own
+ * (/proc/<pid>/stat) and its CPUs' as a whole (/proc/stat, so other work on
+ * them shows), each sampled at the window's two ends. */
+struct window {
+	double cpu0, cpu1, busy0, busy1;
+	uint64_t t0, t1; /* when cpu0/busy0 and cpu1/busy1 were sampled */
+	bool instr;       /* --clock instructions: is0/is1 too */
+	struct icount_sample is0, is1;
+};
+
+static void window_open(struct window *w, pid_t sp, const int *cpus, unsigned n)
+{
+	w->t0 = procstat_now_ns();
+	if (proc_cpu_s(sp, &w->cpu0))
+		w->cpu0 = -1;
+	if (w->instr) {
+		icount_sample_free(&w->is0);
+		icount_sample(sp, &w->is0);
+	}
+	if (server_busy_s(cpus, n, &w->busy0))
+		w->busy0 = -1;
+}
+
+/* The window's end for the CPUs (the server's own CPU is read by the caller,
+ * which also learns from it whether the server is still alive). */
+static void window_close_busy(struct window *w, const int *cpus, unsigned n)
+{
+	w->t1 = procstat_now_ns();
+	if (server_busy_s(cpus, n, &w->busy1))
+		w->busy1 = -1;
+}
+
+/* perf stat -e cycles on the server, on the client's CPU; -1 when it could
+ * not start. */
+static pid_t perf_start(struct runner *R, pid_t sp, const char *stem)
+{
+	struct args pa = { 0 };
+	pid_t pp = -1;
+	arg(&pa, "perf");
+	arg(&pa, "stat");
+	arg(&pa, "-x,");
+	arg(&pa, "-e");
+	arg(&pa, "cycles");
+	arg(&pa, "-p");
+	arg(&pa, "%d", (int)sp);
+	arg(&pa, "-o");
+	arg(&pa, "%s/%s.perf.txt", R->out, stem);
+	if (proc_spawn(pa.v, R->cpu_client, NULL, &pp))
+		pp = -1;
+	return pp;
+}
+
+/* A hyperfine scenario: whole transfers timed by hyperfine (or, without it,
+ * by ktls-bench itself). log names the log an error points to. */
+static bool run_timed(struct runner *R, const struct scenario *sc, struct args *ca, const char *stem,
+		      const char *cmd_c, pid_t *cp, char *log, size_t loglen, char *err, size_t errlen)
+{
+	bool ok;
+	int st_client = -1;
+	if (R->have_hyperfine) {
+		struct args ha = { 0 };
+		arg(&ha, "hyperfine");
+		arg(&ha, "-N");
+		arg(&ha, "--style");
+		arg(&ha, "none");
+		arg(&ha, "--runs");
+		arg(&ha, "%u", sc->runs);
+		arg(&ha, "--command-name");
+		arg(&ha, "%s", sc->layer);
+		arg(&ha, "--export-json");
+		arg(&ha, "%s/%s.hyperfine.json", R->out, stem);
+		arg(&ha, "%s", cmd_c);
+		snprintf(log, loglen, "%s/%s.hyperfine.log", R->out, stem);
+		int rc = proc_spawn(ha.v, R->cpu_client, log, cp);
+		if (rc == 0 && proc_wait(*cp, 1800000, &st_client) == 0)
+			*cp = -1;
+		ok = rc == 0 && *cp < 0 && exited_zero(st_client);
+	} else {
+		ok = self_time(R, sc, ca, stem) == 0;
+	}
+	if (!ok)
+		snprintf(err, errlen, "timing %s failed: see %s", cmd_c, log);
+	return ok;
+}
+
+/* Run the client (or, with fa, the fleet through mpirun) to its end, opening
+ * the server's window at the end of the client's warmup and, for a fleet,
+ * closing it at the end of the fleet's window (*fleet_done). True when the
+ * client exited 0; *cp is -1 once it has been reaped. */
+static bool run_client(struct runner *R, const struct scenario *sc, struct args *ca, char **fa,
+		       const char *stem, pid_t sp, const int *scpus, unsigned nscpus, uint64_t t0,
+		       struct window *w, bool *fleet_done, pid_t *cp, char *err, size_t errlen)
+{
+	double limit = sc->count ? 630 : (double)(sc->duration_ns + sc->warmup_ns) / 1e9 + 30;
+	char log[1024], path[1024];
+	int rc, st_client = -1;
+	bool ok = false;
+
+	snprintf(log, sizeof log, "%s/%s.client.log", R->out, stem);
+	if (fa) {
+		/* rank 0's JSON arrives on mpirun's stdout */
+		snprintf(path, sizeof path, "%s/%s.client.json", R->out, stem);
+		rc = proc_spawn_split(fa, -1, path, log, cp);
+	} else {
+		rc = proc_spawn(ca->v, scenario_client_threads(sc) > 1 ? -1 : R->cpu_client, log, cp);
+	}
+	if (rc) {
+		snprintf(err, errlen, "cannot start %s: %s (%s)", fa ? fa[0] : ca->v[0], strerror(-rc),
+			 fa ? "apt-get install openmpi-bin" : "build it with make");
+		return false;
+	}
+	/* The server's CPU counts from the end of the client's warmup (its
+	 * measured window starts then, give or take the few ms the client takes
+	 * to start), so that it matches the handshakes and bytes the client
+	 * counts. A fleet's clock starts when rank 0 says so (mpirun takes a
+	 * while to start the ranks), and its window ends warmup + duration
+	 * later, before mpirun winds down. */
+	bool warm = sc->warmup_ns == 0 && !fa, ended = false;
+	uint64_t t_ref = fa ? 0 : t0;
+	for (;;) {
+		uint64_t now = procstat_now_ns();
+		double el = (double)(now - t0) / 1e9;
+		unsigned wait_ms = 250;
+		if (fa && !t_ref) {
+			if (fleet_started(log))
+				t_ref = now;
+			else
+				wait_ms = 5;
+		}
+		if (t_ref && !warm && now >= t_ref + sc->warmup_ns) {
+			window_open(w, sp, scpus, nscpus);
+			warm = true;
+		} else if (t_ref && !warm && (t_ref + sc->warmup_ns - now) / 1000000 < wait_ms) {
+			wait_ms = (unsigned)((t_ref + sc->warmup_ns - now) / 1000000) + 1;
+		}
+		if (fa && warm && !ended) {
+			uint64_t end = t_ref + sc->warmup_ns + sc->duration_ns;
+			if (now >= end) {
+				window_close_busy(w, scpus, nscpus);
+				if (proc_cpu_s(sp, &w->cpu1))
+					w->cpu1 = -1;
+				ended = true;
+			} else if ((end - now) / 1000000 < wait_ms) {
+				wait_ms = (unsigned)((end - now) / 1000000) + 1;
+			}
+		}
+		if (proc_wait(*cp, wait_ms, &st_client) == 0) {
+			*cp = -1;
+			break;
+		}
+		if (runner_stop)
+			break;
+		if (el > limit) {
+			snprintf(err, errlen, "client still running after %.0f s: killed (see %s)", limit, log);
+			break;
+		}
+		runner_progress(R, stem, el, limit - 30);
+	}
+	if (*cp < 0 && exited_zero(st_client))
+		ok = true;
+	else if (*cp < 0 && !err[0])
+		snprintf(err, errlen, "%s exited with status %d: see %s",
+			 fa ? "mpirun (ktls-client-mpi on the client hosts)" : "ktls-client",
+			 WIFEXITED(st_client) ? WEXITSTATUS(st_client) : 128 + WTERMSIG(st_client), log);
+	/* (a fleet that ended before its window's end was seen here is sampled
+	 * by the caller, a little late) */
+	*fleet_done = fa && ended;
+	return ok;
+}
+
 int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool nginx)
 {
 	char cpulist[256];
@@ -473,11 +643,9 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 	struct args *sa = calloc(1, sizeof *sa), *ca = calloc(1, sizeof *ca);
 	pid_t sp = -1, cp = -1, pp = -1;
 	char **fa = NULL; /* --clients: mpirun's argv */
-	double cpu0 = -1, cpu1 = -1, cycles = -1, wall = 0;
-	double busy0 = -1, busy1 = -1; /* the server's CPU as a whole, /proc/stat */
-	uint64_t t_cpu0 = 0, t_cpu1 = 0; /* when cpu0/busy0 and cpu1/busy1 were sampled */
-	struct icount_sample is0 = { 0 }, is1 = { 0 }; /* --clock instructions */
-	bool fleet_done = false; /* --clients: cpu1/busy1 sampled at the end of the fleet's window */
+	struct window w = { .cpu0 = -1, .cpu1 = -1, .busy0 = -1, .busy1 = -1, .instr = R->clock_instr };
+	double cycles = -1, wall = 0;
+	bool fleet_done = false; /* --clients: the window closed at the end of the fleet's */
 	int port, rc, st_server = -1, st_client = -1;
 	bool ok = false;
 	uint64_t t0;
@@ -547,150 +715,27 @@ int runner_scenario(struct runner *R, const struct scenario *sc, int seq, bool n
 			sp = -1;
 		goto record;
 	}
-	t_cpu0 = procstat_now_ns();
-	proc_cpu_s(sp, &cpu0);
-	if (R->clock_instr)
-		icount_sample(sp, &is0);
-	if (server_busy_s(scpus, nscpus, &busy0))
-		busy0 = -1;
-	if (perf_works(R)) {
-		struct args pa = { 0 };
-		arg(&pa, "perf");
-		arg(&pa, "stat");
-		arg(&pa, "-x,");
-		arg(&pa, "-e");
-		arg(&pa, "cycles");
-		arg(&pa, "-p");
-		arg(&pa, "%d", (int)sp);
-		arg(&pa, "-o");
-		arg(&pa, "%s/%s.perf.txt", R->out, stem);
-		if (proc_spawn(pa.v, R->cpu_client, NULL, &pp))
-			pp = -1;
-	}
+	window_open(&w, sp, scpus, nscpus);
+	if (perf_works(R))
+		pp = perf_start(R, sp, stem);
 
 	t0 = procstat_now_ns();
-	if (sc->kind == SCEN_HYPERFINE) {
-		if (R->have_hyperfine) {
-			struct args ha = { 0 };
-			arg(&ha, "hyperfine");
-			arg(&ha, "-N");
-			arg(&ha, "--style");
-			arg(&ha, "none");
-			arg(&ha, "--runs");
-			arg(&ha, "%u", sc->runs);
-			arg(&ha, "--command-name");
-			arg(&ha, "%s", sc->layer);
-			arg(&ha, "--export-json");
-			arg(&ha, "%s/%s.hyperfine.json", R->out, stem);
-			arg(&ha, "%s", cmd_c);
-			snprintf(log, sizeof log, "%s/%s.hyperfine.log", R->out, stem);
-			rc = proc_spawn(ha.v, R->cpu_client, log, &cp);
-			if (rc == 0 && proc_wait(cp, 1800000, &st_client) == 0)
-				cp = -1;
-			ok = rc == 0 && cp < 0 && exited_zero(st_client);
-		} else {
-			ok = self_time(R, sc, ca, stem) == 0;
-		}
-		if (!ok)
-			snprintf(err, sizeof err, "timing %s failed: see %s", cmd_c, log);
-	} else {
-		double limit = sc->count ? 630 : (double)(sc->duration_ns + sc->warmup_ns) / 1e9 + 30;
-		snprintf(log, sizeof log, "%s/%s.client.log", R->out, stem);
-		if (fa) {
-			/* rank 0's JSON arrives on mpirun's stdout */
-			snprintf(path, sizeof path, "%s/%s.client.json", R->out, stem);
-			rc = proc_spawn_split(fa, -1, path, log, &cp);
-		} else {
-			rc = proc_spawn(ca->v, scenario_client_threads(sc) > 1 ? -1 : R->cpu_client, log, &cp);
-		}
-		if (rc) {
-			snprintf(err, sizeof err, "cannot start %s: %s (%s)", fa ? fa[0] : ca->v[0], strerror(-rc),
-				 fa ? "apt-get install openmpi-bin" : "build it with make");
-		} else {
-			/* The server's CPU counts from the end of the client's warmup
-			 * (its measured window starts then, give or take the few ms the
-			 * client takes to start), so that it matches the handshakes and
-			 * bytes the client counts. A fleet's clock starts when rank 0
-			 * says so (mpirun takes a while to start the ranks), and its
-			 * window ends warmup + duration later, before mpirun winds down. */
-			bool warm = sc->warmup_ns == 0 && !fa, ended = false;
-			uint64_t t_ref = fa ? 0 : t0;
-			for (;;) {
-				uint64_t now = procstat_now_ns();
-				double el = (double)(now - t0) / 1e9;
-				unsigned wait_ms = 250;
-				if (fa && !t_ref) {
-					if (fleet_started(log))
-						t_ref = now;
-					else
-						wait_ms = 5;
-				}
-				if (t_ref && !warm && now >= t_ref + sc->warmup_ns) {
-					t_cpu0 = procstat_now_ns();
-					if (proc_cpu_s(sp, &cpu0))
-						cpu0 = -1;
-					if (R->clock_instr) {
-						icount_sample_free(&is0);
-						icount_sample(sp, &is0);
-					}
-					if (server_busy_s(scpus, nscpus, &busy0))
-						busy0 = -1;
-					warm = true;
-				} else if (t_ref && !warm && (t_ref + sc->warmup_ns - now) / 1000000 < wait_ms) {
-					wait_ms = (unsigned)((t_ref + sc->warmup_ns - now) / 1000000) + 1;
-				}
-				if (fa && warm && !ended) {
-					uint64_t end = t_ref + sc->warmup_ns + sc->duration_ns;
-					if (now >= end) {
-						t_cpu1 = procstat_now_ns();
-						if (server_busy_s(scpus, nscpus, &busy1))
-							busy1 = -1;
-						if (proc_cpu_s(sp, &cpu1))
-							cpu1 = -1;
-						ended = true;
-					} else if ((end - now) / 1000000 < wait_ms) {
-						wait_ms = (unsigned)((end - now) / 1000000) + 1;
-					}
-				}
-				if (proc_wait(cp, wait_ms, &st_client) == 0) {
-					cp = -1;
-					break;
-				}
-				if (runner_stop)
-					break;
-				if (el > limit) {
-					snprintf(err, sizeof err, "client still running after %.0f s: killed (see %s)",
-						 limit, log);
-					break;
-				}
-				runner_progress(R, stem, el, limit - 30);
-			}
-			if (cp < 0 && exited_zero(st_client))
-				ok = true;
-			else if (cp < 0 && !err[0])
-				snprintf(err, sizeof err, "%s exited with status %d: see %s",
-					 fa ? "mpirun (ktls-client-mpi on the client hosts)" : "ktls-client",
-					 WIFEXITED(st_client) ? WEXITSTATUS(st_client) : 128 + WTERMSIG(st_client),
-					 log);
-			/* (a fleet that ended before its window's end was seen here is
-			 * sampled now, a little late) */
-			fleet_done = fa && ended;
-		}
-	}
-	if (!fleet_done) {
-		t_cpu1 = procstat_now_ns();
-		if (server_busy_s(scpus, nscpus, &busy1))
-			busy1 = -1;
-	}
+	if (sc->kind == SCEN_HYPERFINE)
+		ok = run_timed(R, sc, ca, stem, cmd_c, &cp, log, sizeof log, err, sizeof err);
+	else
+		ok = run_client(R, sc, ca, fa, stem, sp, scpus, nscpus, t0, &w, &fleet_done, &cp,
+				err, sizeof err);
+	if (!fleet_done)
+		window_close_busy(&w, scpus, nscpus);
 	wall = (double)(procstat_now_ns() - t0) / 1e9;
 	double cpu_end;
-	if (R->clock_instr && !fleet_done)
-		icount_sample(sp, &is1);
-	if (proc_cpu_s(sp, fleet_done ? &cpu_end : &cpu1) || cpu0 < 0 || cpu1 < 0) {
+	if (w.instr && !fleet_done)
+		icount_sample(sp, &w.is1);
+	if (proc_cpu_s(sp, fleet_done ? &cpu_end : &w.cpu1) || w.cpu0 < 0 || w.cpu1 < 0) {
 		if (!err[0])
 			snprintf(err, sizeof err, "the server died during the run: see %s.server.log", stem);
 		ok = false;
-		cpu1 = cpu0 = -1;
+		w.cpu1 = w.cpu0 = -1;
 	}
 	stop_quietly(&cp, SIGTERM, 3000, &st_client);
 	if (pp > 0) {
@@ -712,20 +757,20 @@ record:
 	free(ca);
 	fleet_argv_free(fa);
 	if (runner_stop && !ok) {
-		icount_sample_free(&is0);
-		icount_sample_free(&is1);
+		icount_sample_free(&w.is0);
+		icount_sample_free(&w.is1);
 		return -EINTR; /* interrupted: keep only what finished */
 	}
 	if (!ok)
 		R->failed++;
 	rc = write_run_json(R, sc, stem, seq, nginx, ok, err[0] ? err : NULL,
-			    cpu1 >= 0 ? cpu1 - cpu0 : -1,
-			    cpu1 >= 0 && busy0 >= 0 && busy1 >= 0 ? busy1 - busy0 - (cpu1 - cpu0) : -1,
-			    t_cpu1 > t_cpu0 && t_cpu0 ? (double)(t_cpu1 - t_cpu0) / 1e9 : -1,
+			    w.cpu1 >= 0 ? w.cpu1 - w.cpu0 : -1,
+			    w.cpu1 >= 0 && w.busy0 >= 0 && w.busy1 >= 0 ? w.busy1 - w.busy0 - (w.cpu1 - w.cpu0) : -1,
+			    w.t1 > w.t0 && w.t0 ? (double)(w.t1 - w.t0) / 1e9 : -1,
 			    cycles, wall, cmd_s, cmd_c, nscpus,
-			    ok && R->clock_instr ? icount_delta_json(&is0, &is1) : NULL);
-	icount_sample_free(&is0);
-	icount_sample_free(&is1);
+			    ok && w.instr ? icount_delta_json(&w.is0, &w.is1) : NULL);
+	icount_sample_free(&w.is0);
+	icount_sample_free(&w.is1);
 	if (!ok && !R->tty)
 		fprintf(stderr, "ktls-bench: %s: %s\n", stem, err);
 	return rc ? rc : (ok ? 0 : 1);

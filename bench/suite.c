@@ -10,6 +10,7 @@
  * file:line, the bad word and the valid values.
  */
 #include "bench/bench.h"
+#include "bench/format.h"
 
 #include <ctype.h>
 #include <sched.h>
@@ -191,21 +192,6 @@ static int key_apply(enum key k, const char *v, struct scenario *sc, char *hint,
 }
 
 /* --- ids, lines, JSON ------------------------------------------------------------ */
-const char *util_fmt_size_short(uint64_t b, char *buf, size_t len)
-{
-	static const char sfx[] = "kmgt";
-	int i = -1;
-	while (b >= 1024 && b % 1024 == 0 && i < 3) {
-		b /= 1024;
-		i++;
-	}
-	if (i < 0)
-		snprintf(buf, len, "%llu", (unsigned long long)b);
-	else
-		snprintf(buf, len, "%llu%c", (unsigned long long)b, sfx[i]);
-	return buf;
-}
-
 static void lower_copy(char *dst, const char *src, size_t len)
 {
 	size_t i;
@@ -219,7 +205,7 @@ void scenario_make_id(struct scenario *sc)
 	char cipher[24], group[12], sz[24];
 	lower_copy(cipher, sc->cipher, sizeof cipher);
 	lower_copy(group, sc->group, sizeof group);
-	util_fmt_size_short(sc->size, sz, sizeof sz);
+	fmt_size_short(sc->size, sz, sizeof sz);
 	char thr[32] = "";
 	/* one thread each keeps the ids of runs made before threads= existed */
 	if (sc->threads > 1 || sc->client_threads > 1)

@@ -11,7 +11,7 @@
  * the next one; each time an address ran out is counted against it, and a
  * connection fails (connect_addrnotavail) only when every address had none.
  */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -81,6 +81,11 @@ void cli_usage(FILE *f)
 "      --resume             offer the previous session of the connection slot: TLS 1.3\n"
 "                           tickets, TLS 1.2 tickets (default off)\n"
 "      --no-tickets         with --resume on TLS 1.2: session IDs instead of tickets\n"
+"      --early-data         with --resume and --request on TLS 1.3: send the request\n"
+"                           as early data (0-RTT) when the ticket allows it; a\n"
+"                           rejected one, or one answered 425 Too Early, is sent\n"
+"                           again after the handshake (trace --resume too: the\n"
+"                           resumed connection)\n"
 "Get mode:\n"
 "      --rx user|ktls       who decrypts responses: OpenSSL, or the kernel through\n"
 "                           libktls (default user)\n"
@@ -127,7 +132,7 @@ enum {
 	O_HOST = 256, O_SNI, O_MAX_INFLIGHT, O_TIMEOUT, O_CPUS, O_REQUEST, O_RESUME, O_NO_TICKETS,
 	O_PATH, O_RX, O_KTLS, O_TLS_VERSION, O_CIPHERS, O_CIPHERSUITES, O_GROUPS, O_SIGALGS,
 	O_VERIFY, O_PROVIDER_KEYS, O_VERSION, O_PATHS, O_METHOD, O_BODY, O_HDR_LOG, O_PROGRESS,
-	O_BIND,
+	O_BIND, O_EARLY,
 };
 
 static const struct option long_opts[] = {
@@ -148,6 +153,7 @@ static const struct option long_opts[] = {
 	{ "request", required_argument, NULL, O_REQUEST },
 	{ "resume", no_argument, NULL, O_RESUME },
 	{ "no-tickets", no_argument, NULL, O_NO_TICKETS },
+	{ "early-data", no_argument, NULL, O_EARLY },
 	{ "size", required_argument, NULL, 's' },
 	{ "path", required_argument, NULL, O_PATH },
 	{ "paths", required_argument, NULL, O_PATHS },
@@ -271,25 +277,24 @@ static void host_header(const struct client_cfg *cfg, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", cfg->host, cfg->port);
 }
 
-int cli_parse(struct client_cfg *cfg, int argc, char **argv)
-{
-	bool have_conns = false, have_size = false, have_max = false, have_count = false;
-	bool have_host = false, have_port = false, have_paths = false, have_request = false;
-	bool trace_no_request = false, have_method = false;
-	const char *count_name = NULL;
-	char err[1200];
-	uint64_t v;
-	int opt, rc;
+/* Which options the command line gave (the checks across options need it). */
+struct seen {
+	bool conns, size, max, count, host, port, paths, request, method;
+	bool trace_no_request; /* trace --request none */
+};
 
+/* The command and every default. 0, or 2 for an unknown command. */
+static int cli_defaults(struct client_cfg *cfg, const char *cmd)
+{
 	memset(cfg, 0, sizeof(*cfg));
-	if (!strcmp(argv[0], "handshake"))
+	if (!strcmp(cmd, "handshake"))
 		cfg->mode = MODE_HANDSHAKE;
-	else if (!strcmp(argv[0], "get"))
+	else if (!strcmp(cmd, "get"))
 		cfg->mode = MODE_GET;
-	else if (!strcmp(argv[0], "trace"))
+	else if (!strcmp(cmd, "trace"))
 		cfg->mode = MODE_TRACE;
 	else
-		return bad("unknown command '%s'%s", argv[0], "");
+		return bad("unknown command '%s'%s", cmd, "");
 	cfg->host = DEF_HOST;
 	cfg->port = DEF_PORT;
 	cfg->threads = 1;
@@ -301,175 +306,177 @@ int cli_parse(struct client_cfg *cfg, int argc, char **argv)
 	units_parse_size(DEF_SIZE, &cfg->size);
 	cfg->rx = RX_USER;
 	tlsopts_init(&cfg->tls);
+	return 0;
+}
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "p:c:r:n:d:w:t:s:j:H:qh", long_opts, NULL)) != -1) {
-		const char *a = optarg;
-		switch (opt) {
-		case O_HOST: cfg->host = a; have_host = true; break;
-		case 'p':
-			if ((rc = units_parse_u64(a, &v)) || v == 0 || v > 65535)
-				return bad_number("--port", a, rc ? rc : -ERANGE, "1-65535");
-			cfg->port = (uint16_t)v;
-			have_port = true;
-			break;
-		case O_SNI: cfg->sni = a; break;
-		case O_BIND:
-			free(cfg->binds);
-			cfg->binds = NULL;
-			if (bind_parse(a, &cfg->binds, &cfg->nbinds, err, sizeof err))
-				return bad("--bind %s: %s", a, err);
-			break;
-		case 'c':
-			if ((rc = units_parse_rate(a, &v)) || v == 0 || v > 1000000)
-				return bad_number("--connections", a, rc ? rc : -ERANGE, "1 to 1M");
-			cfg->connections = v;
-			have_conns = true;
-			break;
-		case 'r':
-			if ((rc = units_parse_rate(a, &v)) || v == 0 || v > 10000000)
-				return bad_number("--rate", a, rc ? rc : -ERANGE,
-						  "starts per second, 1 to 10M (e.g. 500, 10k)");
-			cfg->rate = v;
-			break;
-		case O_MAX_INFLIGHT:
-			if ((rc = units_parse_rate(a, &v)) || v == 0 || v > 1000000)
-				return bad_number("--max-inflight", a, rc ? rc : -ERANGE, "1 to 1M");
-			cfg->max_inflight = v;
-			have_max = true;
-			break;
-		case 'n':
-			if ((rc = units_parse_rate(a, &v)) || v == 0)
-				return bad_number("--handshakes/--requests", a, rc ? rc : -ERANGE,
-						  "a count such as 1000 or 10k");
-			cfg->count = v;
-			have_count = true;
-			break;
-		case 'd':
-			if ((rc = units_parse_duration(a, &cfg->duration_ns)) || cfg->duration_ns < NS_PER_MS)
-				return bad_number("--duration", a, rc ? rc : -ERANGE, "a duration such as 10s");
-			break;
-		case 'w':
-			if ((rc = units_parse_duration(a, &cfg->warmup_ns)))
-				return bad_number("--warmup", a, rc, "a duration such as 2s");
-			break;
-		case O_TIMEOUT:
-			if ((rc = units_parse_duration(a, &cfg->timeout_ns)) || cfg->timeout_ns < NS_PER_MS)
-				return bad_number("--timeout", a, rc ? rc : -ERANGE,
-						  "a duration of at least 1ms, such as 5s");
-			break;
-		case 't':
-			if ((rc = units_parse_u64(a, &v)) || v == 0 || v > 1024)
-				return bad_number("--threads", a, rc ? rc : -ERANGE, "1-1024");
-			cfg->threads = (unsigned)v;
-			break;
-		case O_CPUS: {
-			char why[300];
-			if ((rc = cpus_parse(a, &cfg->cpus)))
-				return bad_number("--cpus", a, rc, "a CPU list such as 1 or 0,2-3");
-			if (cpus_check_usable(&cfg->cpus, why, sizeof why))
-				return bad("--cpus %s: %s", a, why);
-			cfg->have_cpus = true;
+/* One option (getopt's opt and its argument a). 0: taken; 1 after --help or
+ * --version; 2 on a usage error. */
+static int cli_option(struct client_cfg *cfg, int opt, const char *a, struct seen *seen)
+{
+	char err[1200];
+	uint64_t v;
+	int rc;
+
+	switch (opt) {
+	case O_HOST: cfg->host = a; seen->host = true; break;
+	case 'p':
+		if ((rc = units_parse_u64(a, &v)) || v == 0 || v > 65535)
+			return bad_number("--port", a, rc ? rc : -ERANGE, "1-65535");
+		cfg->port = (uint16_t)v;
+		seen->port = true;
+		break;
+	case O_SNI: cfg->sni = a; break;
+	case O_BIND:
+		free(cfg->binds);
+		cfg->binds = NULL;
+		if (bind_parse(a, &cfg->binds, &cfg->nbinds, err, sizeof err))
+			return bad("--bind %s: %s", a, err);
+		break;
+	case 'c':
+		if ((rc = units_parse_rate(a, &v)) || v == 0 || v > 1000000)
+			return bad_number("--connections", a, rc ? rc : -ERANGE, "1 to 1M");
+		cfg->connections = v;
+		seen->conns = true;
+		break;
+	case 'r':
+		if ((rc = units_parse_rate(a, &v)) || v == 0 || v > 10000000)
+			return bad_number("--rate", a, rc ? rc : -ERANGE,
+					  "starts per second, 1 to 10M (e.g. 500, 10k)");
+		cfg->rate = v;
+		break;
+	case O_MAX_INFLIGHT:
+		if ((rc = units_parse_rate(a, &v)) || v == 0 || v > 1000000)
+			return bad_number("--max-inflight", a, rc ? rc : -ERANGE, "1 to 1M");
+		cfg->max_inflight = v;
+		seen->max = true;
+		break;
+	case 'n':
+		if ((rc = units_parse_rate(a, &v)) || v == 0)
+			return bad_number("--handshakes/--requests", a, rc ? rc : -ERANGE,
+					  "a count such as 1000 or 10k");
+		cfg->count = v;
+		seen->count = true;
+		break;
+	case 'd':
+		if ((rc = units_parse_duration(a, &cfg->duration_ns)) || cfg->duration_ns < NS_PER_MS)
+			return bad_number("--duration", a, rc ? rc : -ERANGE, "a duration such as 10s");
+		break;
+	case 'w':
+		if ((rc = units_parse_duration(a, &cfg->warmup_ns)))
+			return bad_number("--warmup", a, rc, "a duration such as 2s");
+		break;
+	case O_TIMEOUT:
+		if ((rc = units_parse_duration(a, &cfg->timeout_ns)) || cfg->timeout_ns < NS_PER_MS)
+			return bad_number("--timeout", a, rc ? rc : -ERANGE,
+					  "a duration of at least 1ms, such as 5s");
+		break;
+	case 't':
+		if ((rc = units_parse_u64(a, &v)) || v == 0 || v > 1024)
+			return bad_number("--threads", a, rc ? rc : -ERANGE, "1-1024");
+		cfg->threads = (unsigned)v;
+		break;
+	case O_CPUS: {
+		char why[300];
+		if ((rc = cpus_parse(a, &cfg->cpus)))
+			return bad_number("--cpus", a, rc, "a CPU list such as 1 or 0,2-3");
+		if (cpus_check_usable(&cfg->cpus, why, sizeof why))
+			return bad("--cpus %s: %s", a, why);
+		cfg->have_cpus = true;
+		break;
+	}
+	case O_REQUEST:
+		if (cfg->mode == MODE_TRACE && !strcmp(a, "none")) {
+			seen->trace_no_request = true;
 			break;
 		}
-		case O_REQUEST:
-			if (cfg->mode == MODE_TRACE && !strcmp(a, "none")) {
-				trace_no_request = true;
-				break;
-			}
-			have_request = true;
-			if (request_add_path(cfg, a, err, sizeof err))
-				return bad("--request %s: %s", a, err);
-			break;
-		case O_RESUME: cfg->resume = true; break;
-		case O_NO_TICKETS: cfg->no_tickets = true; break;
-		case 's':
-			if ((rc = units_parse_size(a, &cfg->size)) || cfg->size > (1ULL << 50))
-				return bad_number("--size", a, rc ? rc : -ERANGE, "a size such as 4096, 64K, 1G");
-			have_size = true;
-			break;
-		case O_PATH:
-			have_paths = true;
-			if (request_add_path(cfg, a, err, sizeof err))
-				return bad("--path %s: %s", a, err);
-			break;
-		case O_PATHS:
-			have_paths = true;
-			if (request_read_paths(cfg, a, err, sizeof err))
-				return bad("%s%s", err, "");
-			break;
-		case O_METHOD:
-			if (!http_method_ok(a))
-				return bad("--method '%s': expected an HTTP method such as GET, HEAD or POST%s",
-					   a, "");
-			cfg->method = a;
-			have_method = true;
-			break;
-		case 'H':
-			if (cfg->nheaders == CLIENT_MAX_HEADERS)
-				return bad("-H '%s': at most 32 headers%s", a, "");
-			if (http_header_name_len(a) < 0)
-				return bad("-H '%s': expected 'Name: value' (the name an HTTP token, the value "
-					   "without control characters)%s", a, "");
-			cfg->headers[cfg->nheaders++] = a;
-			break;
-		case O_BODY:
-			if (request_read_body(cfg, a, err, sizeof err))
-				return bad("%s%s", err, "");
-			break;
-		case O_RX:
-			if (!strcmp(a, "user"))
-				cfg->rx = RX_USER;
-			else if (!strcmp(a, "ktls"))
-				cfg->rx = RX_KTLS;
-			else
-				return bad("--rx '%s': expected 'user' or 'ktls'%s", a, "");
-			break;
-		case O_KTLS: cfg->trace_ktls = true; break;
-		case O_TLS_VERSION:
-			if (tlsopts_set_version(&cfg->tls, a))
-				return bad("--tls-version '%s': expected 1.2, 1.3 or any%s", a, "");
-			break;
-		case O_CIPHERS: cfg->tls.ciphers = a; break;
-		case O_CIPHERSUITES: cfg->tls.ciphersuites = a; break;
-		case O_GROUPS: cfg->tls.groups = a; break;
-		case O_SIGALGS: cfg->tls.sigalgs = a; break;
-		case O_VERIFY: cfg->verify_ca = a; break;
-		case O_PROVIDER_KEYS: cfg->stock_openssl = true; break;
-		case 'j': cfg->json_path = a; break;
-		case O_HDR_LOG: cfg->hdr_log_path = a; break;
-		case O_PROGRESS: cfg->progress = true; break;
-		case 'q': cfg->quiet = true; break;
-		case 'h': cli_usage(stdout); return 1;
-		case O_VERSION: build_print_version(stdout, "ktls-client"); return 1;
-		default: return bad("unknown option or missing value%s%s", "", "");
-		}
+		seen->request = true;
+		if (request_add_path(cfg, a, err, sizeof err))
+			return bad("--request %s: %s", a, err);
+		break;
+	case O_RESUME: cfg->resume = true; break;
+	case O_EARLY: cfg->early_data = true; break;
+	case O_NO_TICKETS: cfg->no_tickets = true; break;
+	case 's':
+		if ((rc = units_parse_size(a, &cfg->size)) || cfg->size > (1ULL << 50))
+			return bad_number("--size", a, rc ? rc : -ERANGE, "a size such as 4096, 64K, 1G");
+		seen->size = true;
+		break;
+	case O_PATH:
+		seen->paths = true;
+		if (request_add_path(cfg, a, err, sizeof err))
+			return bad("--path %s: %s", a, err);
+		break;
+	case O_PATHS:
+		seen->paths = true;
+		if (request_read_paths(cfg, a, err, sizeof err))
+			return bad("%s%s", err, "");
+		break;
+	case O_METHOD:
+		if (!http_method_ok(a))
+			return bad("--method '%s': expected an HTTP method such as GET, HEAD or POST%s",
+				   a, "");
+		cfg->method = a;
+		seen->method = true;
+		break;
+	case 'H':
+		if (cfg->nheaders == CLIENT_MAX_HEADERS)
+			return bad("-H '%s': at most 32 headers%s", a, "");
+		if (http_header_name_len(a) < 0)
+			return bad("-H '%s': expected 'Name: value' (the name an HTTP token, the value "
+				   "without control characters)%s", a, "");
+		cfg->headers[cfg->nheaders++] = a;
+		break;
+	case O_BODY:
+		if (request_read_body(cfg, a, err, sizeof err))
+			return bad("%s%s", err, "");
+		break;
+	case O_RX:
+		if (!strcmp(a, "user"))
+			cfg->rx = RX_USER;
+		else if (!strcmp(a, "ktls"))
+			cfg->rx = RX_KTLS;
+		else
+			return bad("--rx '%s': expected 'user' or 'ktls'%s", a, "");
+		break;
+	case O_KTLS: cfg->trace_ktls = true; break;
+	case O_TLS_VERSION:
+		if (tlsopts_set_version(&cfg->tls, a))
+			return bad("--tls-version '%s': expected 1.2, 1.3 or any%s", a, "");
+		break;
+	case O_CIPHERS: cfg->tls.ciphers = a; break;
+	case O_CIPHERSUITES: cfg->tls.ciphersuites = a; break;
+	case O_GROUPS: cfg->tls.groups = a; break;
+	case O_SIGALGS: cfg->tls.sigalgs = a; break;
+	case O_VERIFY: cfg->verify_ca = a; break;
+	case O_PROVIDER_KEYS: cfg->stock_openssl = true; break;
+	case 'j': cfg->json_path = a; break;
+	case O_HDR_LOG: cfg->hdr_log_path = a; break;
+	case O_PROGRESS: cfg->progress = true; break;
+	case 'q': cfg->quiet = true; break;
+	case 'h': cli_usage(stdout); return 1;
+	case O_VERSION: build_print_version(stdout, "ktls-client"); return 1;
+	default: return bad("unknown option or missing value%s%s", "", "");
 	}
-	if (optind < argc) {
-		const char *arg = argv[optind];
-		if (optind + 1 < argc)
-			return bad("unexpected argument '%s' (one URL at most)%s", argv[optind + 1], "");
-		if (strncasecmp(arg, "https://", 8) && strncasecmp(arg, "http://", 7))
-			return bad("unexpected argument '%s' (a target is a URL: https://HOST:PORT/PATH)%s",
-				   arg, "");
-		if ((rc = apply_url(cfg, arg, have_host, have_port, have_paths, have_size,
-				    have_request || trace_no_request)))
-			return rc;
-	}
+	return 0;
+}
 
-	/* which options belong to which command */
-	count_name = cfg->mode == MODE_GET ? "--requests" : "--handshakes";
-	if (cfg->mode == MODE_TRACE && (cfg->rate || have_max))
+/* Which options belong to which command, and which exclude each other.
+ * 0, or 2 after saying which. */
+static int cli_check_modes(const struct client_cfg *cfg, const struct seen *seen)
+{
+	const char *count_name = cfg->mode == MODE_GET ? "--requests" : "--handshakes";
+
+	if (cfg->mode == MODE_TRACE && (cfg->rate || seen->max))
 		return bad("--rate and --max-inflight are for 'handshake' and 'get'%s%s", "", "");
-	if (cfg->mode == MODE_GET && (have_max || cfg->resume || cfg->no_tickets))
+	if (cfg->mode == MODE_GET && (seen->max || cfg->resume || cfg->no_tickets))
 		return bad("--max-inflight, --resume and --no-tickets are for 'handshake'%s%s", "", "");
 	if (cfg->mode == MODE_TRACE && cfg->no_tickets)
 		return bad("--no-tickets is for 'handshake'%s%s", "", "");
-	if (cfg->mode != MODE_GET && (have_size || cfg->rx != RX_USER))
+	if (cfg->mode != MODE_GET && (seen->size || cfg->rx != RX_USER))
 		return bad("--size and --rx are for 'get'%s%s", "", "");
 	if (cfg->mode != MODE_TRACE && cfg->trace_ktls)
 		return bad("--ktls is for 'trace' (get mode: --rx ktls)%s%s", "", "");
-	if (cfg->mode == MODE_TRACE && (have_conns || have_count || cfg->threads > 1 || cfg->have_cpus))
+	if (cfg->mode == MODE_TRACE && (seen->conns || seen->count || cfg->threads > 1 || cfg->have_cpus))
 		return bad("trace runs one connection: --connections, %s, --threads and --cpus do not apply%s",
 			   count_name, "");
 	if (cfg->mode == MODE_TRACE && (cfg->hdr_log_path || cfg->progress))
@@ -481,34 +488,53 @@ int cli_parse(struct client_cfg *cfg, int argc, char **argv)
 		return bad("trace sends one request: give one --request%s%s", "", "");
 	if (cfg->progress && cfg->quiet)
 		return bad("--progress and --quiet exclude each other%s%s", "", "");
-	if (cfg->mode == MODE_HANDSHAKE && cfg->rate && have_conns)
+	if (cfg->mode == MODE_HANDSHAKE && cfg->rate && seen->conns)
 		return bad("handshake --rate (open loop) and --connections (closed loop) exclude each "
 			   "other; --max-inflight caps the open loop%s%s", "", "");
+	if (cfg->early_data && cfg->mode == MODE_GET)
+		return bad("--early-data is for 'handshake' (and 'trace') with --resume: get mode keeps "
+			   "its connections and resumes none%s%s", "", "");
+	if (cfg->early_data && !cfg->resume)
+		return bad("--early-data needs --resume: early data goes with a resumed session's "
+			   "ClientHello%s%s", "", "");
+	if (cfg->early_data && (cfg->mode == MODE_TRACE ? seen->trace_no_request : !cfg->npaths))
+		return bad("--early-data sends the request as early data: add --request PATH%s%s", "", "");
+	if (cfg->early_data && cfg->tls.max_version == TLS1_2_VERSION)
+		return bad("--early-data: early data exists only in TLS 1.3 (drop --tls-version 1.2)%s%s",
+			   "", "");
 	if (cfg->no_tickets && !cfg->resume)
 		return bad("--no-tickets only matters with --resume%s%s", "", "");
 	if (cfg->no_tickets && cfg->tls.max_version != TLS1_2_VERSION)
 		return bad("--no-tickets: session IDs exist only in TLS 1.2; add --tls-version 1.2 "
 			   "(TLS 1.3 resumes with tickets only)%s%s", "", "");
-	if (cfg->mode == MODE_GET && have_size && cfg->npaths)
+	if (cfg->mode == MODE_GET && seen->size && cfg->npaths)
 		return bad("--size and --path/--paths exclude each other%s%s", "", "");
-	if (cfg->mode == MODE_HANDSHAKE && have_paths && have_request)
+	if (cfg->mode == MODE_HANDSHAKE && seen->paths && seen->request)
 		return bad("--request and --path/--paths name the same thing: give one%s%s", "", "");
-	if (cfg->mode == MODE_TRACE && have_paths)
+	if (cfg->mode == MODE_TRACE && seen->paths)
 		return bad("trace takes its path from --request or the URL%s%s", "", "");
-	if (trace_no_request && cfg->npaths)
+	if (seen->trace_no_request && cfg->npaths)
 		return bad("--request none and a request path exclude each other%s%s", "", "");
 
-	/* the paths: get's default /bytes/<size>, trace's / */
+	return 0;
+}
+
+/* The request paths (get's default /bytes/<size>, trace's /) and what shapes
+ * a request. 0, or 2. */
+static int cli_paths(struct client_cfg *cfg, const struct seen *seen)
+{
+	char err[1200];
+
 	if (cfg->mode == MODE_GET && !cfg->npaths) {
 		char path[40];
 		snprintf(path, sizeof(path), "/bytes/%llu", (unsigned long long)cfg->size);
 		if (request_add_path(cfg, path, err, sizeof err))
 			return bad("%s%s", err, "");
 	}
-	if (cfg->mode == MODE_TRACE && !cfg->npaths && !trace_no_request &&
+	if (cfg->mode == MODE_TRACE && !cfg->npaths && !seen->trace_no_request &&
 	    request_add_path(cfg, DEF_TRACE_REQUEST, err, sizeof err))
 		return bad("%s%s", err, "");
-	if (!cfg->npaths && (have_method || cfg->nheaders || cfg->body_file))
+	if (!cfg->npaths && (seen->method || cfg->nheaders || cfg->body_file))
 		return bad("--method, -H and --body shape a request: add --request PATH (or a URL "
 			   "with a path)%s%s", "", "");
 	cfg->head_method = !strcmp(cfg->method, "HEAD");
@@ -519,6 +545,35 @@ int cli_parse(struct client_cfg *cfg, int argc, char **argv)
 		if (http_format_get(err, sizeof(err), cfg->paths[i], "h") == -EINVAL)
 			return bad("'%s': a request path starts with '/' and has no spaces%s",
 				   cfg->paths[i], "");
+
+	return 0;
+}
+
+int cli_parse(struct client_cfg *cfg, int argc, char **argv)
+{
+	struct seen seen = { 0 };
+	char err[1200];
+	int opt, rc;
+
+	if ((rc = cli_defaults(cfg, argv[0])))
+		return rc;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "p:c:r:n:d:w:t:s:j:H:qh", long_opts, NULL)) != -1)
+		if ((rc = cli_option(cfg, opt, optarg, &seen)))
+			return rc;
+	if (optind < argc) {
+		const char *arg = argv[optind];
+		if (optind + 1 < argc)
+			return bad("unexpected argument '%s' (one URL at most)%s", argv[optind + 1], "");
+		if (strncasecmp(arg, "https://", 8) && strncasecmp(arg, "http://", 7))
+			return bad("unexpected argument '%s' (a target is a URL: https://HOST:PORT/PATH)%s",
+				   arg, "");
+		if ((rc = apply_url(cfg, arg, seen.host, seen.port, seen.paths, seen.size,
+				    seen.request || seen.trace_no_request)))
+			return rc;
+	}
+	if ((rc = cli_check_modes(cfg, &seen)) || (rc = cli_paths(cfg, &seen)))
+		return rc;
 
 	if (cfg->rate && cfg->rate < cfg->threads)
 		return bad("--rate is below one start per second per thread: lower --threads%s%s",

@@ -4,7 +4,7 @@
  *   main.c       subcommand dispatch
  *   cli.c        command line -> struct client_cfg
  *   tls.c        the SSL_CTX of a worker, error classification, session store
- *   engine.c     worker threads, the epoll loop, scheduling, timeouts
+ *   worker.c     worker threads, the epoll loop, scheduling, timeouts
  *   conn.c       the connection state machine (connect, handshake, request, response)
  *   handshake.c  what a handshake-mode connection does once established
  *   get.c        what a get-mode connection does between requests
@@ -14,6 +14,7 @@
  *   bind.c       source addresses (--bind) and what ran out on each
  *   hdrlog.c     the HdrHistogram interval log (--hdr-log)
  *   rxktls.c     client-side kTLS RX through libktls
+ *   phases.c     the phases of each connection and its round trips
  *   stats.c      counters, error kinds, timeline, merging
  *   report.c     human summary, progress line, JSON
  *   trace.c      one connection explained step by step (trace --resume: two)
@@ -97,6 +98,7 @@ struct client_cfg {
 	uint64_t count;                 /* --handshakes / --requests; 0: until the duration */
 
 	bool resume, no_tickets;
+	bool early_data;                /* --early-data: a resumed connection's request as 0-RTT data */
 	const char *request_path;       /* the first of paths[] (NULL: no request) */
 	uint64_t size;                  /* get --size */
 	bool verify_pattern;            /* a request is GET /bytes/N: its body is checked */
@@ -183,6 +185,17 @@ struct tl_slot {
 	uint64_t lat_sum_ns, lat_n, lat_max_ns;
 };
 
+/* The phases of a connection, each from its connect() call (as curl's
+ * time_connect, time_appconnect, time_starttransfer, time_total):
+ * TCP connected (the ClientHello could be written), ServerHello received,
+ * the server's Finished received, the client's Finished written (the
+ * handshake done, from the client's side), the response's first byte, its
+ * last byte. */
+enum phase { PH_CONNECT, PH_SERVER_HELLO, PH_SERVER_FINISHED, PH_HANDSHAKE, PH_TTFB, PH_TOTAL,
+	     PH__COUNT };
+const char *phase_name(enum phase p);
+#define RT_MAX 15
+
 /* What a worker (or the whole run, once merged) counted in the measured window. */
 struct client_stats {
 	uint64_t handshakes, resumed, requests, bytes;
@@ -197,6 +210,14 @@ struct client_stats {
 	uint64_t http[HTTP_STATUS_MAX]; /* non-200 statuses */
 	struct hist lat;                /* per job: handshake mode per connection, get per request */
 	struct hist hs_lat;             /* connect + handshake, every mode */
+	/* --early-data: requests sent as early data, and what the server made
+	 * of them (its EncryptedExtensions: accepted or not; its answer: 425);
+	 * resumed connections whose ticket allowed no early data (or too little) */
+	uint64_t early_sent, early_accepted, early_rejected, early_too_early, early_not_allowed;
+	/* the phases of each connection, from its connect() (client/phases.c) */
+	struct hist ph[PH__COUNT];
+	uint64_t round_trips[RT_MAX + 1]; /* connections by round trips to the end (RT_MAX: more) */
+	uint64_t hello_retries;         /* HelloRetryRequests received */
 };
 
 void stats_init(struct client_stats *s);
@@ -207,7 +228,7 @@ uint64_t stats_errors(const struct client_stats *s);
 void stats_each_error(const struct client_stats *s,
 		      void (*fn)(const char *name, uint64_t n, void *arg), void *arg);
 
-/* --- the run (engine.c) ----------------------------------------------------- */
+/* --- the run (worker.c) ----------------------------------------------------- */
 struct worker;
 
 /* The first full handshake's parameters, for the report. */

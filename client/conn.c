@@ -8,7 +8,7 @@
  * only once it has to wait, for EPOLLIN alone when the ClientHello went out
  * at once (the usual case on loopback), so the connect's EPOLLOUT edge does
  * not cost a wakeup, an SSL_connect() and a failed read(). */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -86,8 +86,10 @@ static int conn_prepare_ssl(struct conn *c)
 	struct worker *w = c->w;
 	const struct client_cfg *cfg = w->cfg;
 
-	/* kTLS connections get a fresh SSL each time: libktls keeps per-SSL state */
-	if (c->ssl && cfg->rx == RX_KTLS) {
+	/* kTLS connections get a fresh SSL each time: libktls keeps per-SSL
+	 * state; so do early-data ones: OpenSSL 3.0's SSL_clear() keeps the
+	 * early-data state, and SSL_write_early_data() then refuses to start */
+	if (c->ssl && (cfg->rx == RX_KTLS || cfg->early_data)) {
 		SSL_free(c->ssl);
 		c->ssl = NULL;
 	}
@@ -113,6 +115,19 @@ static int conn_prepare_ssl(struct conn *c)
 	SSL_set_session(c->ssl, cfg->resume ? c->sess : NULL);
 	c->offered = cfg->resume && c->sess;
 	SSL_set_connect_state(c->ssl);
+	c->early = EARLY_NONE;
+	if (cfg->early_data && c->offered) {
+		/* the request goes with the ClientHello when the ticket allows it */
+		const struct client_req *r = &cfg->reqs[w->next_req];
+		if (SSL_SESSION_get_max_early_data(c->sess) >= r->len) {
+			c->req = r;
+			if (++w->next_req == cfg->nreqs)
+				w->next_req = 0;
+			c->early = EARLY_WANT;
+		} else if (worker_in_window(w, c->t_conn)) {
+			w->st.early_not_allowed++;
+		}
+	}
 	return 0;
 }
 
@@ -144,13 +159,14 @@ void conn_start(struct conn *c, uint64_t t_start)
 	c->got_ticket = false;
 	c->t_start = t_start;
 	c->t_conn = now_ns();
+	phases_start(c);
 	if (worker_in_window(w, c->t_conn))
 		w->st.connections++;
 
 	/* Handshake mode writes nothing that Nagle could delay: the ClientHello
 	 * goes out on an idle connection and the last flight with the close
 	 * (the FIN pushes it). Keep-alive requests need TCP_NODELAY. */
-	fd = bind_connect(c, cfg->mode != MODE_HANDSHAKE || cfg->request_path);
+	fd = bind_connect(c, w->mode->sends_requests(cfg));
 	if (fd < 0) {
 		conn_fail(c, fd == -EMFILE || fd == -ENFILE ? ERR_FD_LIMIT :
 			     fd == -ECONNREFUSED ? ERR_CONNECT_REFUSED :
@@ -181,9 +197,14 @@ void conn_send_request(struct conn *c)
 	c->req = &w->cfg->reqs[w->next_req];
 	if (++w->next_req == w->cfg->nreqs)
 		w->next_req = 0;
+	conn_expect_response(c, true);
+}
+
+void conn_expect_response(struct conn *c, bool send)
+{
 	c->hdr_len = 0;
 	c->in_body = false;
-	c->st = CS_SEND;
+	c->st = send ? CS_SEND : CS_RECV;
 	worker_deadline_set(c->w, c, c->t_req + c->w->cfg->timeout_ns);
 }
 
@@ -216,6 +237,27 @@ static int step_handshake(struct conn *c)
 	struct worker *w = c->w;
 	int r, e, en;
 
+	if (c->early == EARLY_WANT) {
+		/* the ClientHello, then the request as early data; the
+		 * handshake goes on below without waiting */
+		size_t wrote = 0;
+		r = SSL_write_early_data(c->ssl, c->req->text, c->req->len, &wrote);
+		if (r != 1) {
+			en = errno;
+			e = SSL_get_error(c->ssl, r);
+			if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+				if (c->st != CS_CONNECTING || c->ev)
+					conn_watch(c, e == SSL_ERROR_WANT_WRITE);
+				return 0;
+			}
+			conn_fail_ssl(c, e, en);
+			return 0;
+		}
+		c->early = EARLY_SENT;
+		c->t_req = now_ns();
+		if (worker_in_window(w, c->t_req))
+			w->st.early_sent++;
+	}
 	c->in_handshake = c->st == CS_HANDSHAKE;
 	r = SSL_connect(c->ssl);
 	c->in_handshake = false;
@@ -223,6 +265,13 @@ static int step_handshake(struct conn *c)
 		uint64_t t = now_ns();
 		bool resumed = SSL_session_reused(c->ssl);
 		c->established = true;
+		if (c->early == EARLY_SENT) {
+			/* the server's EncryptedExtensions said whether it took it */
+			bool acc = SSL_get_early_data_status(c->ssl) == SSL_EARLY_DATA_ACCEPTED;
+			c->early = acc ? EARLY_ACCEPTED : EARLY_REJECTED;
+			if (worker_in_window(w, t))
+				(*(acc ? &w->st.early_accepted : &w->st.early_rejected))++;
+		}
 		if (c->offered && worker_in_window(w, t))
 			w->st.offered++;
 		worker_record_handshake(w, t, t - c->t_start, resumed);
@@ -234,10 +283,7 @@ static int step_handshake(struct conn *c)
 				w->run->neg = n;
 			pthread_mutex_unlock(&w->run->lock);
 		}
-		if (w->cfg->mode == MODE_GET)
-			get_established(c);
-		else
-			handshake_established(c);
+		w->mode->established(c);
 		return 1;
 	}
 	en = errno;
@@ -319,7 +365,10 @@ static int start_body(struct conn *c, size_t head_len)
 	c->body_left = c->resp.content_length;
 	c->body_off = 0;
 	c->verify_body = false;
-	if (c->resp.status < 200 || c->resp.status >= 300) {
+	if (c->early == EARLY_ACCEPTED && c->resp.status == 425) {
+		/* Too Early: sent again after the handshake (handshake.c),
+		 * counted as too_early_425, not as an error */
+	} else if (c->resp.status < 200 || c->resp.status >= 300) {
 		worker_record_http(c->w, c->resp.status);
 	} else if (c->req->want >= 0 && c->resp.status == 200) {
 		/* /bytes/N must bring exactly N bytes of the pattern */
@@ -363,6 +412,8 @@ static int step_recv(struct conn *c)
 		return 0; /* would block, or failed */
 	left = (size_t)n;
 	t = now_ns();
+	if (!c->t_first)
+		c->t_first = t;
 	if (!c->in_body) {
 		size_t k = CONN_HDR_MAX - c->hdr_len, from = c->hdr_len > 3 ? c->hdr_len - 3 : 0, end;
 		if (k > left)
@@ -394,15 +445,11 @@ static int step_recv(struct conn *c)
 
 void conn_response_done(struct conn *c)
 {
-	if (c->w->cfg->mode == MODE_GET)
-		get_response(c);
-	else
-		handshake_response(c);
+	c->w->mode->response_done(c);
 }
 
 bool conn_flight_is_last(const struct conn *c)
 {
-	const struct client_cfg *cfg = c->w->cfg;
 	bool tls13 = SSL_version(c->ssl) >= TLS1_3_VERSION;
 
 	/* TLS 1.3 (and an abbreviated TLS 1.2 handshake) end with the client's
@@ -410,7 +457,7 @@ bool conn_flight_is_last(const struct conn *c)
 	if (!tls13 && !SSL_session_reused(c->ssl))
 		return false;
 	/* --resume on TLS 1.3 waits for the tickets before closing */
-	if (cfg->mode == MODE_HANDSHAKE && cfg->resume && !cfg->request_path && tls13)
+	if (tls13 && c->w->mode->waits_for_tickets(c->w->cfg))
 		return false;
 	return true;
 }

@@ -12,7 +12,7 @@
  * from its scheduled start, so a slow server (or too few connections) shows
  * in the percentiles instead of lowering the rate asked (no coordinated
  * omission). Starts more than 1 ms behind schedule are counted as late. */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <openssl/err.h>
 
@@ -157,9 +157,30 @@ void get_response(struct conn *c)
 
 	if (c->resp.status >= 200 && c->resp.status < 300)
 		worker_record_job(c->w, t, t - c->t_req, true);
+	phases_record(c, t);   /* the connection's first response only */
 	if (c->resp.close || c->peer_closed) {
 		conn_finish(c); /* the server said Connection: close: start another */
 		return;
 	}
 	get_next(c);
 }
+
+static bool get_sends_requests(const struct client_cfg *cfg)
+{
+	(void)cfg;
+	return true;
+}
+
+/* keep-alive requests follow at once: tickets are read along the way */
+static bool get_waits_for_tickets(const struct client_cfg *cfg)
+{
+	(void)cfg;
+	return false;
+}
+
+const struct conn_mode get_mode = {
+	.established = get_established,
+	.response_done = get_response,
+	.sends_requests = get_sends_requests,
+	.waits_for_tickets = get_waits_for_tickets,
+};

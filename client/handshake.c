@@ -3,7 +3,7 @@
  * from the job's start (the scheduled start in open loop, so time spent
  * waiting for a free slot or a slow server counts) to the handshake's end,
  * or to the end of the response with --request. */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <openssl/err.h>
 
@@ -27,12 +27,19 @@ static void after_job(struct conn *c)
 void handshake_established(struct conn *c)
 {
 	if (c->w->cfg->request_path) {
+		/* --early-data: accepted, the answer is on its way; rejected,
+		 * the same request again (the server dropped it unread) */
+		if (c->early == EARLY_ACCEPTED || c->early == EARLY_REJECTED) {
+			conn_expect_response(c, c->early == EARLY_REJECTED);
+			return;
+		}
 		c->t_req = now_ns();
 		conn_send_request(c);
 		return;
 	}
 	uint64_t t = now_ns();
 	worker_record_job(c->w, t, t - c->t_start, false);
+	phases_record(c, t);
 	after_job(c);
 }
 
@@ -42,6 +49,21 @@ void handshake_response(struct conn *c)
 
 	if (c->resp.status >= 200 && c->resp.status < 300)
 		worker_record_job(c->w, t, t - c->t_start, true);
+	/* accepted as early data, but refused by the application: the
+	 * same request again, now that the handshake is complete (RFC 8470,
+	 * 5.2); its time and round trips go on from the first */
+	if (c->early == EARLY_ACCEPTED && c->resp.status == 425) {
+		if (worker_in_window(c->w, t))
+			c->w->st.early_too_early++;
+		c->early = EARLY_RETRIED;
+		if (!c->peer_closed && !c->resp.close) {
+			c->t_first = 0;
+			conn_expect_response(c, true);
+			return;
+		}
+		worker_record_http(c->w, 425);  /* the server closed: no retry here */
+	}
+	phases_record(c, t);
 	if (c->peer_closed)
 		conn_finish(c);
 	else
@@ -87,3 +109,24 @@ void handshake_no_ticket(struct conn *c, const char *why)
 			     "drop --resume", why);
 	conn_finish(c);
 }
+
+/* --request: one request before closing, so the connection writes after its
+ * handshake */
+static bool handshake_sends_requests(const struct client_cfg *cfg)
+{
+	return cfg->request_path != NULL;
+}
+
+/* --resume with no request: the tickets arrive after the handshake, so the
+ * connection waits for them before closing */
+static bool handshake_waits_for_tickets(const struct client_cfg *cfg)
+{
+	return cfg->resume && !cfg->request_path;
+}
+
+const struct conn_mode handshake_mode = {
+	.established = handshake_established,
+	.response_done = handshake_response,
+	.sends_requests = handshake_sends_requests,
+	.waits_for_tickets = handshake_waits_for_tickets,
+};

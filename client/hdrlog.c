@@ -25,7 +25,7 @@
  * to the log (merged under a lock, once a second per worker); the main
  * thread writes a second once every worker has moved past it.
  */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <errno.h>
 #include <stdio.h>

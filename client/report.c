@@ -147,6 +147,32 @@ static void print_error(const char *name, uint64_t n, void *arg)
 	fprintf(arg, " %s %" PRIu64, name, n);
 }
 
+/* p50 of each phase, and the round trips: "phases p50  connect 41us, ..." */
+static void print_phases(FILE *f, const struct client_stats *t)
+{
+	char b[32];
+	const char *sep = "";
+
+	if (!t->ph[PH_CONNECT].count)
+		return;
+	fprintf(f, "  %-16s ", "phases p50");
+	for (int p = 0; p < PH__COUNT; p++) {
+		if (!t->ph[p].count)
+			continue;
+		fprintf(f, "%s%s %s", sep, phase_name(p),
+			units_fmt_duration(hist_percentile(&t->ph[p], 50), b, sizeof(b)));
+		sep = ", ";
+	}
+	fprintf(f, "\n  %-16s", "round trips");
+	for (int i = 0; i <= RT_MAX; i++)
+		if (t->round_trips[i])
+			fprintf(f, " %s%d: %" PRIu64 " connections", i == RT_MAX ? ">=" : "", i,
+				t->round_trips[i]);
+	if (t->hello_retries)
+		fprintf(f, " (%" PRIu64 " HelloRetryRequests)", t->hello_retries);
+	fprintf(f, "\n");
+}
+
 void report_human(const struct run *run, FILE *f)
 {
 	const struct client_cfg *cfg = run->cfg;
@@ -208,6 +234,11 @@ void report_human(const struct run *run, FILE *f)
 			cfg->rate ? "its scheduled start" : "connect()",
 			cfg->request_path ? "response's last byte" : "handshake's end");
 	}
+	print_phases(f, t);
+	if (cfg->early_data)
+		fprintf(f, "  %-16s %" PRIu64 " sent, %" PRIu64 " accepted, %" PRIu64 " rejected, %" PRIu64
+			" answered 425; %" PRIu64 " tickets allowed none\n", "early data", t->early_sent,
+			t->early_accepted, t->early_rejected, t->early_too_early, t->early_not_allowed);
 	if (cfg->rate)
 		fprintf(f, "  %-16s %" PRIu64 " started over 1 ms late, worst %s\n", "schedule",
 			t->late_starts, units_fmt_duration(t->max_start_lag_ns, b1, sizeof(b1)));
@@ -389,6 +420,27 @@ cJSON *report_json_doc(const struct run *run)
 	cJSON_AddNumberToObject(o, "megabytes_per_s", rate(t->bytes, s) / 1e6); /* MB = 10^6 bytes */
 	cJSON_AddItemToObject(o, "latency_us", lat_json(&t->lat));
 	cJSON_AddItemToObject(o, "handshake_latency_us", lat_json(&t->hs_lat));
+	/* each connection's phases from its connect() (client/phases.c) */
+	x = cJSON_AddObjectToObject(o, "phases_us");
+	for (int p = 0; p < PH__COUNT; p++)
+		cJSON_AddItemToObject(x, phase_name(p), lat_json(&t->ph[p]));
+	x = cJSON_AddObjectToObject(o, "round_trips");
+	for (int i = 0; i <= RT_MAX; i++) {
+		char k[8];
+		if (!t->round_trips[i])
+			continue;
+		snprintf(k, sizeof k, "%d", i);
+		cJSON_AddNumberToObject(x, k, (double)t->round_trips[i]);
+	}
+	cJSON_AddNumberToObject(o, "hello_retry_requests", (double)t->hello_retries);
+	if (cfg->early_data) {
+		x = cJSON_AddObjectToObject(o, "early_data");
+		cJSON_AddNumberToObject(x, "sent", (double)t->early_sent);
+		cJSON_AddNumberToObject(x, "accepted", (double)t->early_accepted);
+		cJSON_AddNumberToObject(x, "rejected", (double)t->early_rejected);
+		cJSON_AddNumberToObject(x, "too_early_425", (double)t->early_too_early);
+		cJSON_AddNumberToObject(x, "ticket_allowed_none", (double)t->early_not_allowed);
+	}
 	x = cJSON_AddObjectToObject(o, "errors");
 	stats_each_error(t, add_error, x);
 	cJSON_AddNumberToObject(o, "errors_total", (double)stats_errors(t));

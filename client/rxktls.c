@@ -3,7 +3,7 @@
  * responses and ktls_recv() hands over plaintext (alerts, NewSessionTickets
  * and KeyUpdates arrive as control records and are handled there). Requests
  * still go out through SSL_write: only RX is offloaded. */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -71,8 +71,10 @@ ssize_t rxktls_read(struct conn *c, void *buf, size_t len)
 		return -1;
 	}
 	n = ktls_recv(c->kc, buf, len, MSG_DONTWAIT);
-	if (n > 0)
+	if (n > 0) {
+		phases_read(c, n);
 		return n;
+	}
 	if (n == -EAGAIN || n == -EINTR)
 		return 0;
 	if (n == 0) {

@@ -21,7 +21,7 @@
  *    sends joins it. Whatever is held is pushed out (sockbio_push()) before
  *    the connection waits for the server, so nothing can stall.
  */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -40,6 +40,7 @@ static int sb_write(BIO *b, const char *buf, int len)
 	BIO_clear_retry_flags(b);
 	n = send(c->fd, buf, (size_t)len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 	if (n >= 0) {
+		phases_wrote(c, now_ns());
 		c->held = more; /* a send without MSG_MORE pushed everything */
 		return (int)n;
 	}
@@ -60,6 +61,7 @@ static int sb_read(BIO *b, char *buf, int len)
 		return -1;
 	}
 	n = recv(c->fd, buf, (size_t)len, 0);
+	phases_read(c, n);
 	if (n > 0)
 		return (int)n;
 	if (n == 0) {

@@ -35,6 +35,8 @@ void stats_init(struct client_stats *s)
 	memset(s, 0, sizeof(*s));
 	hist_init(&s->lat);
 	hist_init(&s->hs_lat);
+	for (int i = 0; i < PH__COUNT; i++)
+		hist_init(&s->ph[i]);
 }
 
 void stats_merge(struct client_stats *d, const struct client_stats *s)
@@ -59,6 +61,23 @@ void stats_merge(struct client_stats *d, const struct client_stats *s)
 		d->http[i] += s->http[i];
 	hist_merge(&d->lat, &s->lat);
 	hist_merge(&d->hs_lat, &s->hs_lat);
+	d->early_sent += s->early_sent;
+	d->early_accepted += s->early_accepted;
+	d->early_rejected += s->early_rejected;
+	d->early_too_early += s->early_too_early;
+	d->early_not_allowed += s->early_not_allowed;
+	for (int i = 0; i < PH__COUNT; i++)
+		hist_merge(&d->ph[i], &s->ph[i]);
+	for (int i = 0; i <= RT_MAX; i++)
+		d->round_trips[i] += s->round_trips[i];
+	d->hello_retries += s->hello_retries;
+}
+
+const char *phase_name(enum phase p)
+{
+	static const char *const n[PH__COUNT] = { "connect", "server_hello", "server_finished",
+						  "handshake", "ttfb", "total" };
+	return (unsigned)p < PH__COUNT ? n[p] : "?";
 }
 
 uint64_t stats_errors(const struct client_stats *s)

@@ -1,5 +1,5 @@
 /* client/tls.c: the client SSL_CTX, error classification, and describing a session. */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <errno.h>
 #include <stdio.h>

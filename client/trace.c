@@ -301,18 +301,23 @@ static void do_request(struct trace *tr, SSL *ssl, struct ktls_conn *kc)
 	int n = (int)rq->len;
 	const char *req = rq->text;
 
-	tr->req_start_ns = tr_now(tr);
-	if (kc ? ktls_send(kc, req, (size_t)n, 0) != n : SSL_write(ssl, req, n) != n) {
-		snprintf(tr->req_err, sizeof(tr->req_err), "cannot send the request");
-		ERR_clear_error();
-		return;
-	}
-	struct tr_msg *m = add_msg(tr, TR_C2S, SSL3_RT_APPLICATION_DATA);
-	if (m) {
-		m->len = (size_t)n;
-		m->via_kernel = kc != NULL;
-		if (kc)
-			m->rec = -1;
+	/* sent as early data and accepted: only its answer is to come (the
+	 * request's time runs from the early write either way) */
+	if (!tr->early_sent)
+		tr->req_start_ns = tr_now(tr);
+	if (!tr->early_sent || tr->early_status != SSL_EARLY_DATA_ACCEPTED) {
+		if (kc ? ktls_send(kc, req, (size_t)n, 0) != n : SSL_write(ssl, req, n) != n) {
+			snprintf(tr->req_err, sizeof(tr->req_err), "cannot send the request");
+			ERR_clear_error();
+			return;
+		}
+		struct tr_msg *m = add_msg(tr, TR_C2S, SSL3_RT_APPLICATION_DATA);
+		if (m) {
+			m->len = (size_t)n;
+			m->via_kernel = kc != NULL;
+			if (kc)
+				m->rec = -1;
+		}
 	}
 	/* the head */
 	while (!end) {
@@ -476,8 +481,31 @@ static int trace_conn(struct trace *tr, SSL_CTX *ctx, SSL_SESSION *offer, SSL_SE
 	if (cfg->sni || !cfg->host_is_ip)
 		SSL_set_tlsext_host_name(ssl, (char *)(cfg->sni ? cfg->sni : cfg->host));
 
+	if (offer && cfg->early_data && cfg->request_path) {
+		/* --early-data: the request right behind the ClientHello, when
+		 * the ticket allows that much */
+		const struct client_req *rq = &cfg->reqs[0];
+		size_t w = 0;
+		tr->early_max = SSL_SESSION_get_max_early_data(offer);
+		if (tr->early_max >= rq->len) {
+			if (SSL_write_early_data(ssl, rq->text, rq->len, &w) != 1 || w != rq->len) {
+				unsigned long oe = ERR_peek_error();
+				fprintf(stderr, "ktls-client: trace: cannot send the request as early data: %s\n",
+					oe ? ERR_reason_error_string(oe) : strerror(errno));
+				goto out;
+			}
+			tr->early_sent = true;
+			tr->req_start_ns = tr_now(tr);
+			struct tr_msg *m = add_msg(tr, TR_C2S, SSL3_RT_APPLICATION_DATA);
+			if (m) {
+				m->len = w;
+				m->early = true;
+			}
+		}
+	}
 	r = SSL_connect(ssl);
 	tr->hs_done_ns = tr_now(tr);
+	tr->early_status = SSL_get_early_data_status(ssl);
 	if (r != 1) {
 		int e = SSL_get_error(ssl, r), alert;
 		int en = errno;

@@ -35,6 +35,7 @@ struct tr_msg {
 	size_t len;                     /* message size (handshake: 4-byte header included) */
 	bool hrr;                       /* a ServerHello that is a HelloRetryRequest */
 	bool via_kernel;                /* arrived through kTLS (libktls handshake callback) */
+	bool early;                     /* application data sent as early data (0-RTT) */
 };
 
 struct tr_wire {
@@ -122,6 +123,12 @@ struct trace {
 	int chain_len;
 	long verify_result;             /* with --verify */
 
+	/* --early-data: the request went with the ClientHello; what the
+	 * server's EncryptedExtensions said of it (SSL_EARLY_DATA_*) */
+	bool early_sent;
+	int early_status;
+	size_t early_max;               /* the ticket's max_early_data */
+
 	/* the request */
 	bool req_done;
 	int status;
@@ -173,6 +180,11 @@ struct tr_flight_info {
 unsigned trace_flights(const struct trace *tr, struct tr_flight_info *out, unsigned max);
 void trace_flight_messages(const struct trace *tr, const struct tr_flight_info *f, char *buf, size_t len);
 void trace_print(const struct trace *tr, FILE *f);
+/* The round trip each message belongs to (rt[i] for msg[i], nmsg of them):
+ * the TCP connect is the first; a client message that follows bytes from
+ * the server (or starts the conversation) opens the next, and what the
+ * server sends belongs to the round trip open when its bytes arrived. */
+void trace_round_trips(const struct trace *tr, unsigned *rt);
 /* Print text wrapped at 100 columns: the first line after `first` columns
  * already used, the next ones indented by `indent`. */
 void trace_wrap(FILE *f, unsigned first, unsigned indent, const char *text);

@@ -117,6 +117,18 @@ static void trace_fill(cJSON *o, const struct trace *tr)
 	cJSON_AddBoolToObject(o, "resumed", tr->resumed);
 	cJSON_AddStringToObject(o, "received_times", tr->stamps && !tr->stamps_missing ?
 				"arrival" : "processing");
+	if (tr->cfg->early_data && tr->offered_session) {
+		x = cJSON_AddObjectToObject(o, "early_data");
+		cJSON_AddNumberToObject(x, "ticket_max_bytes", (double)tr->early_max);
+		cJSON_AddBoolToObject(x, "sent", tr->early_sent);
+		cJSON_AddBoolToObject(x, "accepted", tr->early_sent &&
+				      tr->early_status == SSL_EARLY_DATA_ACCEPTED);
+	} else {
+		cJSON_AddNullToObject(o, "early_data");
+	}
+	unsigned *rts = calloc(tr->nmsg + 1, sizeof(*rts));
+	if (rts)
+		trace_round_trips(tr, rts);
 	a = cJSON_AddArrayToObject(o, "messages");
 	uint64_t prev = 0;
 	for (unsigned i = 0; i < tr->nmsg; i++) {
@@ -137,8 +149,13 @@ static void trace_fill(cJSON *o, const struct trace *tr)
 		else
 			cJSON_AddNullToObject(x, "record");
 		cJSON_AddBoolToObject(x, "via_kernel", m->via_kernel);
+		/* the round trip it belongs to (trace_round_trips) */
+		if (rts)
+			cJSON_AddNumberToObject(x, "round_trip", rts[i]);
+		cJSON_AddBoolToObject(x, "early_data", m->early);
 		cJSON_AddItemToArray(a, x);
 	}
+	free(rts);
 	a = cJSON_AddArrayToObject(o, "records");
 	for (unsigned i = 0; i < tr->nrec; i++) {
 		const struct tr_record *r = &tr->rec[i];

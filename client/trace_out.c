@@ -11,8 +11,8 @@
 
 #define WIDTH 100
 /* the timeline's columns: time, delta, direction, record, message */
-#define COL_EXPLAIN 21                  /* explanations start under the direction */
-#define COL_DIR 23                      /* after the time and the delta */
+#define COL_EXPLAIN 21                  /* explanations start under the round trip */
+#define COL_DIR 27                      /* after the time, the delta and the round trip */
 #define COL_MSG 57
 
 const char *tr_hs_name(int type, bool hrr)
@@ -40,7 +40,7 @@ const char *trace_msg_name(const struct tr_msg *m)
 	switch (m->ctype) {
 	case 20: return "ChangeCipherSpec";
 	case 21: return "Alert";
-	case 23: return "application data";
+	case 23: return m->early ? "early data (0-RTT)" : "application data";
 	default: return tr_hs_name(m->hs_type, m->hrr);
 	}
 }
@@ -70,16 +70,19 @@ void trace_wrap(FILE *f, unsigned first, unsigned indent, const char *text)
 {
 	unsigned col = first;
 	const char *p = text;
+	bool fresh = true;              /* nothing written on this line yet */
 
 	while (*p) {
 		size_t w = strcspn(p, " ");
 		if (col > indent && col + 1 + w > WIDTH) {
 			fprintf(f, "\n%*s", (int)indent, "");
 			col = indent;
-		} else if (col > first || (col == first && p != text)) {
+			fresh = true;
+		} else if (!fresh) {
 			fputc(' ', f);
 			col++;
 		}
+		fresh = false;
 		fwrite(p, 1, w, f);
 		col += (unsigned)w;
 		p += w;
@@ -98,12 +101,18 @@ static const char *explain(const struct tr_msg *m, bool tls13)
 	if (m->ctype == 21)
 		return m->hs_type == 0 ? "close_notify: this side will send nothing more"
 				       : m->level == 2 ? "a fatal alert: the connection ends" : "an alert";
+	if (m->ctype == 23 && m->early)
+		return "the HTTP request as early data (0-RTT): encrypted with a key from the resumed "
+		       "session's secret, it leaves right behind the ClientHello, before the server has "
+		       "said anything; a replay of these bytes would be accepted as well unless the server "
+		       "refuses it";
 	if (m->ctype == 23)
 		return m->dir == TR_C2S ? "the HTTP request, encrypted with the client's traffic key"
 					: "response bytes, decrypted with the server's traffic key";
 	switch (m->hs_type) {
 	case 4: return "a ticket the client can offer next time to resume without a certificate "
 		       "and a signature";
+	case 5: return "the end of the client's early data: what follows is under the handshake keys";
 	case 8: return "the server's remaining answers to the client's extensions; the first "
 		       "encrypted message";
 	case 11: return m->dir == TR_S2C ? "the server's certificate chain"
@@ -236,6 +245,9 @@ static void print_hello(FILE *f, const struct tr_hello *h, bool second, const st
 			"offers a TLS 1.3 ticket (pre_shared_key) from the last connection" :
 			h->ticket12 ? "offers a TLS 1.2 session ticket from the last connection" :
 			"offers the last connection's TLS 1.2 session ID");
+	if (h->early_data)
+		fprintf(f, "%*s%-10s %s\n", COL_EXPLAIN + 2, "", "early",
+			"announces early data (0-RTT): it follows without waiting");
 }
 
 /* The printed lines in time order. */
@@ -306,14 +318,49 @@ static void record_text(const struct tr_record *r, char *buf, size_t len)
 		snprintf(buf, len, "#%u %s %zu", r->no, trace_ctype_name(r->type), r->len);
 }
 
-static void line_start(FILE *f, uint64_t t, uint64_t *prev)
+/* rt: the round trip of the line, 0 for none */
+static void line_start(FILE *f, uint64_t t, uint64_t *prev, unsigned rt)
 {
 	double ms = (double)t / 1e6, d = ((double)t - (double)*prev) / 1e6;
 
 	/* the columns keep their width past 10 s (a --timeout of minutes) */
 	fprintf(f, ms < 9999.9995 ? "%8.3f ms  " : "%8.0f ms  ", ms);
 	fprintf(f, d < 9999.9995 ? "%+8.3f  " : "%+8.0f  ", d);
+	if (rt)
+		fprintf(f, "%2u  ", rt);
+	else
+		fprintf(f, "    ");
 	*prev = t;
+}
+
+/* The turn rule of trace_round_trips(): the round trip of a message or
+ * record going in direction dir. */
+static unsigned rt_step(int dir, unsigned *cur, bool *wrote)
+{
+	if (dir == TR_C2S) {
+		if (!*wrote)
+			(*cur)++;
+		*wrote = true;
+	} else {
+		*wrote = false;
+	}
+	return *cur;
+}
+
+void trace_round_trips(const struct trace *tr, unsigned *rt)
+{
+	struct item *items = calloc(tr->nmsg + tr->nrec + 5, sizeof(*items));
+	unsigned n = items ? timeline_items(tr, items) : 0, cur = 1;
+	bool wrote = false;
+
+	memset(rt, 0, tr->nmsg * sizeof(*rt));
+	for (unsigned k = 0; k < n; k++) {
+		if (items[k].kind == IT_MSG)
+			rt[items[k].idx] = rt_step(tr->msg[items[k].idx].dir, &cur, &wrote);
+		else if (items[k].kind == IT_RECORD)
+			rt_step(tr->rec[items[k].idx].dir, &cur, &wrote);
+	}
+	free(items);
 }
 
 static void print_msg(FILE *f, const struct trace *tr, const struct tr_msg *m, int *last_rec,
@@ -387,20 +434,34 @@ static void print_timeline(FILE *f, const struct trace *tr, bool tls13)
 	uint64_t prev = 0;
 	int last_rec = -1;
 	char line[256];
+	unsigned cur = 1, rt;
+	bool wrote = false;
 
 	/* (Δ is two bytes in UTF-8: the header is padded by hand) */
-	fprintf(f, "    time            \xce\x94  %-6s  %-24s  %s\n", "dir", "record (payload bytes)",
+	fprintf(f, "    time            \xce\x94  rt  %-6s  %-24s  %s\n", "dir", "record (payload bytes)",
 		"message (bytes)");
 	for (unsigned k = 0; k < n; k++) {
-		line_start(f, items[k].t_ns, &prev);
+		rt = items[k].kind == IT_TCP ? 1
+		     : items[k].kind == IT_MSG ? rt_step(tr->msg[items[k].idx].dir, &cur, &wrote)
+		     : items[k].kind == IT_RECORD ? rt_step(tr->rec[items[k].idx].dir, &cur, &wrote) : 0;
+		line_start(f, items[k].t_ns, &prev, rt);
 		switch (items[k].kind) {
 		case IT_TCP:
-			trace_wrap(f, COL_DIR, COL_EXPLAIN, "-- TCP connected: SYN, SYN-ACK, ACK, one round "
+			trace_wrap(f, COL_DIR, COL_EXPLAIN, "-- TCP connected (SYN, SYN-ACK, ACK): a round "
 				   "trip before any TLS byte --");
 			break;
 		case IT_HS_DONE:
-			snprintf(line, sizeof line, "-- handshake complete%s: from here on, application "
-				 "data --", tr->resumed ? " (resumed session)" : "");
+			if (tr->early_sent && tr->early_status == SSL_EARLY_DATA_ACCEPTED)
+				snprintf(line, sizeof line, "-- handshake complete (resumed session). The "
+					 "server accepted the early data: the request went with the ClientHello "
+					 "and its answer needs no round trip of its own --");
+			else if (tr->early_sent)
+				snprintf(line, sizeof line, "-- handshake complete%s. The server rejected the "
+					 "early data (it skipped it unread): the request goes again now, one "
+					 "round trip more --", tr->resumed ? " (resumed session)" : "");
+			else
+				snprintf(line, sizeof line, "-- handshake complete%s: from here on, "
+					 "application data --", tr->resumed ? " (resumed session)" : "");
 			trace_wrap(f, COL_DIR, COL_EXPLAIN, line);
 			break;
 		case IT_KTLS:
@@ -556,7 +617,15 @@ void trace_print(const struct trace *tr, FILE *f)
 	trace_wrap(f, 0, 0, "Times since connect(), \xce\x94 since the line above. Sent messages at the "
 		   "client's write(), received ones when their bytes arrived. appdata/hs: a TLS 1.3 "
 		   "encrypted record, whose outer type is always application_data and whose true type "
-		   "(hs handshake, app data, alert) is inside.");
+		   "(hs handshake, app data, alert) is inside. rt: the round trip a message belongs "
+		   "to (the TCP connect is 1; each client flight that follows the server's bytes opens "
+		   "the next, and what the server sends belongs to the one open when it arrived).");
+	if (tr->cfg->early_data && tr->offered_session && !tr->early_sent) {
+		snprintf(line, sizeof line, "--early-data: the ticket allows %zu bytes of early data, "
+			 "too few for the request (%zu bytes): it goes after the handshake.", tr->early_max,
+			 tr->cfg->reqs[0].len);
+		trace_wrap(f, 0, 0, line);
+	}
 	fprintf(f, "\n");
 	print_timeline(f, tr, tls13);
 	if (!tr->hs_done_ns || !tr->neg.set) {

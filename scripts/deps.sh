@@ -2,6 +2,9 @@
 # Install the Debian packages ktls-bench needs, when something is missing.
 #
 #   scripts/deps.sh          check, and install what is missing (as root)
+#   scripts/deps.sh --check  check only, never install: fail when a package
+#                            needed to build is missing, naming `make deps`
+#                            (what plain `make` runs)
 #   scripts/deps.sh --list   print the package list
 #
 # Fast when everything is present (one dpkg-query). As a non-root user it
@@ -10,10 +13,10 @@
 set -euo pipefail
 
 # Needed to build (make fails without these).
-BUILD_PKGS=(build-essential pkg-config liburing-dev libssl-dev linux-libc-dev
+BUILD_PKGS=(build-essential pkg-config scdoc liburing-dev libssl-dev linux-libc-dev
             libcjson-dev libsodium-dev zlib1g-dev libopenmpi-dev)
 # Needed by tests, the VM harness, peers and the benchmark.
-RUN_PKGS=(openssl perl curl jq bc xz-utils iproute2 procps
+RUN_PKGS=(openssl perl curl jq bc xz-utils iproute2 procps man-db
           qemu-system-x86 busybox-static
           gnutls-bin nghttp2-client wrk nginx
           hyperfine gnuplot-nox linux-perf
@@ -26,10 +29,15 @@ RUN_PKGS=(openssl perl curl jq bc xz-utils iproute2 procps
 HOST_PKGS=(mmdebstrap)
 [[ -n ${KTLS_DEBIAN_ROOT:-} ]] && HOST_PKGS=()
 
-if [[ ${1:-} == --list ]]; then
+check_only=0
+case ${1:-} in
+--list)
 	echo "${BUILD_PKGS[@]} ${RUN_PKGS[@]}"
-	exit 0
-fi
+	exit 0 ;;
+--check) check_only=1 ;;
+"") ;;
+*) echo "deps: unknown option '$1' (--check, --list, or none to install)" >&2; exit 2 ;;
+esac
 
 missing() {
 	local p status
@@ -45,6 +53,16 @@ miss=("${miss_build[@]}" "${miss_run[@]}")
 [[ ${#miss[@]} -eq 0 ]] && exit 0
 
 cmd="apt-get install -y --no-install-recommends ${miss[*]}"
+if ((check_only)); then
+	if [[ ${#miss_build[@]} -gt 0 ]]; then
+		echo "deps: missing Debian packages needed to build: ${miss_build[*]}" >&2
+		echo "deps: install them with 'make deps' (as root), or: $cmd" >&2
+		exit 1
+	fi
+	echo "deps: note: missing Debian packages the tests and the benchmark use: ${miss_run[*]}" >&2
+	echo "deps: 'make deps' (as root) installs them; make test and make bench do it themselves" >&2
+	exit 0
+fi
 if [[ $(id -u) -ne 0 ]]; then
 	echo "deps: missing Debian packages: ${miss[*]}" >&2
 	echo "deps: install them as root with:  $cmd" >&2
@@ -61,7 +79,7 @@ apt-get update -qq >&2 || {
 }
 # nginx's postinst would start a system-wide nginx on port 80; this project
 # only runs its own nginx instances, so keep services from starting.
-policy=/usr/sbin/policy-rc.d
+policy=${KTLS_POLICY_RC_D:-/usr/sbin/policy-rc.d}
 made_policy=0
 if [[ ! -e $policy ]]; then
 	printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1

@@ -1,6 +1,6 @@
 #!/bin/bash
 # scripts/vm.sh: run a command inside a QEMU VM booting a stock Debian kernel
-# with kTLS, for hosts whose kernel has none. See usage() and README.md,
+# with kTLS, for hosts whose kernel has none. See usage() and docs/vm.md,
 # "The VM harness".
 set -uo pipefail
 

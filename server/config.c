@@ -56,6 +56,15 @@ static void usage(FILE *f)
 "      --tickets N            TLS 1.3 tickets per handshake; 0 also turns TLS 1.2\n"
 "                             tickets off (default 2)\n"
 "      --session-cache N      session-ID cache entries, 0 off (default 20480)\n"
+"      --early-data SIZE      TLS 1.3 0-RTT: accept up to SIZE bytes of early data\n"
+"                             with a resumed ClientHello, at most --max-header;\n"
+"                             early requests are answered before the client's\n"
+"                             Finished, GET/HEAD only, others get 425 Too Early\n"
+"                             (default 0: off)\n"
+"      --no-anti-replay       with --early-data: tickets may be used again, so a\n"
+"                             replayed ClientHello's early data is accepted\n"
+"                             (default: single-use tickets in the session cache,\n"
+"                             a replay's early data is refused)\n"
 "      --stock-openssl        OpenSSL as other servers use it, every shim of\n"
 "                             osslshim/ off: key shares through the provider key\n"
 "                             managers, the key schedule through the default\n"
@@ -132,7 +141,7 @@ enum {
 	O_CPUS = 256, O_BACKLOG, O_MAXCONNS, O_TLS, O_STRICT, O_CERT, O_KEY, O_VERSION,
 	O_CIPHERS, O_SUITES, O_GROUPS, O_SIGALGS, O_TICKETS, O_CACHE, O_DOCROOT, O_MAXHDR,
 	O_HSTO, O_IDLETO, O_DURATION, O_GRACE, O_JSON, O_LIVE, O_REQTO, O_RECVBUFS, O_SNDBUF,
-	O_PROVKEYS, O_SHOWVERSION,
+	O_PROVKEYS, O_SHOWVERSION, O_EARLY, O_NOREPLAY,
 };
 
 static const struct option longopts[] = {
@@ -155,6 +164,8 @@ static const struct option longopts[] = {
 	{ "session-cache", required_argument, NULL, O_CACHE },
 	{ "stock-openssl", no_argument, NULL, O_PROVKEYS },
 	{ "provider-keys", no_argument, NULL, O_PROVKEYS },
+	{ "early-data", required_argument, NULL, O_EARLY },
+	{ "no-anti-replay", no_argument, NULL, O_NOREPLAY },
 	{ "docroot", required_argument, NULL, O_DOCROOT },
 	{ "max-header", required_argument, NULL, O_MAXHDR },
 	{ "handshake-timeout", required_argument, NULL, O_HSTO },
@@ -260,6 +271,11 @@ int config_parse(struct server_config *cfg, int argc, char **argv)
 				return -1;
 			break;
 		case O_PROVKEYS: cfg->stock_openssl = true; break;
+		case O_EARLY:
+			if (units_parse_size(optarg, &cfg->early_data) || cfg->early_data > 1024 * 1024)
+				return bad(name, optarg, "expected a size up to 1M, such as 4K, or 0");
+			break;
+		case O_NOREPLAY: cfg->no_anti_replay = true; break;
 		case O_DOCROOT: cfg->docroot = optarg; break;
 		case O_MAXHDR:
 			if (units_parse_size(optarg, &cfg->max_header))
@@ -316,6 +332,23 @@ int config_parse(struct server_config *cfg, int argc, char **argv)
 	}
 	if (cfg->strict && cfg->mode != TLS_MODE_KTLS) {
 		fprintf(stderr, "ktls-server: --strict applies to --tls ktls only\n");
+		return -1;
+	}
+	if (cfg->early_data > cfg->max_header) {
+		fprintf(stderr, "ktls-server: --early-data %llu is more than --max-header %llu: early "
+			"requests are read into the request buffer; lower --early-data or raise "
+			"--max-header\n", (unsigned long long)cfg->early_data,
+			(unsigned long long)cfg->max_header);
+		return -1;
+	}
+	if (cfg->no_anti_replay && !cfg->early_data) {
+		fprintf(stderr, "ktls-server: --no-anti-replay applies to --early-data only\n");
+		return -1;
+	}
+	if (cfg->early_data && !cfg->no_anti_replay && (!cfg->session_cache || !cfg->tickets)) {
+		fprintf(stderr, "ktls-server: --early-data with anti-replay needs tickets and the "
+			"session cache (single-use tickets live there): drop --tickets 0 / "
+			"--session-cache 0, or add --no-anti-replay\n");
 		return -1;
 	}
 	if (!cfg->threads) {

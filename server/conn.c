@@ -83,6 +83,7 @@ struct conn *conn_new(struct worker *w, int fd)
 	c->mode = TLS_MODE_USER;
 	c->resp.file_fd = -1;
 	c->resp.pipe[0] = c->resp.pipe[1] = -1;
+	c->early = w->srv->cfg.early_data ? EARLY_READING : EARLY_OFF;
 	list_init(&c->link);
 	if (tls_conn_init(c, w->srv->ctx)) {
 		pool_put(&w->pool_conn, c);
@@ -321,9 +322,53 @@ static void handshake_done(struct conn *c)
 	conn_pump(c);
 }
 
+/* Early requests answered while the handshake waits for the client's
+ * Finished: the response goes out right behind the server's Finished, one
+ * round trip sooner. A response with a large body has its head written now
+ * and the rest once the handshake is done (conn_pump; with --tls ktls
+ * through the kernel after the switch: libktls counts the records OpenSSL
+ * wrote under the application key, these among them); a request body to
+ * skip waits for that too. */
+static void early_answer(struct conn *c)
+{
+	if (SSL_get_early_data_status(c->ssl) != SSL_EARLY_DATA_ACCEPTED)
+		return;
+	while (c->resp.kind == RESP_NONE && !c->discard && !c->close_after && cbuf_used(&c->req) &&
+	       tls_write_budget(c) >= SMALL_BODY + 1024) {
+		uint64_t before = STAT_GET(c->w->st.requests);
+		int r = respond_request(c);
+		if (r < 0) {
+			conn_abort(c, "error");
+			return;
+		}
+		if (r == 0)
+			break;
+		if (STAT_GET(c->w->st.requests) != before)
+			STAT_ADD(c->w->st.early_answered_0rtt, 1);
+	}
+}
+
 static void handshake_step(struct conn *c)
 {
-	int r = tls_handshake(c);
+	int r;
+
+	if (c->early == EARLY_READING) {
+		r = tls_early_read(c);
+		if (r < 0) {
+			conn_set_end(c, "handshake_failed");
+			conn_drain(c, false);
+			return;
+		}
+		if (r == 0) {
+			early_answer(c);
+			if (c->state != CS_HANDSHAKE)
+				return;
+			respond_flush(c);
+			conn_arm_recv(c);
+			return;
+		}
+	}
+	r = tls_handshake(c);
 
 	if (r < 0) {
 		/* send the alert OpenSSL queued, FIN, read to the client's FIN */

@@ -209,6 +209,7 @@ int respond_timeout(struct conn *c)
 	c->close_after = true;
 	cbuf_consume(&c->req, cbuf_used(&c->req));
 	c->discard = 0;
+	c->early_left = 0;
 	return stage_error(c, 408, false);
 }
 
@@ -246,6 +247,13 @@ int respond_request(struct conn *c)
 		return 0;
 	STAT_ADD(w->st.requests, 1);
 	c->answered = true;
+	/* a request that began in the early data: replayable (RFC 8470) */
+	bool early = c->early_left > 0;
+	if (early) {
+		uint64_t used = r > 0 ? (uint64_t)r + hr.content_length : cbuf_used(&c->req);
+		c->early_left = used < c->early_left ? c->early_left - (uint32_t)used : 0;
+		STAT_ADD(w->st.early_requests, 1);
+	}
 	if (r < 0) {
 		/* the stream cannot be trusted past a malformed head: answer, close */
 		conn_set_end(c, "bad_request");
@@ -260,7 +268,12 @@ int respond_request(struct conn *c)
 	if (__atomic_load_n(&s->stopping, __ATOMIC_RELAXED))
 		c->close_after = true;
 	bool head_only = hr.method == HTTP_HEAD;
-	if (hr.method == HTTP_OTHER) {
+	if (early && hr.method != HTTP_GET && hr.method != HTTP_HEAD) {
+		/* only safe methods are answered from early data: a replay
+		 * repeats them harmlessly; the client sends the rest again
+		 * after the handshake (RFC 8470, 5.2) */
+		rc = stage_error(c, 425, false);
+	} else if (hr.method == HTTP_OTHER) {
 		rc = stage_error(c, 405, false);
 	} else {
 		http_route(hr.target, hr.target_len, &rt);

@@ -67,6 +67,8 @@ struct server_config {
 	uint64_t backlog;
 	const char *json_path;
 	bool quiet, live;
+	uint64_t early_data;           /* TLS 1.3 max_early_data, bytes; 0: no 0-RTT */
+	bool no_anti_replay;           /* --no-anti-replay: tickets reusable for early data */
 };
 
 /* Fill defaults, parse argv. Returns 0 to run, 1 when --help was printed
@@ -89,7 +91,7 @@ struct reasons {
 	unsigned n;
 };
 
-enum { ST_200, ST_400, ST_404, ST_405, ST_408, ST_413, ST_414, ST_431, ST_500, ST_501,
+enum { ST_200, ST_400, ST_404, ST_405, ST_408, ST_413, ST_414, ST_425, ST_431, ST_500, ST_501,
        ST_503, ST_505, ST_COUNT };
 
 struct worker_stats {
@@ -102,6 +104,13 @@ struct worker_stats {
 	uint64_t recv_nobufs;          /* receives that found no provided buffer (retried) */
 	uint64_t close_notify_waits;   /* ktls: close_notify waited for room to be sent */
 	uint64_t responses[ST_COUNT];
+	/* TLS 1.3 early data (--early-data): ClientHellos whose early data was
+	 * accepted, rejected with the session resumed (too old a ticket, ...),
+	 * or refused because the ticket was unknown or already used (a replay,
+	 * with anti-replay on); its bytes; requests that began in it, and of
+	 * those the ones answered before the client's Finished */
+	uint64_t early_accepted, early_rejected, early_replays, early_bytes;
+	uint64_t early_requests, early_answered_0rtt;
 	struct reasons hs_fail, ktls_refusal, conn_errors, accept_errors, closes;
 };
 
@@ -173,6 +182,10 @@ enum conn_state {
 	CS_DEAD,                       /* waiting for in-flight operations */
 };
 
+/* conn.early: --early-data connections read with SSL_read_early_data() until
+ * OpenSSL says the early data is over (EndOfEarlyData, or none or rejected) */
+enum { EARLY_OFF, EARLY_READING, EARLY_DONE };
+
 enum resp_kind { RESP_NONE, RESP_BYTES, RESP_FILE, RESP_OPENING };
 
 struct worker;
@@ -207,6 +220,9 @@ struct conn {
 	bool ku_over;
 	bool tickets_out;              /* TLS 1.3 session tickets were queued after the handshake */
 	bool answered;                 /* a request came in after the handshake */
+	uint8_t early;                 /* EARLY_*: where the reading of early data is */
+	bool early_counted;            /* accepted/rejected/replay counted */
+	uint32_t early_left;           /* bytes of c->req that came as early data */
 	const char *end;               /* why the connection closes (counted under "closes") */
 	SSL *ssl;
 	BIO *bio;
@@ -346,6 +362,10 @@ int tls_conn_init(struct conn *c, SSL_CTX *ctx);
 /* Run the handshake as far as the bytes in c->rin allow: 1 done, 0 more
  * input needed, -1 failed (the reason is counted). */
 int tls_handshake(struct conn *c);
+/* EARLY_READING: run the handshake with SSL_read_early_data(), early data
+ * going into c->req: 1 the early data is over (c->early is EARLY_DONE,
+ * counted), 0 more input needed, -1 failed (counted as tls_handshake). */
+int tls_early_read(struct conn *c);
 /* ktls mode after the handshake: move the record layer into the kernel.
  * 0: offloaded, or refused and staying in userspace (c->ktls_refused);
  * 1: c->out must be sent first (OpenSSL's answer to a KeyUpdate read with

@@ -14,8 +14,8 @@
 #include "common/units.h"
 #include "common/version.h"
 
-static const int status_codes[ST_COUNT] = { 200, 400, 404, 405, 408, 413, 414, 431, 500, 501,
-					    503, 505 };
+static const int status_codes[ST_COUNT] = { 200, 400, 404, 405, 408, 413, 414, 425, 431, 500,
+					    501, 503, 505 };
 
 int stats_status_index(int status)
 {
@@ -78,6 +78,7 @@ struct sums {
 	uint64_t accepted, hs_full, hs_resumed, hs_failed, requests, bytes_in, bytes_out;
 	uint64_t offloads, refused, control, to_hs, to_idle, to_req, to_send, to_linger, paused, over;
 	uint64_t nobufs, cn_waits;
+	uint64_t early_acc, early_rej, early_replay, early_bytes, early_req, early_0rtt;
 	uint64_t responses[ST_COUNT];
 };
 
@@ -105,6 +106,12 @@ static void sum(struct server *s, struct sums *t)
 		t->cn_waits += STAT_GET(st->close_notify_waits);
 		t->paused += STAT_GET(st->accept_paused);
 		t->over += STAT_GET(st->conns_over_limit);
+		t->early_acc += STAT_GET(st->early_accepted);
+		t->early_rej += STAT_GET(st->early_rejected);
+		t->early_replay += STAT_GET(st->early_replays);
+		t->early_bytes += STAT_GET(st->early_bytes);
+		t->early_req += STAT_GET(st->early_requests);
+		t->early_0rtt += STAT_GET(st->early_answered_0rtt);
 		for (int k = 0; k < ST_COUNT; k++)
 			t->responses[k] += STAT_GET(st->responses[k]);
 	}
@@ -206,6 +213,17 @@ cJSON *stats_json(struct server *s, bool final)
 	cJSON_AddItemToObject(j, "ktls_refusals",
 			      reasons_json(s, offsetof(struct worker_stats, ktls_refusal), &n));
 	cJSON_AddNumberToObject(j, "ktls_control_records", (double)t.control);
+	/* TLS 1.3 0-RTT: what the server allows, and what became of it */
+	cJSON *ed = cJSON_AddObjectToObject(j, "early_data");
+	cJSON_AddNumberToObject(ed, "max_bytes", (double)s->cfg.early_data);
+	cJSON_AddBoolToObject(ed, "anti_replay", s->cfg.early_data && !s->cfg.no_anti_replay);
+	cJSON_AddNumberToObject(ed, "accepted", (double)t.early_acc);
+	cJSON_AddNumberToObject(ed, "rejected", (double)t.early_rej);
+	cJSON_AddNumberToObject(ed, "refused_replays", (double)t.early_replay);
+	cJSON_AddNumberToObject(ed, "bytes", (double)t.early_bytes);
+	cJSON_AddNumberToObject(ed, "requests", (double)t.early_req);
+	cJSON_AddNumberToObject(ed, "answered_before_finished", (double)t.early_0rtt);
+	cJSON_AddNumberToObject(ed, "too_early_425", (double)t.responses[ST_425]);
 
 	cJSON *th = cJSON_AddArrayToObject(j, "threads");
 	for (unsigned i = 0; i < s->nworkers; i++) {
@@ -290,6 +308,10 @@ void stats_print_summary(struct server *s, FILE *f)
 		print_reasons(f, s, offsetof(struct worker_stats, ktls_refusal));
 		fputc('\n', f);
 	}
+	if (s->cfg.early_data)
+		fprintf(f, "  early data   %" PRIu64 " accepted, %" PRIu64 " rejected, %" PRIu64
+			" refused as replays; %" PRIu64 " requests in it\n", t.early_acc, t.early_rej,
+			t.early_replay, t.early_req);
 	fprintf(f, "  CPU          user %.2f s, sys %.2f s\n", pc.user_s, pc.sys_s);
 	fprintf(f, "  memory       RSS %" PRIu64 " KiB (peak %" PRIu64 " KiB)\n", rss, peak);
 }

@@ -177,6 +177,15 @@ int tls_ctx_create(const struct server_config *cfg, SSL_CTX **out, char *err, si
 	} else {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	}
+	if (cfg->early_data) {
+		/* what tickets announce, and what a resumed ClientHello may send;
+		 * anti-replay (OpenSSL's default once early data is on) makes
+		 * TLS 1.3 tickets single-use entries of the session cache */
+		SSL_CTX_set_max_early_data(ctx, (uint32_t)cfg->early_data);
+		SSL_CTX_set_recv_max_early_data(ctx, (uint32_t)cfg->early_data);
+		if (cfg->no_anti_replay)
+			SSL_CTX_set_options(ctx, SSL_OP_NO_ANTI_REPLAY);
+	}
 	rc = tlsopts_keylog_from_env(ctx, err, errlen);
 	if (rc)
 		goto fail;
@@ -232,8 +241,11 @@ void tls_conn_free(struct conn *c)
 	/* User mode keeps SSL objects for the next connections: SSL_clear()
 	 * resets one for a new handshake far more cheaply than SSL_free() and
 	 * SSL_new(), which copy the context's settings every time. (kTLS mode
-	 * does not: libktls keeps per-SSL state.) */
-	if (c->ssl && w->srv->cfg.mode == TLS_MODE_USER &&
+	 * does not: libktls keeps per-SSL state. Nor does --early-data:
+	 * OpenSSL 3.0's SSL_clear() leaves the early-data state where the
+	 * last connection left it, and SSL_read_early_data() then refuses to
+	 * start: "called a function you should not call".) */
+	if (c->ssl && w->srv->cfg.mode == TLS_MODE_USER && !w->srv->cfg.early_data &&
 	    w->nssl < sizeof w->ssl_pool / sizeof w->ssl_pool[0]) {
 		BIO_set_data(c->bio, NULL);
 		if (SSL_clear(c->ssl) == 1) {
@@ -307,6 +319,78 @@ int tls_handshake(struct conn *c)
 	STAT_ADD(c->w->st.handshake_failures, 1);
 	reasons_add(&c->w->st.hs_fail, why);
 	return -1;
+}
+
+/* The early data is over: what became of it. A ClientHello that offered
+ * early data with a ticket the server does not take (unknown, or already
+ * used: single-use tickets) is a full handshake; with anti-replay on that
+ * is what a replay looks like, and is counted as one. */
+static void early_count(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->early_counted)
+		return;
+	c->early_counted = true;
+	switch (SSL_get_early_data_status(c->ssl)) {
+	case SSL_EARLY_DATA_ACCEPTED:
+		STAT_ADD(w->st.early_accepted, 1);
+		break;
+	case SSL_EARLY_DATA_REJECTED:
+		if (!SSL_session_reused(c->ssl) && !w->srv->cfg.no_anti_replay)
+			STAT_ADD(w->st.early_replays, 1);
+		else
+			STAT_ADD(w->st.early_rejected, 1);
+		break;
+	default:
+		break;
+	}
+}
+
+int tls_early_read(struct conn *c)
+{
+	struct worker *w = c->w;
+	char why[40];
+
+	for (;;) {
+		size_t n = 0;
+		if (cbuf_ensure(&c->req, &w->pool_req))
+			return -1;
+		cbuf_compact(&c->req);
+		if (!cbuf_room(&c->req)) {
+			/* --early-data <= --max-header, the buffer's size: only
+			 * when early requests were not answered yet */
+			STAT_ADD(w->st.handshake_failures, 1);
+			reasons_add(&w->st.hs_fail, "early_data_over_buffer");
+			return -1;
+		}
+		ERR_clear_error();
+		int r = SSL_read_early_data(c->ssl, c->req.p + c->req.len, cbuf_room(&c->req), &n);
+		if (r == SSL_READ_EARLY_DATA_SUCCESS) {
+			/* accepted is known from the ClientHello on (a replay
+			 * never sends EndOfEarlyData) */
+			early_count(c);
+			c->req.len += (uint32_t)n;
+			c->early_left += (uint32_t)n;
+			STAT_ADD(w->st.bytes_in, n);
+			STAT_ADD(w->st.early_bytes, n);
+			continue;
+		}
+		if (r == SSL_READ_EARLY_DATA_FINISH) {
+			c->early = EARLY_DONE;
+			early_count(c);
+			cbuf_release_if_empty(&c->req);
+			return 1;
+		}
+		int e = SSL_get_error(c->ssl, 0);
+		cbuf_release_if_empty(&c->req);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			return 0;
+		reason_key(why, sizeof why, e);
+		STAT_ADD(w->st.handshake_failures, 1);
+		reasons_add(&w->st.hs_fail, why);
+		return -1;
+	}
 }
 
 /* The client's KeyUpdates while OpenSSL reads (user mode, and before the
@@ -429,6 +513,19 @@ long tls_write(struct conn *c, const void *buf, size_t len)
 
 	if (len > INT_MAX)
 		len = INT_MAX;
+	if (c->early == EARLY_READING) {
+		/* an early request answered before the client's Finished: data
+		 * to a client not yet authenticated (RFC 8446, 4.6.1 "0.5-RTT") */
+		size_t k = 0;
+		if (SSL_write_early_data(c->ssl, buf, len, &k) == 1)
+			return (long)k;
+		int e = SSL_get_error(c->ssl, 0);
+		if (e == SSL_ERROR_WANT_WRITE)
+			return 0;
+		reason_key(why, sizeof why, e);
+		reasons_add(&c->w->st.conn_errors, why);
+		return -1;
+	}
 	int n = SSL_write(c->ssl, buf, (int)len);
 	if (n > 0)
 		return n;
@@ -504,6 +601,13 @@ int tls_switch_to_ktls(struct conn *c)
 	if (rc == 0 && have == (KTLS_TX | KTLS_RX)) {
 		STAT_ADD(w->st.ktls_offloads, 1);
 		c->mode = TLS_MODE_KTLS;
+		/* The connection goes on in the kernel, it did not end badly:
+		 * without this SSL_free() takes its session out of the cache
+		 * (no close_notify was sent through OpenSSL), and what lives
+		 * there cannot resume: TLS 1.2 session IDs, and the single-use
+		 * TLS 1.3 tickets of --early-data (every early ClientHello
+		 * after a kTLS connection was refused as a replay). */
+		SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 		SSL_free(c->ssl);
 		c->ssl = NULL;
 		c->bio = NULL;

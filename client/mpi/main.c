@@ -14,7 +14,7 @@
  * --fleet-wait stops them too, so nothing hangs.
  *
  * Only the main thread calls MPI (MPI_THREAD_FUNNELED): the workers are the
- * ones of client/engine.c, unchanged.
+ * ones of client/worker.c, unchanged.
  */
 #include <mpi.h>
 

@@ -19,7 +19,7 @@ VM_TOOLS=(bash jq timeout sha256sum sha1sum md5sum cmp diff grep sed awk find xa
 	head tail wc sort uniq cut tr tee cat ls mkdir rmdir rm cp mv ln chmod touch sleep
 	date env stat mktemp seq dd base64 basename dirname readlink realpath nproc id
 	printf expr true false yes kill ps pgrep pkill ss truncate split paste comm
-	xxd hexdump getent sha512sum nohup tac shuf flock setsid)
+	xxd hexdump getent sha512sum nohup tac shuf flock setsid tc)
 VM_PEERS=(openssl gnutls-cli gnutls-serv curl)
 
 # Host files that go in besides the project, one per line.

@@ -15,7 +15,7 @@ VM_KERNELS=(bookworm trixie-backports trixie bullseye)
 # Bumped whenever kernel_unpack keeps something else: kernels are then
 # unpacked again from the kept .debs, into a folder of the new format's own
 # (KVER.vN), so that clones of another version sharing the cache keep theirs.
-VM_CACHE_FORMAT=2
+VM_CACHE_FORMAT=3
 VM_MIRROR=${KTLS_VM_MIRROR:-http://deb.debian.org/debian}
 VM_SECURITY_MIRROR=${KTLS_VM_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 VM_KEYRING=${KTLS_VM_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
@@ -25,8 +25,9 @@ VM_KEYRING=${KTLS_VM_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 # self-test module) is left out.
 VM_MODULE_DIRS=(kernel/net/tls kernel/crypto kernel/arch/x86/crypto kernel/lib/crypto)
 # Single modules kept too (with what they depend on): the virtio NIC that
-# --forward gives the guest.
-VM_MODULES=(virtio_net virtio_pci)
+# --forward gives the guest, and netem (tc qdisc ... netem delay: the RTTs of
+# scripts/latency-lab.sh).
+VM_MODULES=(virtio_net virtio_pci sch_netem)
 
 kernel_sources() {
 	local kr=$VM_KEYRING

@@ -210,17 +210,17 @@ ok $? "no rank is left running"
 fleet_server_stop
 fleet_server || bail "ktls-server restarted"
 
-# --- the README's mpirun command, as printed (hostfile and address substituted) -------
-cmd=$(sed -n '/<!-- fleet-mpirun -->/,/<!-- \/fleet-mpirun -->/p' "$ROOT/README.md" | sed -n '/^mpirun/,/[^\\]$/p' |
+# --- docs/fleet.md's mpirun command, as printed (hostfile and address substituted) -------
+cmd=$(sed -n '/<!-- fleet-mpirun -->/,/<!-- \/fleet-mpirun -->/p' "$ROOT/docs/fleet.md" | sed -n '/^mpirun/,/[^\\]$/p' |
 	sed 's/\\$//' | tr '\n' ' ')
-ok "$([[ $cmd == mpirun* ]]; echo $?)" "the README has the mpirun command between its markers"
+ok "$([[ $cmd == mpirun* ]]; echo $?)" "docs/fleet.md has the mpirun command between its markers"
 cmd=${cmd//clients.txt/$HOSTS}
 cmd=${cmd//192.0.2.10/$ADDR}
 cmd=${cmd//bin\//$KTLS_BIN/}
 diag "running: $cmd"
 (cd "$FTMP" && timeout -k 5 90 ip netns exec "$SRV_NS" env "${FLEET_ENV[@]}" bash -c "$cmd" >readme.out 2>readme.err)
 rc=$?
-is "$rc" 0 "the README's command works as printed"
+is "$rc" 0 "docs/fleet.md's command works as printed"
 [[ $rc == 0 ]] || sed 's/^/#   /' "$FTMP/readme.err" | tail -n 20
 j=$FTMP/fleet.json
 ok "$([[ -s $j ]] && jq -e '.handshakes > 0 and (.ranks | length) > 1' "$j" >/dev/null; echo $?)" \

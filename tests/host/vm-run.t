@@ -106,4 +106,64 @@ is "$(grep -c '^ok ' "$tmp/out2")" 3 "and its 3 tests"
 KTLS_VM_FILTER='^nothing' "$RUN" "$tmp"/*.t >"$tmp/out3"; rc=$?
 is "$rc" 1 "a filter that matches nothing fails"
 ok "$(grep -q '^not ok 1 - no tests/vm/\*.t to run' "$tmp/out3"; echo $?)" "and says so"
+
+# The kernel log: a BUG/WARNING/Oops logged while a file runs fails that file
+# (one from before it does not), read through KTLS_VM_DMESG (here a file the
+# made-up tests append to, as the kernel would).
+mkdir -p "$tmp/k"
+klog=$tmp/klog
+printf '[    1.0] WARNING: CPU: 0 PID: 1 at boot (before the tests)\n' >"$klog"
+cat >"$tmp/k/k1-clean.t" <<EOF2
+echo "[    2.0] tls: loaded" >>"$klog"
+echo "ok 1 - quiet"
+echo "1..1"
+EOF2
+cat >"$tmp/k/k2-warn.t" <<EOF2
+echo "[    3.0] WARNING: CPU: 1 PID: 42 at net/tls/tls_sw.c:1234 tls_sw_recvmsg" >>"$klog"
+echo "ok 1 - passes, but the kernel warned"
+echo "1..1"
+EOF2
+cat >"$tmp/k/k3-oops.t" <<EOF2
+echo "[    4.0] BUG: kernel NULL pointer dereference, address: 0000000000000008" >>"$klog"
+echo "[    4.1] Oops: 0002 [#1] PREEMPT SMP" >>"$klog"
+echo "ok 1 - passes, but the kernel oopsed"
+echo "1..1"
+EOF2
+KTLS_VM_DMESG="cat $klog" KTLS_VM_PREV="k1-clean.t:7,k2-warn.t:x,junk" "$RUN" "$tmp"/k/*.t >"$tmp/kout" 2>&1
+rc=$?
+sed 's/^/# | /' "$tmp/kout"
+is "$rc" 1 "a kernel warning during a file fails the run"
+has2() { grep -qE "$1" "$tmp/kout"; ok $? "$2"; }
+has2 '^ok [0-9]+ - k1-clean\.t: quiet$' "a file with a quiet kernel passes (the warning from before it does not count)"
+ok "$(! grep -q '^not ok.*k1-clean' "$tmp/kout"; echo $?)" "and nothing fails it"
+has2 '^not ok [0-9]+ - k2-warn\.t: the kernel logged 1 BUG/WARNING/Oops line\(s\) while it ran$' "a WARNING: line fails its file"
+has2 '^#   kernel\| \[    3\.0\] WARNING: CPU: 1 PID: 42 at net/tls/tls_sw\.c:1234' "and the line is shown"
+has2 '^not ok [0-9]+ - k3-oops\.t: the kernel logged 2 BUG/WARNING/Oops line\(s\) while it ran$' "BUG: and Oops fail their file"
+has2 '^# k2-warn\.t: 1 passed, 1 failed, 0 skipped' "the file's summary counts the failure"
+# Durations: the previous run's next to this one's.
+has2 '^# k1-clean\.t: 1 passed, 0 failed, 0 skipped \([0-9]+ s, previous 7 s\)$' "the previous duration next to the current one"
+has2 '^# k2-warn\.t: .* \([0-9]+ s, previous \? s\)$' "an unknown previous duration is a question mark"
+KTLS_VM_DMESG=false "$RUN" "$tmp"/k/k1-clean.t >"$tmp/kout2" 2>&1
+is "$?" 0 "a kernel log that cannot be read fails nothing"
+grep -q "^# the kernel log could not be read ('false' failed): BUG/WARNING/Oops not checked$" "$tmp/kout2"
+ok $? "but says it was not checked"
+
+# The launcher keeps the durations in build/ (tests/ktls/durations.sh).
+. "$(dirname "$0")/../ktls/durations.sh"
+durs=$tmp/durations/test.tsv
+is "$(durations_prev "$durs")" "" "no record yet: no previous durations"
+printf 'old.t 9\nk1-clean.t 99\n' >"$tmp/old.tsv"; mkdir -p "$tmp/durations"; cp "$tmp/old.tsv" "$durs"
+durations_save "$tmp/kout" "$durs"
+is "$(durations_prev "$durs")" "$(sed -nE 's/^# (k[0-9]-[a-z]+\.t): .* \(([0-9]+) s, .*/\1:\2/p' "$tmp/kout" |
+	cat - <(echo old.t:9) | sort | paste -sd,)" "saved: this run's durations, and the old entry of a file it did not run"
+
+# tests/run (host and launcher files) does the same in its closing table.
+mkdir -p "$tmp/b" "$tmp/r"
+printf 'echo "ok 1 - one"\necho "1..1"\n' >"$tmp/r/x.t"
+TESTS_RUN=$(cd "$(dirname "$0")/.." && pwd)/run
+KTLS_BUILD=$tmp/b "$TESTS_RUN" "$tmp/r/x.t" >"$tmp/r1" 2>&1
+grep -qE "x\.t +1 passed, 0 failed, 0 skipped  \([0-9]+ s, previous \?\)$" "$tmp/r1"; ok $? "tests/run: a first run has no previous duration"
+KTLS_BUILD=$tmp/b "$TESTS_RUN" "$tmp/r/x.t" >"$tmp/r2" 2>&1
+grep -qE "x\.t +1 passed, 0 failed, 0 skipped  \([0-9]+ s, previous [0-9]+ s\)$" "$tmp/r2"; ok $? "tests/run: the next one shows it"
+grep -q "x\.t	[0-9.]*$" "$tmp/b/test-durations.tsv"; ok $? "kept in \$KTLS_BUILD/test-durations.tsv"
 done_testing

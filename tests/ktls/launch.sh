@@ -8,6 +8,7 @@
 # $KTLS_BUILD/vm/tap/<kernel>.tap (native.tap for the native run).
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 KTLS_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$KTLS_REPO/tests/ktls/durations.sh"
 
 # A skip by design (the other launcher covers it): never a failure, even
 # where skips are (KTLS_TEST_STRICT).
@@ -41,7 +42,7 @@ relay_close() {
 # those whose name matches the regex SELECTION (KTLS_VM_FILTER, when set,
 # applies on top of it).
 vm_launch() {
-	local kernel=$1 sel=${2:-} out rc v env=()
+	local kernel=$1 sel=${2:-} out rc v env=() durs prev
 	if [[ -z ${KTLS_VM_FORCE:-} ]] && host_has_ktls; then
 		skip_by_design "this host has kTLS: tests/ktls/native.t runs tests/vm natively (KTLS_VM_FORCE=1 boots $kernel anyway)"
 	fi
@@ -53,6 +54,9 @@ vm_launch() {
 		[[ -n ${!v:-} ]] && env+=("$v=${!v}")
 	done
 	[[ -n $sel ]] && env+=("KTLS_VM_SELECT=$sel")
+	durs=$KTLS_BUILD/vm/durations/$kernel.tsv
+	prev=$(durations_prev "$durs")
+	[[ -n $prev ]] && env+=("KTLS_VM_PREV=$prev")
 	# The relayed stream is kept, so that a report can set the kernels side
 	# by side afterwards (e.g. a version x cipher matrix, one column each).
 	out=$KTLS_BUILD/vm/tap/$kernel.tap
@@ -60,17 +64,19 @@ vm_launch() {
 	"$KTLS_REPO/scripts/vm.sh" --kernel "$kernel" --timeout "${KTLS_VM_TIMEOUT:-720}" -- \
 		env "${env[@]}" "$KTLS_REPO/tests/vm/run.sh" | tee "$out"
 	rc=${PIPESTATUS[0]}
+	durations_save "$out" "$durs"
 	relay_close "$out" "$rc" "the $kernel VM (scripts/vm.sh)"
 }
 
 # native_launch: tests/vm/ on this host's own kernel, when it has kTLS.
 native_launch() {
-	local out rc
+	local out rc durs=$KTLS_BUILD/vm/durations/native.tsv
 	host_has_ktls ||
 		skip_by_design "this host has no kTLS: tests/ktls/<kernel>.t run tests/vm inside the VM"
 	out=$KTLS_BUILD/vm/tap/native.tap
 	mkdir -p "${out%/*}" && : >"$out" || exit 1
-	"$KTLS_REPO/tests/vm/run.sh" | tee "$out"
+	KTLS_VM_PREV=$(durations_prev "$durs") "$KTLS_REPO/tests/vm/run.sh" | tee "$out"
 	rc=${PIPESTATUS[0]}
+	durations_save "$out" "$durs"
 	relay_close "$out" "$rc" "tests/vm/run.sh"
 }

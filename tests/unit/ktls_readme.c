@@ -1,4 +1,4 @@
-/* Unit test: the README's libktls example is ktls/examples/client.c
+/* Unit test: docs/libktls.md's example is ktls/examples/client.c
  * verbatim, compiles (it is included here), and fetches a page from a local
  * TLS server through kTLS (the emulated kernel of tests/ktls_emu.h). */
 #include "tests/ktls_emu.h"
@@ -56,10 +56,10 @@ static void *serve(void *arg)
 
 int main(void)
 {
-	char *readme = slurp("README.md"), *example = slurp("ktls/examples/client.c");
-	OK(readme && example, "README.md and ktls/examples/client.c readable (run from the top folder)");
+	char *readme = slurp("docs/libktls.md"), *example = slurp("ktls/examples/client.c");
+	OK(readme && example, "docs/libktls.md and ktls/examples/client.c readable (run from the top folder)");
 	OK(readme && example && strstr(readme, example) != NULL,
-	   "README.md carries ktls/examples/client.c verbatim");
+	   "docs/libktls.md carries ktls/examples/client.c verbatim");
 	free(readme);
 	free(example);
 

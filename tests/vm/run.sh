@@ -12,6 +12,12 @@
 # test. A summary per file and one for the kernel are "#" comments; the plan
 # comes last. KTLS_VM_SELECT (the launcher's choice for its kernel) and
 # KTLS_VM_FILTER (the user's), regexes, select files by name.
+#
+# The kernel log is read before and after each file (dmesg, or the command in
+# KTLS_VM_DMESG): a line with "BUG:", "WARNING:" or "Oops" that appeared
+# while the file ran fails it, and the lines are shown. KTLS_VM_PREV
+# ("probe.t:3,client.t:12", the launcher's record of the last run) puts each
+# file's previous duration next to the current one in its summary line.
 # Exit status: 0 when nothing failed, 1 otherwise.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,6 +36,13 @@ N=0 PASS=0 FAIL=0 SKIP=0
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 label="${KTLS_IN_VM:-native} ($(uname -r))"
+klog_cmd=${KTLS_VM_DMESG:-dmesg}
+klog_ok=1
+declare -A prev=()
+IFS=, read -r -a kvs <<<"${KTLS_VM_PREV:-}"
+for kv in "${kvs[@]}"; do
+	[[ $kv =~ ^([^:]+\.t):([0-9]+)$ ]] && prev[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+done
 
 emit() { # emit ok|not-ok NAME [DIRECTIVE]
 	N=$((N + 1))
@@ -54,6 +67,7 @@ run_file() {
 	local re_test='^(not )?ok([[:space:]]+[0-9]+)?([[:space:]]+-)?([[:space:]]+(.*))?$'
 	local re_dir='^(.*[^[:space:]])?[[:space:]]*(#[[:space:]]*(SKIP|skip|TODO|todo).*)$'
 	limit=$(timeout_of "$f")
+	klog_read "$tmp/klog0"
 	t0=$(date +%s)
 	while IFS= read -r line; do
 		if [[ $line =~ $re_test ]]; then
@@ -80,6 +94,7 @@ run_file() {
 	done < <(timeout -k 5 "$limit" bash "$f" 2>&1 </dev/null; echo $? >"$tmp/rc")
 	rc=$(<"$tmp/rc")
 	t1=$(date +%s)
+	klog_check "$base"
 	if [[ -n $bailed ]]; then
 		: # already failed
 	elif ((rc == 124 || rc == 137)); then
@@ -91,7 +106,30 @@ run_file() {
 	elif ((rc != 0 && FAIL == f0)); then
 		emit not-ok "$base: exited with status $rc though no test failed"
 	fi
-	echo "# $base: $((PASS - p0)) passed, $((FAIL - f0)) failed, $((SKIP - s0)) skipped ($((t1 - t0)) s)"
+	echo "# $base: $((PASS - p0)) passed, $((FAIL - f0)) failed, $((SKIP - s0)) skipped ($((t1 - t0)) s, previous ${prev[$base]:-?} s)"
+}
+
+# klog_read FILE: the kernel log now, or an empty FILE (said once) when it
+# cannot be read.
+klog_read() {
+	$klog_cmd >"$1" 2>/dev/null && return
+	: >"$1"
+	if ((klog_ok)); then
+		echo "# the kernel log could not be read ('$klog_cmd' failed): BUG/WARNING/Oops not checked"
+		klog_ok=0
+	fi
+}
+
+# klog_check NAME: fail NAME when the kernel logged a bug while it ran.
+klog_check() {
+	((klog_ok)) || return 0
+	local n0 bad
+	klog_read "$tmp/klog1"
+	n0=$(wc -l <"$tmp/klog0")
+	bad=$(tail -n +"$((n0 + 1))" "$tmp/klog1" | grep -E 'BUG:|WARNING:|Oops')
+	[[ -z $bad ]] && return 0
+	emit not-ok "$1: the kernel logged $(grep -cE . <<<"$bad") BUG/WARNING/Oops line(s) while it ran"
+	head -n 20 <<<"$bad" | sed 's/^/#   kernel| /'
 }
 
 T0=$(date +%s)

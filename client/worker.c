@@ -1,7 +1,7 @@
-/* client/engine.c: worker threads, each an epoll loop over many non-blocking
+/* client/worker.c: worker threads, each an epoll loop over many non-blocking
  * connections; closed-loop refill or open-loop schedule; timeouts; the
  * measured window and the per-second timeline. */
-#include "client/engine.h"
+#include "client/worker.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -396,12 +396,14 @@ static int worker_init(struct worker *w, struct run *run, unsigned id, char *err
 	w->id = id;
 	w->run = run;
 	w->cfg = cfg;
+	w->mode = cfg->mode == MODE_GET ? &get_mode : &handshake_mode;
 	w->cpu = cfg->have_cpus ? cpus_nth(&cfg->cpus, id) : -1;
 	w->epfd = -1;
 	stats_init(&w->st);
 	w->ctx = tls_ctx_new(cfg, cfg->rx == RX_KTLS, err, errlen);
 	if (!w->ctx)
 		return -1;
+	phases_ctx_prepare(w->ctx, cfg->rx == RX_KTLS);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0) {
 		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));

@@ -1,4 +1,4 @@
-/* client/engine.h: a worker thread and its connections (shared by engine.c,
+/* client/worker.h: a worker thread and its connections (shared by worker.c,
  * conn.c, handshake.c, get.c, rxktls.c). */
 #ifndef KTLS_CLIENT_ENGINE_H
 #define KTLS_CLIENT_ENGINE_H
@@ -19,6 +19,9 @@ enum conn_state {
 };
 
 #define CONN_HDR_MAX 4096
+
+/* conn.early (--early-data) */
+enum { EARLY_NONE, EARLY_WANT, EARLY_SENT, EARLY_ACCEPTED, EARLY_REJECTED, EARLY_RETRIED };
 
 struct conn {
 	struct worker *w;
@@ -59,6 +62,14 @@ struct conn {
 	bool verify_body;               /* check the body against the pattern */
 	uint64_t body_left, body_off;
 
+	/* phases (client/phases.c): times in ns, 0 until reached */
+	uint64_t t_tcp, t_sh, t_sfin, t_cfin, t_first;
+	unsigned rt;                    /* round trips so far; the TCP connect is the first */
+	unsigned rt_end;                /* ... when the job ended (0: not yet) */
+	bool rt_wrote;                  /* bytes written since the last bytes read */
+	bool hrr;                       /* a HelloRetryRequest came */
+	uint8_t early;                  /* EARLY_*: the request as early data */
+
 	/* --rx ktls */
 	struct ktls_conn *kc;
 	unsigned char *rx_data;         /* plaintext OpenSSL held when RX moved */
@@ -71,6 +82,7 @@ struct worker {
 	int cpu;                        /* -1: not pinned */
 	struct run *run;
 	const struct client_cfg *cfg;
+	const struct conn_mode *mode;   /* handshake_mode or get_mode */
 	SSL_CTX *ctx;
 	int epfd;
 
@@ -106,7 +118,7 @@ struct worker {
 
 };
 
-/* engine.c */
+/* worker.c */
 uint64_t now_ns(void);
 void worker_deadline_set(struct worker *w, struct conn *c, uint64_t deadline);
 void worker_deadline_clear(struct worker *w, struct conn *c);
@@ -138,6 +150,9 @@ void conn_abandon(struct conn *c);
 int conn_watch(struct conn *c, bool write);
 /* Start sending the next request on an established connection. */
 void conn_send_request(struct conn *c);
+/* c->req (from c->t_req): send it (send) or, sent as early data and
+ * accepted, read its response. */
+void conn_expect_response(struct conn *c, bool send);
 /* Called once the full response was read (status and body checked). */
 void conn_response_done(struct conn *c);
 /* Read application data: SSL_read or ktls_recv. >0 bytes, 0 would block,
@@ -145,6 +160,19 @@ void conn_response_done(struct conn *c);
  * whether that was expected), -1 after conn_fail() was called. */
 #define CONN_EOF (-2)
 ssize_t conn_read(struct conn *c, void *buf, size_t len);
+
+/* What a mode does with a connection (handshake.c, get.c): conn.c calls
+ * through the worker's table instead of asking which mode runs. */
+struct conn_mode {
+	void (*established)(struct conn *c);   /* the TLS handshake completed */
+	void (*response_done)(struct conn *c); /* a whole response was read */
+	/* requests follow the handshake on this connection (so TCP_NODELAY) */
+	bool (*sends_requests)(const struct client_cfg *cfg);
+	/* a TLS 1.3 connection waits for the server's tickets after its last
+	 * flight before it closes */
+	bool (*waits_for_tickets)(const struct client_cfg *cfg);
+};
+extern const struct conn_mode handshake_mode, get_mode;
 
 /* handshake.c / get.c: what happens once the handshake completed, and after
  * each response. */
@@ -166,6 +194,16 @@ void get_dispatch(struct worker *w, uint64_t now);
 int get_idle_event(struct conn *c);
 /* Take c off the idle list (it is closing). */
 void get_idle_remove(struct conn *c);
+
+/* phases.c: the times of a connection's phases and its round trips. */
+void phases_ctx_prepare(SSL_CTX *ctx, bool ktls);
+void phases_start(struct conn *c);
+/* sockbio.c calls these for every write and read of the socket. */
+void phases_wrote(struct conn *c, uint64_t t);
+void phases_read(struct conn *c, ssize_t n);
+/* The job ended at t (the response's last byte, or the handshake's end
+ * without a request): its phases go into the worker's histograms. */
+void phases_record(struct conn *c, uint64_t t);
 
 /* bind.c: a non-blocking socket connecting to the server from the next
  * --bind address (the next one again when an address has no port left).
