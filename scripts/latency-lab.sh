@@ -3,6 +3,7 @@
 # kind of connection, with the RTT made by netem on the loopback of the VM.
 #
 #   scripts/latency-lab.sh [--rtts 0,10,50,100] [-n 5] [--out DIR] [--kernel NAME]
+#   (--out defaults to results/<date>-latency-lab-<kernel>)
 #
 # For each RTT (ms): `tc qdisc replace dev lo root netem delay RTT/2` (a
 # packet on lo is delayed once per direction), then for each kind
@@ -88,7 +89,7 @@ if [[ ${1:-} == --inside ]]; then
 fi
 
 # --- on the host -------------------------------------------------------------
-RTTS=0,10,50,100 N=5 OUT=results/latency-lab KERNEL=bookworm
+RTTS=0,10,50,100 N=5 OUT= KERNEL=bookworm
 while (($#)); do
 	case $1 in
 	--rtts) RTTS=$2; shift 2 ;;
@@ -101,6 +102,7 @@ while (($#)); do
 done
 [[ $RTTS =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "latency-lab: --rtts: expected ms, e.g. 0,10,50" >&2; exit 2; }
 [[ $N =~ ^[1-9][0-9]*$ ]] || { echo "latency-lab: -n: expected a count" >&2; exit 2; }
+OUT=${OUT:-results/$(date -u +%F)-latency-lab-$KERNEL}
 mkdir -p "$OUT" || exit 1
 tsv=$OUT/results.tsv
 "$REPO/scripts/vm.sh" -q -k "$KERNEL" -t 1800 -- scripts/latency-lab.sh --inside "$RTTS" "$N" >"$tsv" || {

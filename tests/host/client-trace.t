@@ -148,7 +148,11 @@ start_helper --delay-handshake 300ms || bail "test server started"
 is "$?" 0 "trace against a slow server exits 0"
 S=.time_split
 us() { jq -r "$1 | floor" "$TMP/d.json"; }
-ok "$(( $(us $S.server_us) >= 300000 && $(us $S.server_us) < 600000 ? 0 : 1 ))" \
+# The split takes one round trip (as the TCP connect measured it) out of the
+# gap that holds the delay, and counts from the moment the client began to
+# wait: on a loaded machine both can take some milliseconds of the 300 (seen:
+# 291.6 ms), so the bound is most of the delay, and the exact sum is below.
+ok "$(( $(us $S.server_us) >= 240000 && $(us $S.server_us) < 600000 ? 0 : 1 ))" \
 	"server compute holds the 300 ms delay (got $(us $S.server_us) us)"
 ok "$(( $(us $S.network_us) < 100000 ? 0 : 1 ))" "network is a few round trips of loopback (got $(us $S.network_us) us)"
 ok "$(( $(us $S.client_us) < 200000 ? 0 : 1 ))" "client compute is the client's crypto (got $(us $S.client_us) us)"
