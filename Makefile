@@ -13,7 +13,7 @@
 #   make vm-test    run tests/vm inside the QEMU kernels (or natively with kTLS)
 #   make cost       instruction counts (QEMU icount) of bench/suites/cost on both
 #                   VM kernels, with nginx (COST_NGINX=0: without), into
-#                   results/cost-<date>/ (docs/cost-lab.md)
+#                   results/<date>-<time>-cost/ (docs/cost-lab.md)
 #   make cost-check the key counts against bench/cost-baseline (fails on growth
 #                   beyond COST_TOLERANCE percent, default 2)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each

@@ -22,7 +22,7 @@ OUT/KERNEL with its report.md (section "Instruction counts (QEMU icount)").
 Options:
   -k, --kernel LIST  kernels, comma-separated (default: bookworm,trixie-backports)
   -s, --suite NAME   ktls-bench suite (default: cost)
-  -o, --out DIR      where the run folders go (default: results/cost-<date>)
+  -o, --out DIR      where the run folders go (default: results/<date>-<time>-cost)
   -c, --check FILE   then compare with this baseline (ktls-bench cost-check);
                      exit 1 when a count grew beyond the tolerance
       --tolerance P  percent, for --check (default: ktls-bench's, 2)
@@ -52,7 +52,7 @@ while (($#)); do
 	*) echo "cost: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
-[[ -n $out ]] || out=$REPO/results/cost-$(date -u +%Y%m%d-%H%M%S)
+[[ -n $out ]] || out=$REPO/results/$(date -u +%Y-%m-%d-%H%M%S)-cost
 [[ -x $KTLS_BIN/ktls-bench ]] || { echo "cost: $KTLS_BIN/ktls-bench is missing: run make" >&2; exit 1; }
 mkdir -p "$out" || exit 1
 # The guest holds no bench/suites: the suite's text goes in as an argument.
