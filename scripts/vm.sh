@@ -57,7 +57,7 @@ Options:
   -i, --icount        make the guest's clock an instruction counter: TCG with
                       -icount shift=0,sleep=off (1 ns of guest time per guest
                       instruction, idle time skipped), one vCPU, and
-                      -cpu max,-erms,-fsrm (no `rep movsb` copies, which icount
+                      -cpu max,-erms,-fsrm (no rep movsb copies, which icount
                       counts once per byte; docs/cost-lab.md); inside,
                       KTLS_VM_ICOUNT=1. Every CPU time COMMAND reads is then a
                       count of instructions (ktls-bench run --clock instructions)
