@@ -389,6 +389,15 @@ static int write_run_json(struct runner *R, const struct scenario *sc, const cha
 			snprintf(name, sizeof name, "%s.hyperfine.json", stem);
 			vm_emit_file(R->out, name);
 		}
+		/* a failed run's logs, which its error names: the guest's
+		 * folder is gone once the VM stops */
+		if (!ok) {
+			snprintf(name, sizeof name, "%s.server.log", stem);
+			if (!nginx)
+				vm_emit_file(R->out, name);
+			snprintf(name, sizeof name, "%s.client.log", stem);
+			vm_emit_file(R->out, name);
+		}
 	}
 	return rc;
 }

@@ -86,6 +86,17 @@ static int write_patched(const char *dir, const struct scenario *sc, int seq, co
 			 strncmp(v, sc->id, il) == 0 ? v + il : ".json");
 		cJSON_ReplaceItemInObjectCaseSensitive(o, keys[i], cJSON_CreateString(name));
 	}
+	/* an error that names the scenario's log names it as it is here */
+	cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+	if (cJSON_IsString(e)) {
+		char fixed[600];
+		const char *at = strstr(e->valuestring, sc->id);
+		size_t il = strlen(sc->id);
+		if (at && at[il] == '.' && strncmp(at + il, ".vm.", 4) != 0 &&
+		    snprintf(fixed, sizeof fixed, "%.*s%s.vm%s", (int)(at - e->valuestring), e->valuestring,
+			     sc->id, at + il) < (int)sizeof fixed)
+			cJSON_ReplaceItemInObjectCaseSensitive(o, "error", cJSON_CreateString(fixed));
+	}
 	cJSON_ReplaceItemInObjectCaseSensitive(o, "where", cJSON_CreateString("vm"));
 	cJSON_ReplaceItemInObjectCaseSensitive(o, "emulated", cJSON_CreateBool(1));
 	cJSON_ReplaceItemInObjectCaseSensitive(o, "seq", cJSON_CreateNumber(seq));

@@ -88,6 +88,30 @@ static void test_vm_collect(void)
 	EXPECT_STREQ(c, "{\"bytes\": 4096,\n \"handshakes\": 1}");
 	free(c);
 
+	/* a failed run: its error names the server's log by its name here,
+	 * and the log itself comes back */
+	snprintf(run, sizeof run, "{\"scenario\": {\"line\": \"bulk layer=ktls size=4K\"}, \"where\": \"host\", "
+		 "\"ok\": false, \"error\": \"ktls-server did not exit cleanly on SIGTERM (status 0xb): see "
+		 "%s.server.log\"}", id);
+	snprintf(name, sizeof name, "%s.server.log", id);
+	a = marked(rn, run);
+	b = marked(name, "ktls-server: listening\nsummary");
+	snprintf(text, sizeof text, "%s%s", a, b);
+	free(a);
+	free(b);
+	EXPECT_EQ(vm_collect(text, dir, seqs, scs, 1, &got), 0);
+	snprintf(path, sizeof path, "%s/%s.vm.run.json", dir, id);
+	r = util_read_json(path);
+	const cJSON *er = cJSON_GetObjectItemCaseSensitive(r, "error");
+	char want[600];
+	snprintf(want, sizeof want, "ktls-server did not exit cleanly on SIGTERM (status 0xb): see %s.vm.server.log", id);
+	EXPECT_STREQ(cJSON_IsString(er) ? er->valuestring : NULL, want);
+	cJSON_Delete(r);
+	snprintf(path, sizeof path, "%s/%s.vm.server.log", dir, id);
+	c = util_read_file(path, NULL);
+	EXPECT_STREQ(c, "ktls-server: listening\nsummary");
+	free(c);
+
 	/* truncated output, a wrong length, a missing end marker: refused */
 	snprintf(text, sizeof text, "@@ktls-bench-file %s.client.json 400\n{\"bytes\": 1}\n", id);
 	EXPECT_EQ(vm_collect(text, dir, seqs, scs, 1, &got), -EINVAL);
