@@ -62,6 +62,16 @@ static const struct scenario *match(const char *name, const struct scenario *con
 	return best;
 }
 
+/* key = item, whether o has the key or not (Replace alone leaves a new key's
+ * item unowned) */
+static void json_set(cJSON *o, const char *key, cJSON *item)
+{
+	if (!item)
+		return;
+	if (!cJSON_ReplaceItemInObjectCaseSensitive(o, key, item) && !cJSON_AddItemToObject(o, key, item))
+		cJSON_Delete(item);
+}
+
 static int write_patched(const char *dir, const struct scenario *sc, int seq, const char *rest,
 			 const char *data, size_t len)
 {
@@ -84,7 +94,7 @@ static int write_patched(const char *dir, const struct scenario *sc, int seq, co
 		size_t il = strlen(sc->id);
 		snprintf(name, sizeof name, "%s.vm%s", sc->id,
 			 strncmp(v, sc->id, il) == 0 ? v + il : ".json");
-		cJSON_ReplaceItemInObjectCaseSensitive(o, keys[i], cJSON_CreateString(name));
+		json_set(o, keys[i], cJSON_CreateString(name));
 	}
 	/* an error that names the scenario's log names it as it is here */
 	cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
@@ -95,11 +105,11 @@ static int write_patched(const char *dir, const struct scenario *sc, int seq, co
 		if (at && at[il] == '.' && strncmp(at + il, ".vm.", 4) != 0 &&
 		    snprintf(fixed, sizeof fixed, "%.*s%s.vm%s", (int)(at - e->valuestring), e->valuestring,
 			     sc->id, at + il) < (int)sizeof fixed)
-			cJSON_ReplaceItemInObjectCaseSensitive(o, "error", cJSON_CreateString(fixed));
+			json_set(o, "error", cJSON_CreateString(fixed));
 	}
-	cJSON_ReplaceItemInObjectCaseSensitive(o, "where", cJSON_CreateString("vm"));
-	cJSON_ReplaceItemInObjectCaseSensitive(o, "emulated", cJSON_CreateBool(1));
-	cJSON_ReplaceItemInObjectCaseSensitive(o, "seq", cJSON_CreateNumber(seq));
+	json_set(o, "where", cJSON_CreateString("vm"));
+	json_set(o, "emulated", cJSON_CreateBool(1));
+	json_set(o, "seq", cJSON_CreateNumber(seq));
 	cJSON_AddStringToObject(o, "label", "emulated (TCG): correctness only, not performance");
 	int rc = util_write_json(path, o);
 	cJSON_Delete(o);

@@ -106,6 +106,8 @@ static void test_vm_collect(void)
 	char want[600];
 	snprintf(want, sizeof want, "ktls-server did not exit cleanly on SIGTERM (status 0xb): see %s.vm.server.log", id);
 	EXPECT_STREQ(cJSON_IsString(er) ? er->valuestring : NULL, want);
+	OK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "emulated")), "a record without the key is labelled emulated too");
+	EXPECT_EQ(util_json_num(r, "seq", -1), 7);
 	cJSON_Delete(r);
 	snprintf(path, sizeof path, "%s/%s.vm.server.log", dir, id);
 	c = util_read_file(path, NULL);
