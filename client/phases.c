@@ -18,10 +18,13 @@
  * client wrote something since bytes last arrived (a turn of the
  * conversation: the client spoke, the server answered). Counting stops at
  * the response's first byte (time to first byte), or at the handshake's end
- * without a request. A server flight read in several pieces counts once; a
- * 0-RTT answer sent behind the server's Finished arrives with it and costs
- * no turn of its own (were it read only after the client's Finished went
- * out, it would count one more).
+ * without a request. A server flight read in several pieces counts once.
+ * The client's Finished (and EndOfEarlyData), written after the server's
+ * Finished while the answer to an early-data request is owed, starts no
+ * turn: the server answers the request, not that Finished, and the answer
+ * belongs to the ClientHello's round trip whether it is read with the
+ * server's flight or after the Finished went out (which one is a matter of
+ * scheduling). A request sent again (early data rejected, or 425) does.
  */
 #include "client/worker.h"
 
@@ -77,6 +80,8 @@ void phases_wrote(struct conn *c, uint64_t t)
 {
 	if (!c->t_tcp)
 		c->t_tcp = t;
+	if (c->t_sfin && (c->early == EARLY_SENT || c->early == EARLY_ACCEPTED))
+		return;                 /* the Finished behind an early request */
 	c->rt_wrote = true;
 }
 

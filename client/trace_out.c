@@ -166,9 +166,13 @@ static void print_list(FILE *f, const char *label, const char *const *items, uns
 		col += (unsigned)fprintf(f, "%s%s", items[i], i + 1 < n ? "," : "");
 	}
 	if (i < n)
-		fprintf(f, " ... (%u in all)", shown_total);
-	if (tail)
-		fprintf(f, "%s", tail);
+		col += (unsigned)fprintf(f, " ... (%u in all)", shown_total);
+	if (tail && col + strlen(tail) > WIDTH) {
+		/* on a line of its own, without its leading ": " or ", " */
+		fprintf(f, "\n%*s%s", (int)indent, "", tail + strspn(tail, ":, "));
+	} else if (tail) {
+		fputs(tail, f);
+	}
 	fputc('\n', f);
 }
 

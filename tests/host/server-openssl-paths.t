@@ -111,7 +111,7 @@ stop_server
 if ! shims_built; then
 	start_server --threads 1 || bail "server started"
 	why=$(stats | jq -r .openssl_stock_why)
-	ok "$(grep -Eq '^(not built|off on OpenSSL [0-9.]+)' <<<"$why"; echo $?)" \
+	ok "$(grep -Eq '^(not built|off: made for OpenSSL 3\.0\.x, this is [0-9.]+$)' <<<"$why"; echo $?)" \
 		"no shims here: openssl_stock_why says why ($why)"
 	stop_server
 fi
