@@ -61,6 +61,31 @@ static void add_capture(cJSON *o, const char *key, const char *cmd)
 	}
 }
 
+/* The TCP buffer settings: they decide how many segments a response takes,
+ * which shows in every CPU and instruction count of a bulk row. */
+static void add_tcp_buffers(cJSON *o)
+{
+	static const char *const keys[] = { "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem",
+					    "net.core.rmem_max", "net.core.wmem_max" };
+	cJSON *t = cJSON_AddObjectToObject(o, "tcp_buffers");
+
+	for (size_t i = 0; t && i < sizeof keys / sizeof keys[0]; i++) {
+		char path[64], *v;
+		snprintf(path, sizeof path, "/proc/sys/%s", keys[i]);
+		for (char *p = path + strlen("/proc/sys/"); *p; p++)
+			if (*p == '.')
+				*p = '/';
+		if (!(v = util_read_file(path, NULL)))
+			continue;
+		v[strcspn(v, "\n")] = 0;
+		for (char *p = v; *p; p++)
+			if (*p == '\t')
+				*p = ' ';
+		cJSON_AddStringToObject(t, keys[i], v);
+		free(v);
+	}
+}
+
 cJSON *env_collect(const struct runner *R, const char *suite_name)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -100,6 +125,7 @@ cJSON *env_collect(const struct runner *R, const char *suite_name)
 	cJSON_AddBoolToObject(o, "host_ktls", R->host_ktls);
 	cJSON_AddBoolToObject(o, "perf_cycles", R->have_perf == 1);
 	cJSON_AddStringToObject(o, "vm_kernel", R->vm_kernel);
+	add_tcp_buffers(o);
 
 	/* the interface the traffic used, and whether its NIC could do the crypto */
 	cJSON *nif = netif_json(R->listen[0] ? R->listen : "127.0.0.1");

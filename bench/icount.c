@@ -8,7 +8,10 @@
  * it is good to one tick (1/CLK_TCK s: 10^9/CLK_TCK instructions) per row.
  * Alongside, /proc/net/tls_stat before and after each scenario: its TlsTxSw /
  * TlsTxDevice deltas prove a kTLS row really was offloaded (and a user row
- * was not).
+ * was not); and the TCP segments sent (all sockets, both ends of the
+ * loopback): a bulk row's count follows its segment count, which on kTLS
+ * rows varies from run to run with how the two ends interleave
+ * (docs/cost-lab.md, Repeatability).
  */
 #include "bench/icount.h"
 
@@ -20,6 +23,48 @@
 #include <unistd.h>
 
 #include "bench/runner.h"
+
+/* Tcp OutSegs of /proc/net/snmp (its second Tcp: line holds the values),
+ * -1 when unreadable. */
+static long long tcp_out_segs(void)
+{
+	char *t = util_read_file("/proc/net/snmp", NULL), *names = NULL, *p;
+	long long v = -1;
+
+	if (!t)
+		return -1;
+	for (p = t; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, "Tcp:", 4) != 0)
+			continue;
+		if (!names) {
+			names = p;
+			continue;
+		}
+		/* the field's position among the names, then the same among the values */
+		unsigned col = 0, i = 0;
+		char *q = names, *end = strchr(names, '\n');
+		for (; q && q < end; i++) {
+			if (!strncmp(q, "OutSegs", 7) && (q[7] == ' ' || q[7] == '\n')) {
+				col = i;
+				break;
+			}
+			q = strchr(q, ' ');
+			q = q ? q + 1 : NULL;
+		}
+		if (!col)
+			break;
+		q = p;
+		for (i = 0; i < col && q; i++) {
+			q = strchr(q, ' ');
+			q = q ? q + 1 : NULL;
+		}
+		if (q)
+			v = strtoll(q, NULL, 10);
+		break;
+	}
+	free(t);
+	return v;
+}
 
 int icount_sample(pid_t pid, struct icount_sample *s)
 {
@@ -57,6 +102,7 @@ int icount_sample(pid_t pid, struct icount_sample *s)
 			 &s->stime) != 2)
 		return -EINVAL;
 	s->tls_stat = netif_tls_stat();
+	s->tcp_out_segs = tcp_out_segs();
 	s->ok = true;
 	return 0;
 }
@@ -87,6 +133,8 @@ cJSON *icount_delta_json(const struct icount_sample *a, const struct icount_samp
 	}
 	cJSON_AddNumberToObject(o, "split_ticks", du + ds);
 	cJSON_AddNumberToObject(o, "split_resolution", 1e9 / (double)(hz > 0 ? hz : 100));
+	if (a->tcp_out_segs >= 0 && b->tcp_out_segs >= a->tcp_out_segs)
+		cJSON_AddNumberToObject(o, "tcp_out_segs", (double)(b->tcp_out_segs - a->tcp_out_segs));
 	if (a->tls_stat && b->tls_stat && (d = cJSON_AddObjectToObject(o, "tls_stat_delta"))) {
 		const cJSON *e;
 		cJSON_ArrayForEach(e, b->tls_stat) {

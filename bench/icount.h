@@ -15,6 +15,7 @@ struct icount_sample {
 	unsigned long long ns;            /* schedstat run time, all threads */
 	unsigned long long utime, stime;  /* clock ticks, /proc/PID/stat */
 	cJSON *tls_stat;                  /* /proc/net/tls_stat, NULL: none */
+	long long tcp_out_segs;           /* /proc/net/snmp Tcp OutSegs, -1: unknown */
 };
 
 /* The guest's clock counts instructions (scripts/vm.sh --icount set
@@ -24,7 +25,8 @@ bool icount_guest(void);
 int icount_sample(pid_t pid, struct icount_sample *s);
 void icount_sample_free(struct icount_sample *s);
 /* {"total", "user", "kernel", "split_ticks", "split_resolution",
- * "tls_stat_delta": {...}} from a to b, NULL when either sample failed. */
+ * "tcp_out_segs", "tls_stat_delta": {...}} from a to b, NULL when either
+ * sample failed. */
 cJSON *icount_delta_json(const struct icount_sample *a, const struct icount_sample *b);
 
 /* A row's "instructions" member (a .run.json) into w->instr*, w->tls_*. */

@@ -121,6 +121,12 @@ static void header(const struct run *r, struct sbuf *b)
 	sb_printf(b, "| kernel | %s (kTLS: %s) |\n", env_str(r, "kernel", "?"),
 		  host_ktls(r) ? "yes, all runs native" : any_ktls(r) ? "no, kTLS scenarios in the VM"
 								: "no; this run has no kTLS scenario");
+	const cJSON *tb = r->env ? cJSON_GetObjectItemCaseSensitive(r->env, "tcp_buffers") : NULL;
+	const cJSON *rmem = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_rmem") : NULL;
+	const cJSON *wmem = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_wmem") : NULL;
+	if (cJSON_IsString(rmem) && cJSON_IsString(wmem))
+		sb_printf(b, "| TCP buffers (min default max) | receive %s, send %s |\n", rmem->valuestring,
+			  wmem->valuestring);
 	sb_printf(b, "| OpenSSL | %s |\n| liburing | %s |\n", env_str(r, "openssl_library", "?"),
 		  env_str(r, "liburing", "?"));
 	if (env_str(r, "nginx", NULL))

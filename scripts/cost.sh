@@ -31,11 +31,15 @@ Options:
       --nginx        also count nginx (ktls-bench --peer nginx; its kTLS rows with
                      ssl_conf_command Options KTLS), copied into the guest
   -t, --timeout T    per guest (default: 15m)
+  -j, --jobs N       guests at once (default: this host's CPUs, at most one per
+                     kernel; each guest is one vCPU, and counts do not depend on
+                     how many run)
   -h, --help         this text
 USAGE
 }
 
 kernels=bookworm,trixie-backports suite=cost out='' check='' tol='' ceiling=1 plots=1 tmo=15m nginx=
+jobs=$(nproc 2>/dev/null || echo 1)
 while (($#)); do
 	case $1 in
 	-k | --kernel) kernels=$2; shift 2 ;;
@@ -47,11 +51,13 @@ while (($#)); do
 	--no-plots) plots=''; shift ;;
 	--nginx) nginx=1; shift ;;
 	-t | --timeout) tmo=$2; shift 2 ;;
+	-j | --jobs) jobs=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
 	*) echo "cost: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "cost: --jobs: '$jobs' is not a positive number" >&2; exit 2; }
 [[ -n $out ]] || out=$REPO/results/$(date -u +%Y-%m-%d-%H%M%S)-cost
 [[ -x $KTLS_BIN/ktls-bench ]] || { echo "cost: $KTLS_BIN/ktls-bench is missing: run make" >&2; exit 1; }
 mkdir -p "$out" || exit 1
@@ -78,14 +84,15 @@ if [[ -n $nginx ]]; then
 fi
 guest+=("$@")
 
-first=0
-IFS=, read -ra ks <<<"$kernels"
-for k in "${ks[@]}"; do
-	dir=$out/$k
-	rm -rf "$dir" && mkdir -p "$dir" || exit 1
+# run_guest K: one kernel's guest, its run folder unpacked into OUT/K; its
+# messages prefixed with the kernel's name (guests may run side by side)
+run_guest() {
+	local k=$1 dir=$out/$1 rc t0 f
+	rm -rf "$dir" && mkdir -p "$dir" || return 1
 	echo "cost: $k: suite $suite under QEMU icount into $dir" >&2
 	t0=$EPOCHREALTIME
-	"$REPO/scripts/vm.sh" --icount --kernel "$k" --timeout "$tmo" -- "${guest[@]}" >"$dir/.transfer"
+	"$REPO/scripts/vm.sh" --icount --kernel "$k" --timeout "$tmo" -- "${guest[@]}" >"$dir/.transfer" \
+		2> >(sed -u "s/^/[$k] /" >&2)
 	rc=$?
 	awk -v d="$dir" '/^@@cost-file / { name = $2; next }
 		name != "" { print > (d "/" name ".b64"); close(d "/" name ".b64"); name = "" }' "$dir/.transfer"
@@ -95,6 +102,28 @@ for k in "${ks[@]}"; do
 	done
 	rm -f "$dir/.transfer"
 	echo "cost: $k: guest exit $rc, $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s of wall time" >&2
+	echo "$rc" >"$dir/.status"
+}
+
+IFS=, read -ra ks <<<"$kernels"
+t_all=$EPOCHREALTIME
+running=0
+for k in "${ks[@]}"; do
+	if ((running >= jobs)); then
+		wait -n
+		((running--))
+	fi
+	run_guest "$k" &
+	((running++))
+done
+wait
+((${#ks[@]} > 1)) && echo "cost: ${#ks[@]} guests, $(awk -v a="$t_all" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s of wall time in all" >&2
+
+first=0
+for k in "${ks[@]}"; do
+	dir=$out/$k
+	rc=$(cat "$dir/.status" 2>/dev/null || echo 1)
+	rm -f "$dir/.status"
 	if [[ ! -f $dir/env.json ]]; then
 		echo "cost: $k: the guest wrote no run folder (status $rc)" >&2
 		((first)) || first=${rc/#0/1}
