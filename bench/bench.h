@@ -164,6 +164,7 @@ struct row {
 	 * kernel's kTLS counters' growth meanwhile (-1: no /proc/net/tls_stat) */
 	double instr, instr_user, instr_kernel, instr_split_res, instr_split_ticks;
 	double tls_tx, tls_rx, tls_err;
+	double tcp_segs;                /* TCP segments sent meanwhile (all sockets), -1: unknown */
 	/* derived */
 	double us_per_hs, ns_per_byte, cycles_per_byte;
 	/* --clients: the client was a fleet of ranks, ranks[] in its JSON

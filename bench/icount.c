@@ -160,7 +160,7 @@ void icount_row(struct row *w, const cJSON *run)
 	const cJSON *o = cJSON_GetObjectItemCaseSensitive(run, "instructions");
 	const cJSON *d;
 	w->instr = w->instr_user = w->instr_kernel = -1;
-	w->tls_tx = w->tls_rx = w->tls_err = -1;
+	w->tls_tx = w->tls_rx = w->tls_err = w->tcp_segs = -1;
 	if (!cJSON_IsObject(o))
 		return;
 	w->instr = util_json_num(o, "total", -1);
@@ -168,6 +168,7 @@ void icount_row(struct row *w, const cJSON *run)
 	w->instr_kernel = util_json_num(o, "kernel", -1);
 	w->instr_split_res = util_json_num(o, "split_resolution", -1);
 	w->instr_split_ticks = util_json_num(o, "split_ticks", -1);
+	w->tcp_segs = util_json_num(o, "tcp_out_segs", -1);
 	d = cJSON_GetObjectItemCaseSensitive(o, "tls_stat_delta");
 	if (cJSON_IsObject(d)) {
 		w->tls_tx = util_json_num(d, "TlsTxSw", 0) + util_json_num(d, "TlsTxDevice", 0);
@@ -220,6 +221,10 @@ int icount_check(const struct run *r, const struct row *w, char *why, size_t len
 		snprintf(why, len, "%.4g instructions per %s, below the %s floor of %.4g (the crypto alone)",
 			 per, w->sc.kind == SCEN_HANDSHAKE ? "handshake" : "byte",
 			 w->sc.kind == SCEN_HANDSHAKE ? "public-key" : w->sc.cipher, fl);
+	else if (w->sc.kind != SCEN_HANDSHAKE && w->tcp_segs >= 0 && w->tcp_segs < w->bytes / ICOUNT_MAX_SEG)
+		/* no segment carries more than the loopback's 64 KiB */
+		snprintf(why, len, "%.0f response bytes in %.0f TCP segments: more than %d bytes a segment",
+			 w->bytes, w->tcp_segs, ICOUNT_MAX_SEG);
 	else if (w->tls_tx >= 0) {
 		/* the kernel's kTLS counters: a kTLS row must have offloaded, a
 		 * user row must not have (a silent fallback either way) */

@@ -38,9 +38,12 @@ double icount_per_unit(const struct row *w, double v);
  * measured in the same guest (1 ns = 1 instruction), -1 when unknown. */
 double icount_floor(const struct run *r, const struct row *w);
 /* The bounds a counted row must meet before any figure of it is printed:
- * user + kernel = total, not below the crypto floor, kTLS rows offloaded
- * (tls_stat grew), user rows not. 0, or -1 with the reason in why. */
+ * user + kernel = total, not below the crypto floor, no more than
+ * ICOUNT_MAX_SEG response bytes a TCP segment, kTLS rows offloaded (tls_stat
+ * grew), user rows not. 0, or -1 with the reason in why. */
 int icount_check(const struct run *r, const struct row *w, char *why, size_t len);
+/* The most payload a TCP segment carries here (loopback MTU 65536) */
+#define ICOUNT_MAX_SEG 65536
 /* The user/kernel split is shown from this many ticks of the process's
  * utime + stime on (each tick's share is sampled: fewer say little). */
 #define ICOUNT_SPLIT_TICKS 20

@@ -85,6 +85,16 @@ jq '.instructions.tls_stat_delta.TlsTxSw = 0' "$F/$K.run.json" >"$R/$K.run.json"
 "$bench" report "$R" >/dev/null 2>&1
 grep -q '^| TLS 1.3 AES-128-GCM 4m ktls | .* not shown: not offloaded: /proc/net/tls_stat TlsTxSw and TlsTxDevice did not grow (a silent fallback' "$M"
 ok $? "a kTLS row whose tls_stat did not grow is a silent fallback, not a count"
+# N bytes of responses cannot leave in fewer than N / 64 KiB TCP segments
+cp "$F/$K.run.json" "$R/"
+ub=$(jq .bytes "$F/$U.client.json")
+jq --argjson s $((ub / 65536 - 1)) '.instructions.tcp_out_segs = $s' "$F/$U.run.json" >"$R/$U.run.json"
+"$bench" report "$R" >/dev/null 2>&1
+grep -q "^| TLS 1.3 AES-128-GCM 4m user | .* not shown: $ub response bytes in $((ub / 65536 - 1)) TCP segments: more than 65536 bytes a segment |\$" "$M"
+ok $? "more than 64 KiB a TCP segment: the row is held back"
+jq --argjson s $((ub / 65536)) '.instructions.tcp_out_segs = $s' "$F/$U.run.json" >"$R/$U.run.json"
+"$bench" report "$R" >/dev/null 2>&1
+grep -q '^| TLS 1.3 AES-128-GCM 4m user | .* not shown' "$M"; is "$?" 1 "exactly 64 KiB a segment passes"
 
 # no plot named when none was drawn
 grep -q 'plots/' "$M"; is "$?" 1 "no plot is named (none was drawn)"
