@@ -248,3 +248,10 @@ bool icount_split_shown(const struct row *w)
 {
 	return w->instr_user >= 0 && w->instr_kernel >= 0 && w->instr_split_ticks >= ICOUNT_SPLIT_TICKS;
 }
+
+double icount_part_ticks(const struct row *w, double part)
+{
+	if (!(w->instr > 0) || part < 0 || w->instr_split_ticks < 0)
+		return -1;
+	return w->instr_split_ticks * part / w->instr;
+}

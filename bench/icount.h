@@ -48,6 +48,10 @@ int icount_check(const struct run *r, const struct row *w, char *why, size_t len
  * utime + stime on (each tick's share is sampled: fewer say little). */
 #define ICOUNT_SPLIT_TICKS 20
 bool icount_split_shown(const struct row *w);
+/* The samples (ticks) behind one part of the split, from its share of the
+ * total; a part with fewer than ICOUNT_PART_TICKS is marked as uncertain. */
+#define ICOUNT_PART_TICKS 3
+double icount_part_ticks(const struct row *w, double part);
 /* The run counted instructions (env.json "clock": "instructions"). */
 bool icount_run(const struct run *r);
 

@@ -44,6 +44,18 @@ static double good_per(const struct run *r, const struct row *w)
 	return icount_per_unit(w, w->instr);
 }
 
+/* One part of the user/kernel split per unit, "—" when the split is not
+ * shown, marked ° when it rests on fewer than ICOUNT_PART_TICKS samples. */
+static const char *split_part(char *buf, size_t len, const struct row *w, double part, int prec)
+{
+	if (!icount_split_shown(w))
+		return "—";
+	fnum(buf, len, icount_per_unit(w, part), prec);
+	if (icount_part_ticks(w, part) < ICOUNT_PART_TICKS)
+		snprintf(buf + strlen(buf), len - strlen(buf), "°");
+	return buf;
+}
+
 static void table(const struct run *r, struct sbuf *b, enum scen_kind kind)
 {
 	bool hs = kind == SCEN_HANDSHAKE, any = false;
@@ -78,8 +90,8 @@ static void table(const struct run *r, struct sbuf *b, enum scen_kind kind)
 				 strcmp(w->sc.layer, "ktls") == 0 ? " (offloaded)" : " (none: userspace)");
 		sb_printf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name,
 			  w->nginx ? "nginx" : "ktls-server",
-			  icount_split_shown(w) ? fnum(t[0], sizeof t[0], icount_per_unit(w, w->instr_user), prec) : "—",
-			  icount_split_shown(w) ? fnum(t[1], sizeof t[1], icount_per_unit(w, w->instr_kernel), prec) : "—",
+			  split_part(t[0], sizeof t[0], w, w->instr_user, prec),
+			  split_part(t[1], sizeof t[1], w, w->instr_kernel, prec),
 			  fnum(t[2], sizeof t[2], per, prec),
 			  up > 0 ? fratio(t[3], sizeof t[3], per, up) : "—",
 			  np > 0 ? fratio(t[4], sizeof t[4], per, np) : "—",
@@ -114,17 +126,23 @@ void report_icount(const struct run *r, struct sbuf *b)
 		  "`/proc/PID/task/*/schedstat`), per handshake or per response byte, over the client's whole "
 		  "run. The user/kernel split is the kernel's utime/stime, sampled at its tick and read "
 		  "in steps of %s instructions: it is shown where the row ran at least %d such steps "
-		  "(else —); user + kernel = total. kTLS/user and ours/nginx compare totals; ÷ floor divides by the "
+		  "(else —); user + kernel = total. A part marked ° rests on fewer than %d of those steps: "
+		  "sampling makes it uncertain by about its own size or more (0° is not zero). kTLS/user and ours/nginx compare totals; ÷ floor divides by the "
 		  "crypto's own instructions (`openssl speed` in the same guest: the AEAD per byte, the "
 		  "signature and key exchange per handshake). kTLS rows show the growth of the kernel's "
 		  "kTLS counters (`/proc/net/tls_stat`), the proof that the kernel encrypted them.\n\n",
-		  cpu, k ? ", kernel " : "", k ? k : "", fnum((char[48]){ 0 }, 48, res, 0), ICOUNT_SPLIT_TICKS);
+		  cpu, k ? ", kernel " : "", k ? k : "", fnum((char[48]){ 0 }, 48, res, 0), ICOUNT_SPLIT_TICKS,
+		  ICOUNT_PART_TICKS);
 	table(r, b, SCEN_HANDSHAKE);
 	table(r, b, SCEN_BULK);
 	table(r, b, SCEN_FILE);
-	sb_printf(b, "What these counts can say: how much work each path executes, exactly and "
-		  "repeatably (two runs agree to a fraction of a percent), so a change of a few percent is "
-		  "a real change. What they cannot say: instructions are not time. Cache misses and memory "
+	sb_printf(b, "What these counts can say: how much work each path executes, exactly. Most "
+		  "rows repeat (the median row of two runs differs by 0.03%%), so a change of a few percent "
+		  "there is a real change; kTLS bulk rows of 256 KiB and more do not: their "
+		  "count follows the number of TCP segments the responses took (about 10,000 instructions "
+		  "each, all charged to the server on loopback), which varies from run to run, so two runs "
+		  "of one such row have differed by up to 12.5%% (docs/cost-lab.md lists the rows that "
+		  "vary). What they cannot say: instructions are not time. Cache misses and memory "
 		  "bandwidth, where kTLS saves most (one pass over the data instead of a copy to userspace "
 		  "and back), are invisible here; a copy costs few instructions per byte. See "
 		  "docs/cost-lab.md.\n\n");

@@ -85,7 +85,20 @@ jq '.instructions.tls_stat_delta.TlsTxSw = 0' "$F/$K.run.json" >"$R/$K.run.json"
 "$bench" report "$R" >/dev/null 2>&1
 grep -q '^| TLS 1.3 AES-128-GCM 4m ktls | .* not shown: not offloaded: /proc/net/tls_stat TlsTxSw and TlsTxDevice did not grow (a silent fallback' "$M"
 ok $? "a kTLS row whose tls_stat did not grow is a silent fallback, not a count"
-# N bytes of responses cannot leave in fewer than N / 64 KiB TCP segments
+# a part of the split that rests on fewer than 3 tick samples is marked °
+cp "$F/$K.run.json" "$R/"
+jq '.instructions.split_ticks = 22 | .instructions.user = .instructions.total | .instructions.kernel = 0' \
+	"$F/$U.run.json" >"$R/$U.run.json"
+"$bench" report "$R" >/dev/null 2>&1
+grep -qF "| TLS 1.3 AES-128-GCM 4m user | ktls-server | $(f3 "$u") | 0.000° | $(f3 "$u") | " "$M"
+ok $? "kernel 0 of 22 samples: shown as 0.000°, user unmarked"
+grep -q 'A part marked ° rests on fewer than 3 of those steps' "$M"; ok $? "and the section says what ° means"
+jq '.instructions.split_ticks = 22 | .instructions.user = (.instructions.total * 0.9 | round)
+	| .instructions.kernel = .instructions.total - .instructions.user' "$F/$U.run.json" >"$R/$U.run.json"
+"$bench" report "$R" >/dev/null 2>&1
+is "$(grep -F "| TLS 1.3 AES-128-GCM 4m user | ktls-server | " "$M" | awk -F' [|] ' '{ print ($3 ~ /°/) ($4 ~ /°/) }')" 01 \
+	"a part of 2.2 of 22 samples is marked (kernel), of 19.8 not (user)"
+ fewer than N / 64 KiB TCP segments
 cp "$F/$K.run.json" "$R/"
 ub=$(jq .bytes "$F/$U.client.json")
 jq --argjson s $((ub / 65536 - 1)) '.instructions.tcp_out_segs = $s' "$F/$U.run.json" >"$R/$U.run.json"
