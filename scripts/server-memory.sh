@@ -74,7 +74,7 @@ kill "$spid"
 wait "$spid"
 
 if ((nginx)); then
-	nport=$((20000 + RANDOM % 30000))
+	nport=$((10000 + RANDOM % 22000))
 	read -r ndir npid _ < <("$repo/scripts/nginx-peer.sh" start --port "$nport" --cpu 0 --tls-version any) || exit 1
 	measure nginx "$nport" "$npid" $(pgrep -P "$npid")
 	"$repo/scripts/nginx-peer.sh" stop "$ndir"

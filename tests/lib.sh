@@ -112,11 +112,15 @@ done_testing() {
 	exit $?
 }
 
-# A free TCP port on 127.0.0.1 (the kernel picks it; racy but short-lived).
+# A free TCP port on 127.0.0.1: nothing listens there now (racy but
+# short-lived). Drawn below the kernel's ephemeral range (32768 up, Debian's
+# default), so that no client connection of another test, or one still in
+# TIME_WAIT, holds the port when a server binds it (gnutls-serv's bind
+# failed on one such port).
 free_port() {
 	local p
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % 22000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0

@@ -18,7 +18,7 @@ done
 free_port_any() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % 22000))
 		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
 	done
 }
