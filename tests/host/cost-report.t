@@ -98,7 +98,7 @@ jq '.instructions.split_ticks = 22 | .instructions.user = (.instructions.total *
 "$bench" report "$R" >/dev/null 2>&1
 is "$(grep -F "| TLS 1.3 AES-128-GCM 4m user | ktls-server | " "$M" | awk -F' [|] ' '{ print ($3 ~ /°/) ($4 ~ /°/) }')" 01 \
 	"a part of 2.2 of 22 samples is marked (kernel), of 19.8 not (user)"
- fewer than N / 64 KiB TCP segments
+# N bytes of responses cannot leave in fewer than N / 64 KiB TCP segments
 cp "$F/$K.run.json" "$R/"
 ub=$(jq .bytes "$F/$U.client.json")
 jq --argjson s $((ub / 65536 - 1)) '.instructions.tcp_out_segs = $s' "$F/$U.run.json" >"$R/$U.run.json"
