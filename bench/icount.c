@@ -24,43 +24,26 @@
 
 #include "bench/runner.h"
 
-/* Tcp OutSegs of /proc/net/snmp (its second Tcp: line holds the values),
- * -1 when unreadable. */
+/* Tcp OutSegs of /proc/net/snmp, -1 when unreadable. The file pairs a line
+ * of names with a line of values ("Tcp: RtoAlgorithm ... OutSegs ..." then
+ * "Tcp: 1 ..."): walk both in step. */
 static long long tcp_out_segs(void)
 {
-	char *t = util_read_file("/proc/net/snmp", NULL), *names = NULL, *p;
+	char *t = util_read_file("/proc/net/snmp", NULL);
+	char *names = t ? strstr(t, "Tcp:") : NULL, *vals = names ? strstr(names + 4, "\nTcp:") : NULL;
+	char *sn = NULL, *sv = NULL;
 	long long v = -1;
 
-	if (!t)
-		return -1;
-	for (p = t; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-		if (strncmp(p, "Tcp:", 4) != 0)
-			continue;
-		if (!names) {
-			names = p;
-			continue;
-		}
-		/* the field's position among the names, then the same among the values */
-		unsigned col = 0, i = 0;
-		char *q = names, *end = strchr(names, '\n');
-		for (; q && q < end; i++) {
-			if (!strncmp(q, "OutSegs", 7) && (q[7] == ' ' || q[7] == '\n')) {
-				col = i;
+	if (vals) {
+		names[strcspn(names, "\n")] = 0;
+		vals++;
+		vals[strcspn(vals, "\n")] = 0;
+		for (char *n = strtok_r(names, " ", &sn), *x = strtok_r(vals, " ", &sv); n && x;
+		     n = strtok_r(NULL, " ", &sn), x = strtok_r(NULL, " ", &sv))
+			if (!strcmp(n, "OutSegs")) {
+				v = strtoll(x, NULL, 10);
 				break;
 			}
-			q = strchr(q, ' ');
-			q = q ? q + 1 : NULL;
-		}
-		if (!col)
-			break;
-		q = p;
-		for (i = 0; i < col && q; i++) {
-			q = strchr(q, ' ');
-			q = q ? q + 1 : NULL;
-		}
-		if (q)
-			v = strtoll(q, NULL, 10);
-		break;
 	}
 	free(t);
 	return v;
