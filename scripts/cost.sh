@@ -42,6 +42,8 @@ kernels=bookworm,trixie-backports suite=cost out='' check='' tol='' ceiling=1 pl
 jobs=$(nproc 2>/dev/null || echo 1)
 while (($#)); do
 	case $1 in
+	-k | --kernel | -s | --suite | -o | --out | -c | --check | --tolerance | -t | --timeout | -j | --jobs)
+		(($# >= 2)) || { echo "cost: option '$1' needs a value (see --help)" >&2; exit 2; } ;;&
 	-k | --kernel) kernels=$2; shift 2 ;;
 	-s | --suite) suite=$2; shift 2 ;;
 	-o | --out) out=$2; shift 2 ;;
@@ -58,6 +60,13 @@ while (($#)); do
 	esac
 done
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "cost: --jobs: '$jobs' is not a positive number" >&2; exit 2; }
+# Each kernel once: two guests of one kernel would write the same folder.
+IFS=, read -ra given <<<"$kernels"
+ks=()
+for k in "${given[@]}"; do
+	[[ -n $k && " ${ks[*]} " != *" $k "* ]] && ks+=("$k")
+done
+((${#ks[@]})) || { echo "cost: --kernel: no kernel named" >&2; exit 2; }
 [[ -n $out ]] || out=$REPO/results/$(date -u +%Y-%m-%d-%H%M%S)-cost
 [[ -x $KTLS_BIN/ktls-bench ]] || { echo "cost: $KTLS_BIN/ktls-bench is missing: run make" >&2; exit 1; }
 mkdir -p "$out" || exit 1
@@ -71,8 +80,10 @@ suite_text=$(<"$suite_file")
 # folder on stdout as "@@cost-file NAME" and one line of base64.
 guest=(bash -c '
 	printf "%s\n" "$1" >/tmp/cost.suite && shift
-	"$KTLS_BIN/ktls-bench" run --clock instructions --out /tmp/cost --no-plots --suite /tmp/cost.suite "$@" >&2
-	rc=$?
+	# through a pipe: the guest'"'"'s stderr is a serial port, a terminal, and
+	# ktls-bench would redraw its progress line there with escapes
+	"$KTLS_BIN/ktls-bench" run --clock instructions --out /tmp/cost --no-plots --suite /tmp/cost.suite "$@" 2>&1 | cat >&2
+	rc=${PIPESTATUS[0]}
 	cd /tmp/cost 2>/dev/null || exit $rc
 	for f in *; do [[ -f $f ]] && { echo "@@cost-file $f"; base64 -w0 "$f"; echo; }; done
 	exit $rc' cost "$suite_text")
@@ -105,7 +116,6 @@ run_guest() {
 	echo "$rc" >"$dir/.status"
 }
 
-IFS=, read -ra ks <<<"$kernels"
 t_all=$EPOCHREALTIME
 running=0
 for k in "${ks[@]}"; do

@@ -71,7 +71,8 @@ the initramfs is rebuilt into $VM_WORK when the project's files changed.
 Environment: KTLS_VM_CACHE, KTLS_VM_MIRROR, KTLS_VM_SECURITY_MIRROR,
 KTLS_VM_KEYRING, KTLS_VM_EXTRA (more host programs to copy in),
 KTLS_VM_ICOUNT_CPU (--icount's CPU model, default max,-erms,-fsrm: to measure
-the model's effect, e.g. max).
+the model's effect, e.g. max), KTLS_VM_QEMU_ARGS (more qemu options, split at
+spaces, e.g. "-rtc base=2026-01-01,clock=vm").
 
 Units: T is whole seconds, or with s, m, h; SIZE is MiB or GiB with M or G.
 
@@ -215,6 +216,8 @@ run_guest() {
 	icount) q+=(-accel tcg -icount shift=0,sleep=off -cpu "${KTLS_VM_ICOUNT_CPU:-max,-erms,-fsrm}") ;;
 	*) q+=(-accel tcg -cpu max) ;;
 	esac
+	# shellcheck disable=SC2206
+	[[ -n ${KTLS_VM_QEMU_ARGS:-} ]] && q+=($KTLS_VM_QEMU_ARGS)
 	# COMMAND's stdout and stderr: through FIFOs that cat relays to ours (qemu's
 	# own output goes to a log). Holding each FIFO open read-write here means
 	# neither side blocks in open(), and cat sees EOF once qemu and we close it.

@@ -135,4 +135,14 @@ cp -r tests/fixtures/bench/run-a "$tmp/plain"
 "$bench" report "$tmp/plain" >/dev/null 2>&1
 grep -q 'Instruction counts' "$tmp/plain/report.md"; is "$?" 1 "a run without cost/ has no such section"
 
+# scripts/cost.sh's own usage errors: exit 2 with the cause, before any guest
+out=$(scripts/cost.sh --jobs 2>&1); st=$?
+is "$st" 2 "cost.sh --jobs without a value: usage error"
+[[ $out == *"option '--jobs' needs a value"* ]]; ok $? "naming the option (not a shell error)"
+out=$(scripts/cost.sh --kernel , 2>&1); st=$?
+is "$st" 2 "cost.sh --kernel with no name: usage error"
+[[ $out == *"no kernel named"* ]]; ok $? "saying so"
+out=$(scripts/cost.sh --jobs 0 2>&1); st=$?
+is "$st" 2 "cost.sh --jobs 0: usage error"
+
 done_testing
