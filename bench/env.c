@@ -66,7 +66,8 @@ static void add_capture(cJSON *o, const char *key, const char *cmd)
 static void add_tcp_buffers(cJSON *o)
 {
 	static const char *const keys[] = { "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem",
-					    "net.core.rmem_max", "net.core.wmem_max" };
+					    "net.core.rmem_max", "net.core.wmem_max",
+					    "net.ipv4.tcp_moderate_rcvbuf" };
 	cJSON *t = cJSON_AddObjectToObject(o, "tcp_buffers");
 
 	for (size_t i = 0; t && i < sizeof keys / sizeof keys[0]; i++) {

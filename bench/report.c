@@ -124,9 +124,13 @@ static void header(const struct run *r, struct sbuf *b)
 	const cJSON *tb = r->env ? cJSON_GetObjectItemCaseSensitive(r->env, "tcp_buffers") : NULL;
 	const cJSON *rmem = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_rmem") : NULL;
 	const cJSON *wmem = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_wmem") : NULL;
+	const cJSON *tune = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_moderate_rcvbuf") : NULL;
 	if (cJSON_IsString(rmem) && cJSON_IsString(wmem))
-		sb_printf(b, "| TCP buffers (min default max) | receive %s, send %s |\n", rmem->valuestring,
-			  wmem->valuestring);
+		sb_printf(b, "| TCP buffers (min default max) | receive %s, send %s%s |\n", rmem->valuestring,
+			  wmem->valuestring,
+			  !cJSON_IsString(tune)		     ? ""
+			  : !strcmp(tune->valuestring, "0") ? "; receive autotuning off (tcp_moderate_rcvbuf 0)"
+							     : "; receive autotuning on");
 	sb_printf(b, "| OpenSSL | %s |\n| liburing | %s |\n", env_str(r, "openssl_library", "?"),
 		  env_str(r, "liburing", "?"));
 	if (env_str(r, "nginx", NULL))

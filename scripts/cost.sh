@@ -80,6 +80,11 @@ suite_text=$(<"$suite_file")
 # folder on stdout as "@@cost-file NAME" and one line of base64.
 guest=(bash -c '
 	printf "%s\n" "$1" >/tmp/cost.suite && shift
+	# A fixed receive buffer (tcp_rmem'"'"'s default, no autotuning): with it,
+	# a response is cut into the same TCP segments run after run; autotuning
+	# grows the buffer by timings and made kTLS bulk rows vary by up to 14%
+	# (docs/cost-lab.md, Repeatability). The guest is this run'"'"'s alone.
+	sysctl -qw net.ipv4.tcp_moderate_rcvbuf=0 || exit 1
 	# through a pipe: the guest'"'"'s stderr is a serial port, a terminal, and
 	# ktls-bench would redraw its progress line there with escapes
 	"$KTLS_BIN/ktls-bench" run --clock instructions --out /tmp/cost --no-plots --suite /tmp/cost.suite "$@" 2>&1 | cat >&2

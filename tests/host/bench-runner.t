@@ -56,7 +56,9 @@ ok "$(jq -e '.cpu_model and .kernel and .cores and .openssl_library and .cpu_fla
 	"env.json: CPU model, flags, kernel, cores, OpenSSL"
 n=$(jq -r .handshakes "$out/$hs.client.json")
 grep -q "| full | 1 | 2 | " "$out/report.md"; ok $? "report.md has the handshake row"
-grep -qF "| TCP buffers (min default max) | receive $(tr '\t' ' ' </proc/sys/net/ipv4/tcp_rmem), send $(tr '\t' ' ' </proc/sys/net/ipv4/tcp_wmem) |" "$out/report.md"
+tune=on
+[[ $(cat /proc/sys/net/ipv4/tcp_moderate_rcvbuf) == 0 ]] && tune="off (tcp_moderate_rcvbuf 0)"
+grep -qF "| TCP buffers (min default max) | receive $(tr '\t' ' ' </proc/sys/net/ipv4/tcp_rmem), send $(tr '\t' ' ' </proc/sys/net/ipv4/tcp_wmem); receive autotuning $tune |" "$out/report.md"
 ok $? "report.md's machine table shows the TCP buffers"
 grep -q "$(jq -r .scenario.line "$out/$hs.run.json" | cut -c1-20)" "$out/$hs.run.json"; ok $? "run.json keeps the suite line"
 is "$(alive)" 0 "no server or client left running"
@@ -66,6 +68,8 @@ is "$(jq -r '.tcp_buffers["net.ipv4.tcp_rmem"]' "$out/env.json")" "$(tr '\t' ' '
 	"env.json: the TCP receive buffer sysctl, as /proc/sys has it"
 is "$(jq -r '.tcp_buffers["net.core.wmem_max"]' "$out/env.json")" "$(cat /proc/sys/net/core/wmem_max)" \
 	"env.json: wmem_max, as /proc/sys has it"
+is "$(jq -r '.tcp_buffers["net.ipv4.tcp_moderate_rcvbuf"]' "$out/env.json")" "$(cat /proc/sys/net/ipv4/tcp_moderate_rcvbuf)" \
+	"env.json: receive buffer autotuning, as /proc/sys has it"
 is "$(jq -r '.runs_planned, .runs_done' "$out/env.json" | tr '\n' ' ')" "2 2 " "env.json: 2 runs planned, 2 done"
 is "$(jq -r '.version + " " + .commit' "$out/env.json")" "$("$bench" --version | head -1 | sed 's/^ktls-bench \([^ ]*\) (commit \(.*\))$/\1 \2/')" \
 	"env.json: the version and commit of the ktls-bench that ran"
