@@ -84,7 +84,8 @@ guest=(bash -c '
 	# a response is cut into the same TCP segments run after run; autotuning
 	# grows the buffer by timings and made kTLS bulk rows vary by up to 14%
 	# (docs/cost-lab.md, Repeatability). The guest is this run'"'"'s alone.
-	sysctl -qw net.ipv4.tcp_moderate_rcvbuf=0 || exit 1
+	sysctl -qw net.ipv4.tcp_moderate_rcvbuf=0 ||
+		{ echo "cost: cannot set net.ipv4.tcp_moderate_rcvbuf=0 in the guest (is sysctl in its initramfs?)" >&2; exit 1; }
 	# through a pipe: the guest'"'"'s stderr is a serial port, a terminal, and
 	# ktls-bench would redraw its progress line there with escapes
 	"$KTLS_BIN/ktls-bench" run --clock instructions --out /tmp/cost --no-plots --suite /tmp/cost.suite "$@" 2>&1 | cat >&2
