@@ -136,16 +136,28 @@ void report_icount(const struct run *r, struct sbuf *b)
 	table(r, b, SCEN_HANDSHAKE);
 	table(r, b, SCEN_BULK);
 	table(r, b, SCEN_FILE);
-	sb_printf(b, "What these counts can say: how much work each path executes, exactly. Most "
-		  "rows repeat (the median row of two runs differs by 0.03%%), so a change of a few percent "
-		  "there is a real change; kTLS bulk rows of 256 KiB and more do not: their "
-		  "count follows the number of TCP segments the responses took (about 10,000 instructions "
-		  "each, all charged to the server on loopback), which varies from run to run, so two runs "
-		  "of one such row have differed by up to 12.5%% (docs/cost-lab.md lists the rows that "
-		  "vary). What they cannot say: instructions are not time. Cache misses and memory "
+	/* Whether the run's receive buffers were fixed decides how far its bulk
+	 * rows repeat (docs/cost-lab.md, Repeatability). */
+	const cJSON *tb = cJSON_GetObjectItemCaseSensitive(r->env, "tcp_buffers");
+	const cJSON *tune = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_moderate_rcvbuf") : NULL;
+	int fixed = !cJSON_IsString(tune) ? -1 : !strcmp(tune->valuestring, "0");
+	sb_printf(b, "What these counts can say: how much work each path executes, exactly. A bulk "
+		  "row's count follows the number of TCP segments its responses took (about 10,000 "
+		  "instructions each, all charged to the server on loopback; each row records it). %s "
+		  "What they cannot say: instructions are not time. Cache misses and memory "
 		  "bandwidth, where kTLS saves most (one pass over the data instead of a copy to userspace "
 		  "and back), are invisible here; a copy costs few instructions per byte. See "
-		  "docs/cost-lab.md.\n\n");
+		  "docs/cost-lab.md.\n\n",
+		  fixed > 0 ? "This run's receive buffers were fixed (no autotuning), so the segments "
+			      "repeat: two such runs of `make cost` agreed within 0.5% on every ktls-server "
+			      "row (median row 0.03%), so a change of a few percent there is a real change; "
+			      "nginx's bulk rows still moved by up to 4%."
+		  : fixed == 0 ? "This run's receive buffers grew by autotuning, which cuts responses into "
+				 "segments differently from run to run: two such runs of `make cost` differed "
+				 "by up to 12.5% on kTLS bulk rows (`scripts/cost.sh` fixes the buffers)."
+			       : "This run does not record whether its receive buffers were fixed; with "
+				 "autotuning, two runs of `make cost` differed by up to 12.5% on kTLS bulk "
+				 "rows (`scripts/cost.sh` now fixes the buffers).");
 }
 
 /* make bench on a host without kTLS: the instruction-count runs that

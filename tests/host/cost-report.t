@@ -135,6 +135,18 @@ cp -r tests/fixtures/bench/run-a "$tmp/plain"
 "$bench" report "$tmp/plain" >/dev/null 2>&1
 grep -q 'Instruction counts' "$tmp/plain/report.md"; is "$?" 1 "a run without cost/ has no such section"
 
+# The closing sentence says how far the bulk rows repeat, by the run's
+# receive-buffer setting (env.json tcp_buffers)
+for v in 0 1; do
+	cp -r "$F" "$tmp/tune$v"
+	jq --arg v "$v" '.tcp_buffers["net.ipv4.tcp_moderate_rcvbuf"] = $v' "$F/env.json" >"$tmp/tune$v/env.json"
+	"$bench" report "$tmp/tune$v" >/dev/null 2>&1
+done
+grep -q "This run's receive buffers were fixed (no autotuning)" "$tmp/tune0/report.md"; ok $? "tcp_moderate_rcvbuf 0: the buffers were fixed, rows repeat"
+grep -q "This run's receive buffers grew by autotuning" "$tmp/tune1/report.md"; ok $? "tcp_moderate_rcvbuf 1: autotuning, rows vary"
+grep -q "receive buffers were fixed (no" "$tmp/tune1/report.md"; is $? 1 "and not the other sentence"
+grep -q "does not record whether its receive buffers were fixed" "$R/report.md"; ok $? "a run without the setting says it is unknown"
+
 # scripts/cost.sh's own usage errors: exit 2 with the cause, before any guest
 out=$(scripts/cost.sh --jobs 2>&1); st=$?
 is "$st" 2 "cost.sh --jobs without a value: usage error"
