@@ -82,7 +82,7 @@ guest=(bash -c '
 	printf "%s\n" "$1" >/tmp/cost.suite && shift
 	# A fixed receive buffer (tcp_rmem'"'"'s default, no autotuning): with it,
 	# a response is cut into the same TCP segments run after run; autotuning
-	# grows the buffer by timings and made kTLS bulk rows vary by up to 14%
+	# grows the buffer by timings and made kTLS bulk rows vary by up to 12.5%
 	# (docs/cost-lab.md, Repeatability). The guest is this run'"'"'s alone.
 	sysctl -qw net.ipv4.tcp_moderate_rcvbuf=0 ||
 		{ echo "cost: cannot set net.ipv4.tcp_moderate_rcvbuf=0 in the guest (is sysctl in its initramfs?)" >&2; exit 1; }
