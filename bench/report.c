@@ -67,6 +67,13 @@ static void partial_banner(const struct run *r, struct sbuf *b)
 		  r->n, planned >= 0 ? fnum(t, sizeof t, planned, 0) : "?");
 }
 
+int report_rcvbuf_fixed(const struct run *r)
+{
+	const cJSON *tb = r->env ? cJSON_GetObjectItemCaseSensitive(r->env, "tcp_buffers") : NULL;
+	const cJSON *tune = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_moderate_rcvbuf") : NULL;
+	return !cJSON_IsString(tune) ? -1 : !strcmp(tune->valuestring, "0");
+}
+
 static void header(const struct run *r, struct sbuf *b)
 {
 	char tmp[64];
@@ -124,13 +131,13 @@ static void header(const struct run *r, struct sbuf *b)
 	const cJSON *tb = r->env ? cJSON_GetObjectItemCaseSensitive(r->env, "tcp_buffers") : NULL;
 	const cJSON *rmem = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_rmem") : NULL;
 	const cJSON *wmem = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_wmem") : NULL;
-	const cJSON *tune = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_moderate_rcvbuf") : NULL;
+	int fixed = report_rcvbuf_fixed(r);
 	if (cJSON_IsString(rmem) && cJSON_IsString(wmem))
 		sb_printf(b, "| TCP buffers (min default max) | receive %s, send %s%s |\n", rmem->valuestring,
 			  wmem->valuestring,
-			  !cJSON_IsString(tune)		     ? ""
-			  : !strcmp(tune->valuestring, "0") ? "; receive autotuning off (tcp_moderate_rcvbuf 0)"
-							     : "; receive autotuning on");
+			  fixed < 0    ? ""
+			  : fixed > 0 ? "; receive autotuning off (tcp_moderate_rcvbuf 0)"
+				      : "; receive autotuning on");
 	sb_printf(b, "| OpenSSL | %s |\n| liburing | %s |\n", env_str(r, "openssl_library", "?"),
 		  env_str(r, "liburing", "?"));
 	if (env_str(r, "nginx", NULL))

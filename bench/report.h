@@ -26,6 +26,9 @@ void report_network(const struct run *r, struct sbuf *b);
 void report_fleet(const struct run *r, struct sbuf *b);
 /* The run's client side was a fleet on other hosts (--clients). */
 bool report_is_fleet(const struct run *r);
+/* env.json's net.ipv4.tcp_moderate_rcvbuf: 1 when the run's receive buffers
+ * were fixed (autotuning off), 0 when they autotuned, -1 when not recorded */
+int report_rcvbuf_fixed(const struct run *r);
 
 /* Above this share of the measured time spent on other work, the server's
  * CPU was shared and the row is disturbed. */

@@ -138,9 +138,7 @@ void report_icount(const struct run *r, struct sbuf *b)
 	table(r, b, SCEN_FILE);
 	/* Whether the run's receive buffers were fixed decides how far its bulk
 	 * rows repeat (docs/cost-lab.md, Repeatability). */
-	const cJSON *tb = cJSON_GetObjectItemCaseSensitive(r->env, "tcp_buffers");
-	const cJSON *tune = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_moderate_rcvbuf") : NULL;
-	int fixed = !cJSON_IsString(tune) ? -1 : !strcmp(tune->valuestring, "0");
+	int fixed = report_rcvbuf_fixed(r);
 	sb_printf(b, "What these counts can say: how much work each path executes, exactly. A bulk "
 		  "row's count follows the number of TCP segments its responses took (about 10,000 "
 		  "instructions each, all charged to the server on loopback; each row records it). %s "
