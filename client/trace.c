@@ -453,6 +453,7 @@ static int trace_conn(struct trace *tr, SSL_CTX *ctx, SSL_SESSION *offer, SSL_SE
 	BIO *bio = NULL;
 	struct ktls_conn *kc = NULL;
 	int fd = -1, rc = 1, r;
+	int stamps = trace_stamps_on(); /* held until the traced socket asks for stamps too */
 
 	last_rec[0] = last_rec[1] = -1;
 	tr->t0 = now_ns();
@@ -551,6 +552,8 @@ out:
 	SSL_free(ssl);
 	if (fd >= 0)
 		close(fd);
+	if (stamps >= 0)
+		close(stamps);
 	return rc;
 }
 

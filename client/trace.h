@@ -151,6 +151,7 @@ struct trace {
 BIO *trace_bio_new(struct trace *tr, int fd);
 void trace_bio_free_method(void);
 void trace_clock_offset(struct trace *tr);
+int trace_stamps_on(void);
 
 /* trace_hello.c */
 void trace_parse_client_hello(struct tr_hello *h, const uint8_t *msg, size_t len);

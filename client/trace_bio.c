@@ -13,9 +13,12 @@
 #include "client/trace.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 uint64_t now_ns(void);
 
@@ -167,12 +170,92 @@ void trace_bio_free_method(void)
 	meth = NULL;
 }
 
+static int64_t ts_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC, from a realtime read between two
+ * monotonic ones: of five tries the one with the shortest bracket, so that
+ * a preemption between two reads (which would shift every stamp by its
+ * length) is not what the trace converts with. */
 void trace_clock_offset(struct trace *tr)
 {
-	struct timespec rt, mono;
+	int64_t best = INT64_MAX;
 
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	tr->rt_offset_ns = ((int64_t)rt.tv_sec - (int64_t)mono.tv_sec) * 1000000000 +
-			   ((int64_t)rt.tv_nsec - (int64_t)mono.tv_nsec);
+	for (int i = 0; i < 5; i++) {
+		struct timespec m1, rt, m2;
+		clock_gettime(CLOCK_MONOTONIC, &m1);
+		clock_gettime(CLOCK_REALTIME, &rt);
+		clock_gettime(CLOCK_MONOTONIC, &m2);
+		int64_t width = ts_ns(&m2) - ts_ns(&m1);
+		if (width < best) {
+			best = width;
+			tr->rt_offset_ns = ts_ns(&rt) - (ts_ns(&m1) + width / 2);
+		}
+	}
+}
+
+/* Whether a read on fd came with the kernel's receive timestamp. */
+static int read_stamped(int fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+	} cbuf;
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+			     .msg_controllen = sizeof(cbuf.buf) };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, 1000) != 1 || recvmsg(fd, &mh, 0) != 1)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS)
+			return 1;
+	return 0;
+}
+
+/* The kernel takes receive timestamps only while some socket asks for
+ * them, and the first socket to ask switches them on through deferred work
+ * (net_enable_timestamp schedules it): a packet that arrives before that
+ * work ran carries no stamp. On a busy machine that can be the server's
+ * first flight. So, before the traced connection starts, a loopback TCP
+ * pair asks for stamps and sends single bytes across until one arrives
+ * stamped (at most 200 tries, 10 ms apart). The returned socket keeps the
+ * stamps on until the traced socket has asked too; -1 when no pair could
+ * be made or no stamp came (the trace then says which reads had none). */
+int trace_stamps_on(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	int l = -1, c = -1, s = -1, one = 1, ok = 0;
+
+	if ((l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&a, &al) ||
+	    (c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(c, (struct sockaddr *)&a, sizeof(a)) ||
+	    (s = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0 ||
+	    setsockopt(s, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)))
+		goto out;
+	for (int i = 0; i < 200 && !ok; i++) {
+		if (i)
+			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+		int r = send(c, "x", 1, MSG_NOSIGNAL) == 1 ? read_stamped(s) : -1;
+		if (r < 0)
+			break;
+		ok = r;
+	}
+out:
+	if (l >= 0)
+		close(l);
+	if (c >= 0)
+		close(c);
+	if (!ok && s >= 0) {
+		close(s);
+		s = -1;
+	}
+	return s;
 }
