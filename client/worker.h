@@ -111,6 +111,7 @@ struct worker {
 	uint8_t *rbuf;                  /* response body bytes land here, then are checked */
 	size_t rbuf_len;
 
+	uint64_t t_seen;                /* when the batch of events being processed was seen (0: none) */
 	bool measuring;                 /* now >= t_measure */
 	bool ending;                    /* no new jobs */
 	struct client_stats st;
@@ -124,7 +125,8 @@ void worker_deadline_set(struct worker *w, struct conn *c, uint64_t deadline);
 void worker_deadline_clear(struct worker *w, struct conn *c);
 /* Claim one job against --handshakes/--requests: false when none is left. */
 bool worker_claim(struct worker *w);
-/* Is t inside the measured window (after the warmup, before the end)? */
+/* Is t inside the measured window (after the warmup, before the end)? A
+ * time inside a batch of events counts as the time the batch was seen. */
 bool worker_in_window(const struct worker *w, uint64_t t);
 void worker_record_error(struct worker *w, enum err_kind k, int alert);
 void worker_record_http(struct worker *w, int status);

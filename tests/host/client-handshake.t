@@ -2,7 +2,8 @@
 # ktls-client handshake against openssl s_server: counts agree with the
 # server's own counters (s_server -www status page), resumption really
 # resumes (TLS 1.3 tickets, TLS 1.2 tickets, TLS 1.2 session IDs), the JSON
-# document has its keys, and usage errors exit 2.
+# document has its keys, a timed run's end loses no handshake and counts
+# none the server did not finish, and usage errors exit 2.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/client_common.sh"
@@ -68,6 +69,29 @@ is "$(jqv $TMP/r.json .config.tickets)" false "--no-tickets is in the config"
 n=$(jqv $TMP/ol.json '.handshakes + .unfinished')
 ok "$(( n >= 48 && n <= 51 ? 0 : 1 ))" "--rate 50 for 1 s started 50 handshakes (got $n)"
 is "$(jqv $TMP/ol.json .config.loop)" open "the config says open loop"
+
+# --- the end of a timed run: nothing lost, nothing counted by one side only -------
+# 8 connections for 300 ms, five times: handshakes are under way when the
+# window closes. One the client finished, the server finished too (both
+# count it); one the client had not finished is unfinished, never dropped.
+# The server is tests/helpers/tls_test_server (its own counts, in --stats).
+if [[ -x $HELPER ]]; then
+	mismatch='' runs=0
+	for i in 1 2 3 4 5; do
+		start_helper || bail "test server started"
+		"$CLIENT" handshake --port "$PORT" -c 8 -d 300ms -q --json "$TMP/end.json" >/dev/null 2>&1
+		stop_helper || bail "the test server wrote its counts"
+		# (wait_port's probe is one more accepted connection)
+		acc=$(($(jqv $STATS .accepted) - 1)) srv=$(jqv $STATS .handshakes)
+		hs=$(jqv $TMP/end.json .handshakes) unf=$(jqv $TMP/end.json .unfinished)
+		err=$(jqv $TMP/end.json .errors_total)
+		((hs > 0)) && runs=$((runs + 1))
+		[[ $srv == "$hs" && $acc == $((hs + unf + err)) ]] ||
+			mismatch+=" [run $i: server accepted $acc, finished $srv; client handshakes $hs, unfinished $unf, errors $err]"
+	done
+	is "$runs" 5 "five timed runs made handshakes"
+	is "$mismatch" "" "in each, the server finished the handshakes the client counted, and every connection it accepted is a handshake, unfinished or an error"
+fi
 
 # --- usage errors --------------------------------------------------------------------
 usage() { "$CLIENT" "$@" >/dev/null 2>"$TMP/usage.err"; echo $?; }
