@@ -103,12 +103,16 @@ static struct tl_slot *tl_at(struct worker *w, uint64_t t)
 	return &w->tl[i];
 }
 
-bool worker_in_window(const struct worker *w, uint64_t t)
+uint64_t worker_window_time(const struct worker *w, uint64_t t)
 {
 	/* while a batch of events is processed, what it completes is placed
 	 * at the time the batch was seen */
-	if (w->t_seen && t > w->t_seen)
-		t = w->t_seen;
+	return w->t_seen && t > w->t_seen ? w->t_seen : t;
+}
+
+bool worker_in_window(const struct worker *w, uint64_t t)
+{
+	t = worker_window_time(w, t);
 	return t >= w->run->t_measure && t < w->run->t_end;
 }
 
@@ -173,7 +177,7 @@ void worker_record_job(struct worker *w, uint64_t t, uint64_t lat, bool request)
 		return;
 	w->st.requests += request;
 	hist_record(&w->st.lat, lat);
-	hdrlog_worker_record(w, t, lat);
+	hdrlog_worker_record(w, worker_window_time(w, t), lat); /* (in the window's last second) */
 	if (w->cfg->fleet && w->cfg->fleet->sample)
 		w->cfg->fleet->sample(w->cfg->fleet, w->id, t - lat - w->run->t0, lat);
 }

@@ -125,8 +125,10 @@ void worker_deadline_set(struct worker *w, struct conn *c, uint64_t deadline);
 void worker_deadline_clear(struct worker *w, struct conn *c);
 /* Claim one job against --handshakes/--requests: false when none is left. */
 bool worker_claim(struct worker *w);
-/* Is t inside the measured window (after the warmup, before the end)? A
- * time inside a batch of events counts as the time the batch was seen. */
+/* t as the window sees it: a time inside a batch of events is the time
+ * the batch was seen. */
+uint64_t worker_window_time(const struct worker *w, uint64_t t);
+/* Is t inside the measured window (after the warmup, before the end)? */
 bool worker_in_window(const struct worker *w, uint64_t t);
 void worker_record_error(struct worker *w, enum err_kind k, int alert);
 void worker_record_http(struct worker *w, int status);
