@@ -52,6 +52,10 @@ bool icount_split_shown(const struct row *w);
  * total; a part with fewer than ICOUNT_PART_TICKS is marked as uncertain. */
 #define ICOUNT_PART_TICKS 3
 double icount_part_ticks(const struct row *w, double part);
+/* The receive buffer scripts/cost.sh fixes in the guest (tcp_rmem's
+ * default, autotuning off), in bytes: the report says how far rows repeat
+ * by it (docs/cost-lab.md, Repeatability). */
+#define COST_RCVBUF 524288
 /* The run counted instructions (env.json "clock": "instructions"). */
 bool icount_run(const struct run *r);
 

@@ -67,11 +67,22 @@ static void partial_banner(const struct run *r, struct sbuf *b)
 		  r->n, planned >= 0 ? fnum(t, sizeof t, planned, 0) : "?");
 }
 
-int report_rcvbuf_fixed(const struct run *r)
+long report_rcvbuf_fixed(const struct run *r)
 {
 	const cJSON *tb = r->env ? cJSON_GetObjectItemCaseSensitive(r->env, "tcp_buffers") : NULL;
 	const cJSON *tune = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_moderate_rcvbuf") : NULL;
-	return !cJSON_IsString(tune) ? -1 : !strcmp(tune->valuestring, "0");
+	const cJSON *rmem = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_rmem") : NULL;
+	long min, def;
+
+	if (!cJSON_IsString(tune))
+		return -1;
+	if (strcmp(tune->valuestring, "0"))
+		return 0;
+	/* tcp_rmem is "min default max": with autotuning off, a socket keeps
+	 * the default */
+	if (cJSON_IsString(rmem) && sscanf(rmem->valuestring, "%ld %ld", &min, &def) == 2 && def > 0)
+		return def;
+	return 1;
 }
 
 static void header(const struct run *r, struct sbuf *b)
@@ -131,7 +142,7 @@ static void header(const struct run *r, struct sbuf *b)
 	const cJSON *tb = r->env ? cJSON_GetObjectItemCaseSensitive(r->env, "tcp_buffers") : NULL;
 	const cJSON *rmem = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_rmem") : NULL;
 	const cJSON *wmem = tb ? cJSON_GetObjectItemCaseSensitive(tb, "net.ipv4.tcp_wmem") : NULL;
-	int fixed = report_rcvbuf_fixed(r);
+	long fixed = report_rcvbuf_fixed(r);
 	if (cJSON_IsString(rmem) && cJSON_IsString(wmem))
 		sb_printf(b, "| TCP buffers (min default max) | receive %s, send %s%s |\n", rmem->valuestring,
 			  wmem->valuestring,

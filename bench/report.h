@@ -26,9 +26,11 @@ void report_network(const struct run *r, struct sbuf *b);
 void report_fleet(const struct run *r, struct sbuf *b);
 /* The run's client side was a fleet on other hosts (--clients). */
 bool report_is_fleet(const struct run *r);
-/* env.json's net.ipv4.tcp_moderate_rcvbuf: 1 when the run's receive buffers
- * were fixed (autotuning off), 0 when they autotuned, -1 when not recorded */
-int report_rcvbuf_fixed(const struct run *r);
+/* env.json's receive-buffer setting: when autotuning was off
+ * (tcp_moderate_rcvbuf 0), the size every socket kept (tcp_rmem's default,
+ * in bytes; 1 when that is not recorded); 0 when the buffers autotuned; -1
+ * when the run does not record it */
+long report_rcvbuf_fixed(const struct run *r);
 
 /* Above this share of the measured time spent on other work, the server's
  * CPU was shared and the row is disturbed. */

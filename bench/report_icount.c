@@ -136,26 +136,39 @@ void report_icount(const struct run *r, struct sbuf *b)
 	table(r, b, SCEN_HANDSHAKE);
 	table(r, b, SCEN_BULK);
 	table(r, b, SCEN_FILE);
-	/* Whether the run's receive buffers were fixed decides how far its bulk
-	 * rows repeat (docs/cost-lab.md, Repeatability). */
-	int fixed = report_rcvbuf_fixed(r);
+	/* The run's receive-buffer setting decides how far its bulk rows
+	 * repeat (docs/cost-lab.md, Repeatability; scripts/cost.sh sets
+	 * COST_RCVBUF). */
+	long fixed = report_rcvbuf_fixed(r);
+	char other[200];
+	snprintf(other, sizeof other,
+		 "This run's receive buffers were fixed at %ld KiB (no autotuning), not at the %d KiB "
+		 "`scripts/cost.sh` sets. Measured:", fixed / 1024, COST_RCVBUF / 1024);
 	sb_printf(b, "What these counts can say: how much work each path executes, exactly. A bulk "
 		  "row's count follows the number of TCP segments its responses took (about 10,000 "
-		  "instructions each, all charged to the server on loopback; each row records it). %s "
+		  "instructions each, all charged to the server on loopback; each row records it). %s%s "
 		  "What they cannot say: instructions are not time. Cache misses and memory "
 		  "bandwidth, where kTLS saves most (one pass over the data instead of a copy to userspace "
 		  "and back), are invisible here; a copy costs few instructions per byte. See "
 		  "docs/cost-lab.md.\n\n",
-		  fixed > 0 ? "This run's receive buffers were fixed (no autotuning), so the segments "
-			      "repeat: two such runs of `make cost` agreed within 0.5% on every ktls-server "
-			      "row (median row 0.03%), so a change of a few percent there is a real change; "
-			      "nginx's bulk rows still moved by up to 4%."
+		  fixed == COST_RCVBUF ? "This run's receive buffers were fixed at 512 KiB (no autotuning), so "
+					 "the segments repeat: three runs of `make cost` agreed within 0.4% on "
+					 "every ktls-server row and within 0.55% on nginx's (median row "
+					 "0.03%), so a change of 1% there is a real change."
+		  : fixed > 1 ? other
+		  : fixed == 1 ? "This run's receive buffers were fixed (no autotuning), at a size it does "
+				 "not record. Measured:"
 		  : fixed == 0 ? "This run's receive buffers grew by autotuning, which cuts responses into "
 				 "segments differently from run to run: two such runs of `make cost` differed "
 				 "by up to 12.5% on kTLS bulk rows (`scripts/cost.sh` fixes the buffers)."
 			       : "This run does not record whether its receive buffers were fixed; with "
 				 "autotuning, two runs of `make cost` differed by up to 12.5% on kTLS bulk "
-				 "rows (`scripts/cost.sh` now fixes the buffers).");
+				 "rows (`scripts/cost.sh` now fixes the buffers).",
+		  fixed > 0 && fixed != COST_RCVBUF
+			  ? " with 128 KiB, two runs of `make cost` agreed within 0.5% on every ktls-server "
+			    "row but nginx's bulk rows moved by up to 4%; with 1 MiB and 8 MiB our kTLS bulk "
+			    "rows moved by up to 1.7%; with 512 KiB every row repeated within 0.55%."
+			  : "");
 }
 
 /* make bench on a host without kTLS: the instruction-count runs that

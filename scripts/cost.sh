@@ -80,12 +80,16 @@ suite_text=$(<"$suite_file")
 # folder on stdout as "@@cost-file NAME" and one line of base64.
 guest=(bash -c '
 	printf "%s\n" "$1" >/tmp/cost.suite && shift
-	# A fixed receive buffer (tcp_rmem'"'"'s default, no autotuning): with it,
-	# a response is cut into the same TCP segments run after run; autotuning
-	# grows the buffer by timings and made kTLS bulk rows vary by up to 12.5%
-	# (docs/cost-lab.md, Repeatability). The guest is this run'"'"'s alone.
-	sysctl -qw net.ipv4.tcp_moderate_rcvbuf=0 ||
-		{ echo "cost: cannot set net.ipv4.tcp_moderate_rcvbuf=0 in the guest (is sysctl in its initramfs?)" >&2; exit 1; }
+	# A fixed receive buffer of 512 KiB (no autotuning): with it, a response
+	# is cut into the same TCP segments run after run. Autotuning grows the
+	# buffer by timings and made kTLS bulk rows vary by up to 12.5%; fixed at
+	# the 128 KiB default, nginx'"'"'s rows still varied by up to 4%, and at
+	# 1 MiB or 8 MiB our kTLS rows did (docs/cost-lab.md, Repeatability).
+	# The guest is this run'"'"'s alone.
+	for s in net.ipv4.tcp_moderate_rcvbuf=0 "net.ipv4.tcp_rmem=4096 524288 524288"; do
+		sysctl -qw "$s" ||
+			{ echo "cost: cannot set $s in the guest (is sysctl in its initramfs?)" >&2; exit 1; }
+	done
 	# through a pipe: the guest'"'"'s stderr is a serial port, a terminal, and
 	# ktls-bench would redraw its progress line there with escapes
 	"$KTLS_BIN/ktls-bench" run --clock instructions --out /tmp/cost --no-plots --suite /tmp/cost.suite "$@" 2>&1 | cat >&2

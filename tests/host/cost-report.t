@@ -136,15 +136,22 @@ cp -r tests/fixtures/bench/run-a "$tmp/plain"
 grep -q 'Instruction counts' "$tmp/plain/report.md"; is "$?" 1 "a run without cost/ has no such section"
 
 # The closing sentence says how far the bulk rows repeat, by the run's
-# receive-buffer setting (env.json tcp_buffers)
-for v in 0 1; do
-	cp -r "$F" "$tmp/tune$v"
-	jq --arg v "$v" '.tcp_buffers["net.ipv4.tcp_moderate_rcvbuf"] = $v' "$F/env.json" >"$tmp/tune$v/env.json"
-	"$bench" report "$tmp/tune$v" >/dev/null 2>&1
+# receive-buffer setting (env.json tcp_buffers): fixed at the 512 KiB
+# scripts/cost.sh sets, fixed at another size, or autotuning
+for v in "0 524288" "0 131072" "1 131072"; do
+	d=$tmp/tune-${v// /-}
+	cp -r "$F" "$d"
+	jq --arg m "${v% *}" --arg r "4096 ${v#* } 6291456" \
+		'.tcp_buffers = {"net.ipv4.tcp_moderate_rcvbuf": $m, "net.ipv4.tcp_rmem": $r}' "$F/env.json" >"$d/env.json"
+	"$bench" report "$d" >/dev/null 2>&1
 done
-grep -q "This run's receive buffers were fixed (no autotuning)" "$tmp/tune0/report.md"; ok $? "tcp_moderate_rcvbuf 0: the buffers were fixed, rows repeat"
-grep -q "This run's receive buffers grew by autotuning" "$tmp/tune1/report.md"; ok $? "tcp_moderate_rcvbuf 1: autotuning, rows vary"
-grep -q "receive buffers were fixed (no" "$tmp/tune1/report.md"; is $? 1 "and not the other sentence"
+grep -q "This run's receive buffers were fixed at 512 KiB (no autotuning), so the segments repeat" \
+	"$tmp/tune-0-524288/report.md"; ok $? "fixed at 512 KiB: the rows repeat"
+grep -q "fixed at 128 KiB (no autotuning), not at the 512 KiB .scripts/cost.sh. sets. Measured: with 128 KiB, .* nginx's bulk rows moved by up to 4%" \
+	"$tmp/tune-0-131072/report.md"; ok $? "fixed at 128 KiB: the sentence names the size and how far rows moved at it"
+grep -q "This run's receive buffers grew by autotuning" "$tmp/tune-1-131072/report.md"; ok $? "autotuning: rows vary"
+grep -q "receive buffers were fixed" "$tmp/tune-1-131072/report.md"; is $? 1 "and no fixed-buffer sentence"
+grep -q 'tcp_rmem=4096 524288 524288' scripts/cost.sh; ok $? "scripts/cost.sh fixes the 512 KiB the report's sentence assumes (COST_RCVBUF)"
 grep -q "does not record whether its receive buffers were fixed" "$R/report.md"; ok $? "a run without the setting says it is unknown"
 
 # scripts/cost.sh's own usage errors: exit 2 with the cause, before any guest
