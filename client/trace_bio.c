@@ -60,33 +60,51 @@ static int tb_write(BIO *b, const char *buf, int len)
 	return -1;
 }
 
-static int tb_read(BIO *b, char *buf, int len)
+static int64_t ts_ns(const struct timespec *t)
 {
-	struct tbio *t = BIO_get_data(b);
-	struct trace *tr = t->tr;
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/* recv() that also hands back the kernel's receive time of what it read
+ * (CLOCK_REALTIME ns in *rt; 0 when the bytes came without a stamp). */
+static ssize_t recv_stamped(int fd, void *buf, size_t len, int64_t *rt)
+{
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(struct timespec))];
 	} cbuf;
-	struct iovec iov = { .iov_base = buf, .iov_len = (size_t)len };
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
 			     .msg_controllen = sizeof(cbuf.buf) };
+	ssize_t n = recvmsg(fd, &mh, 0);
+
+	*rt = 0;
+	for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			*rt = ts_ns(&ts);
+		}
+	}
+	return n;
+}
+
+static int tb_read(BIO *b, char *buf, int len)
+{
+	struct tbio *t = BIO_get_data(b);
+	struct trace *tr = t->tr;
 	uint64_t t_call = now_ns(), arrive = 0;
+	int64_t rt;
 	ssize_t n;
 
 	BIO_clear_retry_flags(b);
-	n = recvmsg(t->fd, &mh, 0);
+	n = recv_stamped(t->fd, buf, (size_t)len, &rt);
 	if (n > 0) {
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-				struct timespec ts;
-				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-				int64_t rt = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-				int64_t mono = rt - tr->rt_offset_ns - (int64_t)tr->t0;
-				/* (a stamp before the trace began, or after now, is not believable) */
-				if (mono >= 0 && (uint64_t)mono <= now_ns() - tr->t0)
-					arrive = (uint64_t)mono;
-			}
+		if (rt) {
+			int64_t mono = rt - tr->rt_offset_ns - (int64_t)tr->t0;
+			/* (a stamp before the trace began, or after now, is not believable) */
+			if (mono >= 0 && (uint64_t)mono <= now_ns() - tr->t0)
+				arrive = (uint64_t)mono;
 		}
 		if (!arrive)
 			tr->stamps_missing++;
@@ -170,11 +188,6 @@ void trace_bio_free_method(void)
 	meth = NULL;
 }
 
-static int64_t ts_ns(const struct timespec *t)
-{
-	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
-}
-
 /* CLOCK_REALTIME - CLOCK_MONOTONIC, from a realtime read between two
  * monotonic ones: of five tries the one with the shortest bracket, so that
  * a preemption between two reads (which would shift every stamp by its
@@ -196,25 +209,17 @@ void trace_clock_offset(struct trace *tr)
 	}
 }
 
-/* Whether a read on fd came with the kernel's receive timestamp. */
+/* Whether one byte read on fd came with the kernel's receive timestamp
+ * (-1: nothing to read within a second). */
 static int read_stamped(int fd)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(struct timespec))];
-	} cbuf;
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
-			     .msg_controllen = sizeof(cbuf.buf) };
 	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char byte;
+	int64_t rt;
 
-	if (poll(&p, 1, 1000) != 1 || recvmsg(fd, &mh, 0) != 1)
+	if (poll(&p, 1, 1000) != 1 || recv_stamped(fd, &byte, 1, &rt) != 1)
 		return -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS)
-			return 1;
-	return 0;
+	return rt != 0;
 }
 
 /* The kernel takes receive timestamps only while some socket asks for
